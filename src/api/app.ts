@@ -1,0 +1,89 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Access } from '../access/access.js';
+import type { Config } from '../config.js';
+import type { Hub } from '../hub/hub.js';
+import { HubError } from '../hub/errors.js';
+import type { Metrics } from '../metrics.js';
+import { problem, sendProblem, toProblem } from './problem.js';
+import { healthRoutes } from './routes/health.js';
+import { listRoutes } from './routes/lists.js';
+import { publishRoutes } from './routes/publish.js';
+import { readRoutes } from './routes/read.js';
+import { StreamRegistry } from './streams/registry.js';
+
+export interface AppDeps {
+  hub: Hub;
+  access: Access;
+  config: Config;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+    streams: StreamRegistry;
+  }
+}
+
+/** The HTTP door: routes by resource, each a plugin with its schema beside it. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as unknown as FastifyBaseLogger,
+    disableRequestLogging: deps.config.logLevel !== 'debug' && deps.config.logLevel !== 'trace',
+    bodyLimit: deps.config.maxBatchBytes,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  });
+  app.decorate('deps', deps);
+  app.decorate('streams', new StreamRegistry(deps.metrics));
+  app.decorateRequest('principal', null);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Herold',
+        version: '1',
+        description: 'Event notification hub: CloudEvents event lists with pull, live streams and push delivery.',
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key or a JWT.' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const principal = deps.access.authenticate(request.headers.authorization);
+    if (principal === 'invalid') {
+      throw new HubError(401, 'unauthorized', 'Unauthorized', 'The credentials in Authorization are not valid. Check the key, or ask an admin for a new one.');
+    }
+    request.principal = principal;
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const p = toProblem(error, request);
+    if (p.status === 401) reply.header('WWW-Authenticate', 'Bearer');
+    return sendProblem(reply, p);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, problem(404, 'not-found', 'Not found', `No route ${request.method} ${request.url.split('?')[0]}. See /openapi.json for the routes.`)),
+  );
+
+  // Close live streams first so that the server can finish in-flight requests and stop.
+  app.addHook('preClose', async () => {
+    app.streams.closeAll('The hub is shutting down; reconnect with Last-Event-ID to resume.');
+  });
+
+  await app.register(healthRoutes);
+  await app.register(listRoutes);
+  await app.register(publishRoutes);
+  await app.register(readRoutes);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

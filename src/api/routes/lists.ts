@@ -1,0 +1,76 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { ListRecord } from '../../store/types.js';
+import { authorize } from '../authorize.js';
+import { ListBody, ListParams, problems } from '../schemas.js';
+
+const PutListBody = Type.Object(
+  {
+    title: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
+    description: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
+    retentionDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 36500 }), Type.Null()])),
+  },
+  { additionalProperties: false },
+);
+
+export function listView(list: ListRecord) {
+  return {
+    name: list.name,
+    title: list.title,
+    description: list.description,
+    retentionDays: list.retentionDays,
+    head: String(list.head),
+    createdAt: list.createdAt,
+    updatedAt: list.updatedAt,
+  };
+}
+
+export async function listRoutes(app: FastifyInstance): Promise<void> {
+  const { hub, access } = app.deps;
+
+  app.get(
+    '/lists',
+    {
+      schema: {
+        tags: ['lists'],
+        summary: 'The event lists you may see, with their heads.',
+        response: { 200: Type.Object({ lists: Type.Array(ListBody) }) },
+      },
+    },
+    async (request) => {
+      authorize(access, request, 'lists.list');
+      const lists = await hub.lists();
+      const visible = lists.filter((l) => access.decide(request.principal, 'list.read', l.name).allowed);
+      return { lists: visible.map((l) => listView({ ...l, head: Math.max(l.head, hub.head(l.name)) })) };
+    },
+  );
+
+  app.get<{ Params: ListParams }>(
+    '/lists/:list',
+    { schema: { tags: ['lists'], summary: 'Describe one list; head is its last sequence number.', params: ListParams, response: { 200: ListBody, ...problems(404) } } },
+    async (request) => {
+      authorize(access, request, 'list.read', request.params.list);
+      return listView(await hub.getList(request.params.list));
+    },
+  );
+
+  app.put<{ Params: ListParams; Body: Static<typeof PutListBody> }>(
+    '/lists/:list',
+    {
+      schema: {
+        tags: ['lists'],
+        summary: 'Create (201) or update (200) a list.',
+        params: ListParams,
+        body: PutListBody,
+        response: { 200: ListBody, 201: ListBody, ...problems(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      authorize(access, request, 'list.write', request.params.list);
+      const { created, list } = await hub.putList({ name: request.params.list, ...(request.body ?? {}) });
+      reply.code(created ? 201 : 200);
+      if (created) reply.header('location', `/lists/${list.name}`);
+      return listView({ ...list, head: Math.max(list.head, hub.head(list.name)) });
+    },
+  );
+}

@@ -1,0 +1,61 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { parseHttpEvents } from '../../cloudevents/index.js';
+import { authorize } from '../authorize.js';
+import { ListParams, Seq, problems } from '../schemas.js';
+
+const SingleResult = Type.Object({ seq: Seq, duplicate: Type.Optional(Type.Boolean()) });
+const BatchResult = Type.Object({ results: Type.Array(Type.Object({ seq: Seq, duplicate: Type.Boolean() })) });
+
+/**
+ * POST /lists/{list}/events in every CloudEvents HTTP mode. The body is taken
+ * raw (any content type) and decoded by the CloudEvents codec.
+ */
+export async function publishRoutes(app: FastifyInstance): Promise<void> {
+  const { hub, access, config, metrics } = app.deps;
+  const limits = {
+    maxEventBytes: config.maxEventBytes,
+    maxBatchEvents: config.maxBatchEvents,
+    maxBatchBytes: config.maxBatchBytes,
+  };
+
+  // This plugin's own parsers: binary mode accepts any media type as the event's data.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.maxBatchBytes }, (_req, body, done) => done(null, body));
+
+  app.post<{ Params: ListParams }>(
+    '/lists/:list/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Publish CloudEvents: binary (ce-* headers), structured (application/cloudevents+json) or batch (application/cloudevents-batch+json).',
+        params: ListParams,
+        response: {
+          200: { ...SingleResult, description: 'The same event was already stored: its original seq, duplicate true.' },
+          201: Type.Union([SingleResult, BatchResult], { description: 'Stored durably. One event: {seq}; a batch: {results}.' }),
+          ...problems(400, 401, 403, 404, 409, 413, 415),
+        },
+      },
+    },
+    async (request: FastifyRequest<{ Params: ListParams }>, reply) => {
+      const started = process.hrtime.bigint();
+      const { list } = request.params;
+      reply.raw.once('finish', () => {
+        metrics.publishRequests.inc({ status: String(reply.statusCode) });
+        metrics.publishDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      });
+      authorize(access, request, 'events.publish', list);
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const { mode, events } = parseHttpEvents(request.headers, body, limits);
+      const { results } = await hub.publish(list, events);
+      if (mode === 'batch') {
+        reply.code(201);
+        return { results: results.map((r) => ({ seq: String(r.seq), duplicate: r.duplicate })) };
+      }
+      const [r] = results;
+      reply.header('location', `/lists/${list}/events/${r.seq}`);
+      if (r.duplicate) return reply.code(200).send({ seq: String(r.seq), duplicate: true });
+      return reply.code(201).send({ seq: String(r.seq) });
+    },
+  );
+}

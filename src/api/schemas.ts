@@ -1,0 +1,47 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Shapes shared by several routes. Seqs travel as decimal strings. */
+export const Seq = Type.String({ pattern: '^[0-9]{1,19}$', description: 'A 64-bit sequence number as a decimal string.' });
+
+export const LIST_NAME_PATTERN = '^[a-z0-9][a-z0-9._-]{0,127}$';
+export const ListName = Type.String({ pattern: LIST_NAME_PATTERN, description: 'List name: [a-z0-9][a-z0-9._-]{0,127}' });
+export const ListParams = Type.Object({ list: ListName });
+export type ListParams = Static<typeof ListParams>;
+
+export const ListBody = Type.Object({
+  name: ListName,
+  title: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]),
+  description: Type.Union([Type.String({ maxLength: 4000 }), Type.Null()]),
+  retentionDays: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  head: Seq,
+  createdAt: Type.String({ format: 'date-time' }),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+export const ProblemBody = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    errors: Type.Optional(Type.Array(Type.Object({ pointer: Type.String(), message: Type.String() }))),
+  },
+  { description: 'RFC 9457 problem details (application/problem+json).' },
+);
+
+export const problems = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [c, { ...ProblemBody, description: `problem+json (${c})` }]));
+
+/** An event as served: structured CloudEvent plus heroldseq, heroldprevseq, heroldtime. */
+export const ServedEvent = Type.Object(
+  {
+    specversion: Type.String(),
+    id: Type.String(),
+    source: Type.String(),
+    type: Type.String(),
+    heroldseq: Seq,
+    heroldprevseq: Type.Optional(Seq),
+    heroldtime: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: true, description: 'A structured CloudEvent exactly as published, plus the hub extension attributes.' },
+);

@@ -1,0 +1,95 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ReadQuery } from '../../hub/hub.js';
+import { renderEvent } from '../../hub/render.js';
+import { waitForDrain } from './drain.js';
+
+const PAGE = 500;
+
+/**
+ * Server-Sent Events: replay from the cursor, then wait for the in-process
+ * wake-up and send what committed. Pages are read only as fast as the socket
+ * drains, so a slow consumer costs one page of memory; one whose socket stays
+ * full for `sseStallSeconds` is cut off with a final message saying so.
+ */
+export async function serveSse(
+  app: FastifyInstance,
+  reply: FastifyReply,
+  list: string,
+  query: Omit<ReadQuery, 'limit'>,
+  onDelivered?: (events: { seq: number }[]) => void,
+): Promise<void> {
+  const { hub, config } = app.deps;
+  const res = reply.raw;
+  reply.hijack();
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache, no-transform',
+    connection: 'keep-alive',
+    'x-accel-buffering': 'no',
+  });
+  res.socket?.setNoDelay(true);
+  const abort = new AbortController();
+  let finalMessage: string | null = null;
+  const end = (event: string, reason: string) => {
+    if (abort.signal.aborted) return;
+    finalMessage = `event: ${event}\ndata: ${JSON.stringify({ reason })}\n\n`;
+    abort.abort();
+  };
+  const unregister = app.streams.add({ kind: 'sse', close: (reason) => end('close', reason) });
+  res.on('close', () => abort.abort());
+
+  const heartbeatMs = config.heartbeatSeconds * 1000;
+  const stallMs = config.sseStallSeconds * 1000;
+  let cursor = query.after;
+  let lastSentId = query.after;
+  res.write(`retry: 2000\n: herold stream of '${list}' after ${cursor}\n\n`);
+  let lastWrite = Date.now();
+  try {
+    while (!abort.signal.aborted) {
+      const page = await hub.read(list, { ...query, after: cursor, limit: PAGE });
+      if (abort.signal.aborted) break;
+      let chunk = '';
+      for (const e of page.events) chunk += `id: ${e.seq}\ndata: ${renderEvent(e)}\n\n`;
+      if (page.events.length > 0) lastSentId = page.events[page.events.length - 1].seq;
+      // Moved past filtered-out events: an id-only message moves the client's Last-Event-ID too.
+      if (page.next > lastSentId && page.events.length < PAGE) {
+        chunk += `id: ${page.next}\n\n`;
+        lastSentId = page.next;
+      }
+      cursor = page.next;
+      if (chunk) {
+        lastWrite = Date.now();
+        if (!res.write(chunk)) {
+          const drained = await waitForDrain(res, stallMs, abort.signal);
+          if (drained === 'stalled') {
+            end('error', `Consumer too slow: nothing was read for ${config.sseStallSeconds} s. Reconnect with Last-Event-ID to resume from the last event received.`);
+            break;
+          }
+        }
+        onDelivered?.(page.events);
+      }
+      if (page.events.length === PAGE || cursor < hub.head(list)) continue;
+      if (query.until !== undefined && query.until <= Date.now()) {
+        end('end', 'The requested time window is complete.');
+        break;
+      }
+      const wait = Math.max(1, heartbeatMs - (Date.now() - lastWrite));
+      await hub.bus.waitBeyond(list, cursor, wait, abort.signal);
+      if (!abort.signal.aborted && hub.head(list) <= cursor && Date.now() - lastWrite >= heartbeatMs - 5) {
+        res.write(': heartbeat\n\n');
+        lastWrite = Date.now();
+      }
+    }
+  } catch (error) {
+    app.log.error({ err: error, list }, 'SSE stream failed');
+    finalMessage = `event: error\ndata: ${JSON.stringify({ reason: 'The hub failed while streaming; reconnect with Last-Event-ID.' })}\n\n`;
+  } finally {
+    unregister();
+    if (!res.destroyed) {
+      if (finalMessage) res.write(finalMessage);
+      res.end();
+      // A consumer that reads nothing would keep the socket open forever.
+      setTimeout(() => res.destroy(), 1000).unref();
+    }
+  }
+}

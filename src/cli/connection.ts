@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { HeroldClient } from '../client/index.js';
+
+/** --url and --key for commands that talk to a running hub. */
+export function withConnection(cmd: Command): Command {
+  return cmd
+    .option('--url <url>', 'hub URL [HEROLD_URL]', process.env.HEROLD_URL ?? 'http://127.0.0.1:8080')
+    .option('--key <key>', 'API key [HEROLD_KEY]', process.env.HEROLD_KEY ?? process.env.HEROLD_ADMIN_KEY);
+}
+
+export function clientFrom(opts: { url: string; key?: string }): HeroldClient {
+  return new HeroldClient({ url: opts.url, key: opts.key });
+}
+
+/** Print an error with what to do next, and exit non-zero. */
+export function fail(error: unknown, url: string): never {
+  const e = error as Error & { cause?: { code?: string } };
+  if (e.cause?.code === 'ECONNREFUSED') {
+    console.error(`herold: no hub answers at ${url}. Start one with 'herold serve' or pass --url.`);
+  } else if ((e as { status?: number }).status === 401) {
+    console.error(`herold: ${e.message}\nPass an API key with --key or HEROLD_KEY.`);
+  } else {
+    console.error(`herold: ${e.message}`);
+  }
+  process.exit(1);
+}

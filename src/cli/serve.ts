@@ -1,0 +1,84 @@
+import type { Command } from 'commander';
+import { ConfigError, type Config, ENV_NAMES, resolveConfig } from '../config.js';
+import { createLogger, startHub } from '../server.js';
+
+const FLAGS: [keyof Config, string, string][] = [
+  ['host', '--host <host>', 'address to listen on'],
+  ['port', '--port <port>', 'port to listen on'],
+  ['dataDir', '--data-dir <dir>', 'where the embedded SQLite database lives'],
+  ['databaseUrl', '--database-url <url>', 'postgres:// URL (switches from SQLite to PostgreSQL)'],
+  ['adminKey', '--admin-key <key>', 'bootstrap admin API key (32+ characters)'],
+  ['egressAllow', '--egress-allow <cidrs>', 'comma-separated CIDRs that push sinks may reach though private'],
+  ['logLevel', '--log-level <level>', 'trace, debug, info, warn, error'],
+  ['sync', '--sync <mode>', "SQLite durability: 'full' (fsync each commit) or 'normal'"],
+  ['configFile', '--config <file>', 'JSON or YAML file declaring lists'],
+  ['maxEventBytes', '--max-event-bytes <n>', 'largest accepted event'],
+  ['maxBatchEvents', '--max-batch-events <n>', 'most events in one batch'],
+  ['maxBatchBytes', '--max-batch-bytes <n>', 'largest accepted request body'],
+  ['heartbeatSeconds', '--heartbeat-seconds <n>', 'SSE heartbeat interval'],
+  ['sseStallSeconds', '--sse-stall-seconds <n>', 'cut off an SSE consumer that reads nothing for this long'],
+  ['shutdownSeconds', '--shutdown-seconds <n>', 'longest graceful shutdown before exit'],
+];
+
+export function registerServe(program: Command): void {
+  const cmd = program.command('serve').description('Run the hub (embedded SQLite under ./data unless --database-url is given).');
+  for (const [key, flag, help] of FLAGS) cmd.option(flag, `${help} [${ENV_NAMES[key]}]`);
+  cmd.action(async (opts: Record<string, string>) => {
+    let config: Config;
+    try {
+      const raw: Partial<Record<keyof Config, string>> = {};
+      for (const [key] of FLAGS) {
+        const envValue = process.env[ENV_NAMES[key]];
+        if (envValue !== undefined) raw[key] = envValue;
+        if (opts[key] !== undefined) raw[key] = opts[key];
+      }
+      config = resolveConfig(raw);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        console.error(`herold: ${error.message}`);
+        process.exit(2);
+      }
+      throw error;
+    }
+    const logger = createLogger(config);
+    let running;
+    try {
+      running = await startHub(config, logger);
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      const hint = e.code === 'EADDRINUSE' ? ` Port ${config.port} is taken: stop the other process or pass --port.` : '';
+      console.error(`herold: cannot start: ${e.message}.${hint}`);
+      process.exit(1);
+    }
+    if (running.generatedAdminKey) {
+      process.stderr.write(
+        `\n  Admin API key (shown once, store it now):\n\n    ${running.generatedAdminKey}\n\n` +
+          `  Use it as: Authorization: Bearer <key>. To choose your own, set HEROLD_ADMIN_KEY.\n\n`,
+      );
+    }
+    logger.info({ url: running.url, store: running.hub.store.kind, sync: config.sync }, `herold listening on ${running.url}`);
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down: closing streams, finishing in-flight publishes');
+      const force = setTimeout(() => {
+        logger.error('graceful shutdown took too long; exiting');
+        process.exit(1);
+      }, config.shutdownSeconds * 1000);
+      force.unref();
+      running.close().then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (error) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+  });
+}

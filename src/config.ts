@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+
+/** Every setting of a running hub. Each has a HEROLD_* variable and a `herold serve` flag. */
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  adminKey?: string;
+  egressAllow: string[];
+  logLevel: string;
+  /** SQLite durability: 'full' fsyncs each (group) commit; 'normal' may lose the last commits on power loss. */
+  sync: 'full' | 'normal';
+  /** A JSON or YAML file declaring lists, applied at start. */
+  configFile?: string;
+  maxEventBytes: number;
+  maxBatchEvents: number;
+  maxBatchBytes: number;
+  heartbeatSeconds: number;
+  /** An SSE consumer whose socket accepts nothing for this long is cut off. */
+  sseStallSeconds: number;
+  shutdownSeconds: number;
+}
+
+export const DEFAULTS: Config = {
+  host: '127.0.0.1',
+  port: 8080,
+  dataDir: './data',
+  egressAllow: [],
+  logLevel: 'info',
+  sync: 'full',
+  maxEventBytes: 64 * 1024,
+  maxBatchEvents: 10_000,
+  maxBatchBytes: 32 * 1024 * 1024,
+  heartbeatSeconds: 15,
+  sseStallSeconds: 30,
+  shutdownSeconds: 10,
+};
+
+/** The environment variable for each setting. */
+export const ENV_NAMES: Record<keyof Config, string> = {
+  host: 'HEROLD_HOST',
+  port: 'HEROLD_PORT',
+  dataDir: 'HEROLD_DATA_DIR',
+  databaseUrl: 'HEROLD_DATABASE_URL',
+  adminKey: 'HEROLD_ADMIN_KEY',
+  egressAllow: 'HEROLD_EGRESS_ALLOW',
+  logLevel: 'HEROLD_LOG_LEVEL',
+  sync: 'HEROLD_SYNC',
+  configFile: 'HEROLD_CONFIG',
+  maxEventBytes: 'HEROLD_MAX_EVENT_BYTES',
+  maxBatchEvents: 'HEROLD_MAX_BATCH_EVENTS',
+  maxBatchBytes: 'HEROLD_MAX_BATCH_BYTES',
+  heartbeatSeconds: 'HEROLD_HEARTBEAT_SECONDS',
+  sseStallSeconds: 'HEROLD_SSE_STALL_SECONDS',
+  shutdownSeconds: 'HEROLD_SHUTDOWN_SECONDS',
+};
+
+export class ConfigError extends Error {}
+
+/** Turn raw strings (from env or flags) into a checked Config. */
+export function resolveConfig(raw: Partial<Record<keyof Config, string | undefined>>): Config {
+  const c: Config = { ...DEFAULTS, egressAllow: [] };
+  const int = (key: keyof Config, min: number, max: number): number | undefined => {
+    const v = raw[key];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`${ENV_NAMES[key]} must be an integer from ${min} to ${max}, got '${v}'.`);
+    }
+    return n;
+  };
+  if (raw.host) c.host = raw.host;
+  c.port = int('port', 0, 65535) ?? c.port;
+  if (raw.dataDir) c.dataDir = raw.dataDir;
+  if (raw.databaseUrl) {
+    if (!/^postgres(ql)?:\/\//.test(raw.databaseUrl)) {
+      throw new ConfigError(`${ENV_NAMES.databaseUrl} must be a postgres:// URL; leave it unset for the embedded SQLite store.`);
+    }
+    c.databaseUrl = raw.databaseUrl;
+  }
+  if (raw.adminKey !== undefined && raw.adminKey !== '') c.adminKey = raw.adminKey;
+  if (raw.egressAllow) c.egressAllow = raw.egressAllow.split(',').map((s) => s.trim()).filter(Boolean);
+  if (raw.logLevel) c.logLevel = raw.logLevel;
+  if (raw.sync) {
+    if (raw.sync !== 'full' && raw.sync !== 'normal') throw new ConfigError(`${ENV_NAMES.sync} must be 'full' or 'normal'.`);
+    c.sync = raw.sync;
+  }
+  if (raw.configFile) c.configFile = raw.configFile;
+  c.maxEventBytes = int('maxEventBytes', 256, 16 * 1024 * 1024) ?? c.maxEventBytes;
+  c.maxBatchEvents = int('maxBatchEvents', 1, 1_000_000) ?? c.maxBatchEvents;
+  c.maxBatchBytes = int('maxBatchBytes', 1024, 1024 * 1024 * 1024) ?? c.maxBatchBytes;
+  c.heartbeatSeconds = int('heartbeatSeconds', 1, 3600) ?? c.heartbeatSeconds;
+  c.sseStallSeconds = int('sseStallSeconds', 1, 3600) ?? c.sseStallSeconds;
+  c.shutdownSeconds = int('shutdownSeconds', 1, 3600) ?? c.shutdownSeconds;
+  return c;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Partial<Record<keyof Config, string>> = {};
+  for (const [key, name] of Object.entries(ENV_NAMES) as [keyof Config, string][]) {
+    if (env[name] !== undefined) raw[key] = env[name];
+  }
+  return resolveConfig(raw);
+}
+
+export function sqliteFile(config: Config): string {
+  return join(config.dataDir, 'herold.db');
+}

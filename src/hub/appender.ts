@@ -1,0 +1,87 @@
+import type { AppendEvent, AppendOutcome, AppendRequest, EventStore } from '../store/types.js';
+
+interface Pending {
+  request: AppendRequest;
+  resolve: (outcome: AppendOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface AppenderOptions {
+  /** Most events one shared commit takes; the rest wait for the next one. */
+  maxGroupEvents: number;
+  /** Called after each commit with the lists whose head moved. */
+  onCommit: (heads: Map<string, number>) => void;
+}
+
+/**
+ * Group commit. Publishes that arrive while a commit is running queue up and
+ * are written together in the next transaction; each publisher is answered
+ * only after that shared commit, so "acknowledged" still means "durable".
+ */
+export class Appender {
+  private queue: Pending[] = [];
+  private running: Promise<void> | null = null;
+  private scheduled = false;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: AppenderOptions,
+  ) {}
+
+  append(list: string, events: AppendEvent[]): Promise<AppendOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request: { list, events }, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves when every publish accepted so far has been committed and answered. */
+  async drain(): Promise<void> {
+    while (this.running || this.queue.length > 0 || this.scheduled) {
+      if (this.running) await this.running;
+      else await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running) return;
+    this.scheduled = true;
+    // Let the requests already read off the sockets join this group.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.running = this.flush().finally(() => {
+        this.running = null;
+        if (this.queue.length > 0) this.schedule();
+      });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const group: Pending[] = [];
+    let events = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0];
+      if (group.length > 0 && events + next.request.events.length > this.options.maxGroupEvents) break;
+      group.push(this.queue.shift()!);
+      events += next.request.events.length;
+    }
+    let outcomes: AppendOutcome[];
+    try {
+      outcomes = await this.store.appendGroup(group.map((p) => p.request));
+    } catch (error) {
+      for (const p of group) p.reject(error);
+      return;
+    }
+    const heads = new Map<string, number>();
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok && outcome.results.length > 0) {
+        const list = group[i].request.list;
+        let top = heads.get(list) ?? 0;
+        for (const r of outcome.results) if (r.seq > top) top = r.seq;
+        heads.set(list, top);
+      }
+    });
+    if (heads.size > 0) this.options.onCommit(heads);
+    outcomes.forEach((outcome, i) => group[i].resolve(outcome));
+  }
+}

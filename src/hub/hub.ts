@@ -1,0 +1,189 @@
+import type { CloudEvent } from '../cloudevents/event.js';
+import type { AppendEvent, EventStore, ListInput, ListRecord, RangeFilter, StoredEvent } from '../store/types.js';
+import { Appender } from './appender.js';
+import { HubError, notFound } from './errors.js';
+import { LiveBus } from './live-bus.js';
+
+/** A predicate over a structured CloudEvent (CESQL filter, grant row filter). */
+export type EventPredicate = (event: Record<string, unknown>) => boolean;
+
+export interface ReadQuery extends RangeFilter {
+  after: number;
+  limit: number;
+  /** Commit-time window, epoch ms: since inclusive, until exclusive. */
+  since?: number;
+  until?: number;
+  /** Applied to each candidate after the store's exact-match filters. */
+  predicate?: EventPredicate;
+  /**
+   * How many sequence numbers one call may look through before it returns a
+   * short (possibly empty) page; `next` then still moves past them.
+   */
+  maxScan?: number;
+}
+
+export interface Page {
+  events: StoredEvent[];
+  /** Pass as `after` for the following page. Never behind the last event returned. */
+  next: number;
+  head: number;
+}
+
+export interface PublishResult {
+  results: { seq: number; duplicate: boolean }[];
+}
+
+export interface HubOptions {
+  maxGroupEvents?: number;
+  onAppended?: (list: string, count: number) => void;
+}
+
+const DEFAULT_MAX_SCAN = 100_000;
+
+/**
+ * The domain service every door goes through: lists, append, read, live.
+ * It knows nothing of HTTP; doors translate to and from it.
+ */
+export class Hub {
+  readonly bus = new LiveBus();
+  private readonly appender: Appender;
+
+  constructor(
+    readonly store: EventStore,
+    private readonly options: HubOptions = {},
+  ) {
+    this.appender = new Appender(store, {
+      maxGroupEvents: options.maxGroupEvents ?? 20_000,
+      onCommit: (heads) => {
+        for (const [list, head] of heads) this.bus.announce(list, head);
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.store.open();
+    for (const list of await this.store.listLists()) this.bus.announce(list.name, list.head);
+  }
+
+  /** Finish every accepted publish, then close the store. */
+  async stop(): Promise<void> {
+    await this.appender.drain();
+    await this.store.close();
+  }
+
+  // ---- lists -------------------------------------------------------------
+
+  async putList(input: ListInput): Promise<{ created: boolean; list: ListRecord }> {
+    return this.store.upsertList(input);
+  }
+
+  async getList(name: string): Promise<ListRecord> {
+    const list = await this.store.getList(name);
+    if (!list) throw notFound(`List '${name}'`);
+    return { ...list, head: Math.max(list.head, this.bus.head(name)) };
+  }
+
+  async lists(): Promise<ListRecord[]> {
+    return this.store.listLists();
+  }
+
+  head(list: string): number {
+    return this.bus.head(list);
+  }
+
+  // ---- publish -----------------------------------------------------------
+
+  /** Append validated events atomically; answers after the commit. */
+  async publish(list: string, events: CloudEvent[]): Promise<PublishResult> {
+    const batch: AppendEvent[] = events.map((event) => ({
+      source: event.source,
+      id: event.id,
+      type: event.type,
+      subject: typeof event.subject === 'string' ? event.subject : null,
+      body: JSON.stringify(event),
+    }));
+    const outcome = await this.appender.append(list, batch);
+    if (outcome.ok) {
+      const appended = outcome.results.filter((r) => !r.duplicate).length;
+      if (appended > 0) this.options.onAppended?.(list, appended);
+      return { results: outcome.results };
+    }
+    if (outcome.reason === 'no-such-list') throw notFound(`List '${list}'`);
+    const ev = events[outcome.index];
+    throw new HubError(
+      409,
+      'conflict',
+      'Conflicting event',
+      `An event with source '${ev.source}' and id '${ev.id}' is already stored as seq ${outcome.seq} with different content. ` +
+        'Events are immutable: publish a change under a new id.',
+      [{ pointer: events.length > 1 ? `/${outcome.index}/id` : '/id', message: `already used by seq ${outcome.seq}` }],
+      { seq: String(outcome.seq) },
+    );
+  }
+
+  // ---- read --------------------------------------------------------------
+
+  async requireList(list: string): Promise<void> {
+    if (!(await this.store.getList(list))) throw notFound(`List '${list}'`);
+  }
+
+  /**
+   * One page after a cursor. Exact-match filters run inside the store's query;
+   * the predicate runs on each candidate. The page is full whenever enough
+   * matching events exist within the scan budget, and `next` moves past
+   * everything looked at, so a consumer never rereads filtered-out events.
+   */
+  async read(list: string, q: ReadQuery): Promise<Page> {
+    const head = this.bus.head(list);
+    let cursor = q.after;
+    let upTo = head;
+    if (q.since !== undefined) cursor = Math.max(cursor, await this.store.seqBefore(list, q.since));
+    if (q.until !== undefined) upTo = Math.min(upTo, await this.store.seqBefore(list, q.until));
+    const events: StoredEvent[] = [];
+    const maxScan = q.maxScan ?? DEFAULT_MAX_SCAN;
+    const filter: RangeFilter = { types: q.types, subjects: q.subjects, sources: q.sources };
+    const scanStart = cursor;
+    while (events.length < q.limit && cursor < upTo) {
+      const windowEnd = Math.min(upTo, scanStart + maxScan);
+      if (windowEnd <= cursor) break;
+      const want = q.limit - events.length;
+      const take = q.predicate ? Math.max(want, 256) : want;
+      const rows = await this.store.readRange(list, { ...filter, after: cursor, upTo: windowEnd, limit: take });
+      let full = false;
+      for (const row of rows) {
+        cursor = row.seq;
+        if (q.predicate && !q.predicate(JSON.parse(row.body))) continue;
+        events.push(row);
+        if (events.length === q.limit) {
+          full = true;
+          break;
+        }
+      }
+      if (!full && rows.length < take) cursor = windowEnd;
+    }
+    // If the list ends before the `after` the caller gave, stay where they were.
+    return { events, next: Math.max(cursor, q.after), head };
+  }
+
+  async getEvent(list: string, seq: number): Promise<StoredEvent> {
+    const event = await this.store.getEvent(list, seq);
+    if (!event) throw notFound(`Event ${seq} in list '${list}'`);
+    return event;
+  }
+
+  /**
+   * Every matching event in (after, head at call time], page by page. The
+   * consumer pulls the next page only when it has written the previous one,
+   * so memory stays bounded whatever the range.
+   */
+  async *scan(list: string, q: Omit<ReadQuery, 'limit'>, pageSize = 1000): AsyncGenerator<StoredEvent[]> {
+    const stopAt = this.bus.head(list);
+    let after = q.after;
+    while (after < stopAt) {
+      const page = await this.read(list, { ...q, after, limit: pageSize, until: q.until });
+      if (page.events.length > 0) yield page.events.filter((e) => e.seq <= stopAt);
+      if (page.next <= after) break;
+      after = page.next;
+    }
+  }
+}

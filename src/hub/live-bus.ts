@@ -1,0 +1,48 @@
+/**
+ * In-process wake-up signal: the appender announces a list's new head after
+ * each commit, and live readers waiting on that list wake at once (no polling).
+ * A cluster backend feeds the same bus from the database's notifications.
+ */
+export class LiveBus {
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly heads = new Map<string, number>();
+
+  head(list: string): number {
+    return this.heads.get(list) ?? 0;
+  }
+
+  /** Record a list's head and wake everyone waiting on it. */
+  announce(list: string, head: number): void {
+    if (head <= this.head(list)) return;
+    this.heads.set(list, head);
+    const set = this.waiters.get(list);
+    if (!set) return;
+    this.waiters.delete(list);
+    for (const wake of set) wake();
+  }
+
+  /** Resolves when the list's head passes `after`, after `timeoutMs`, or on abort. */
+  waitBeyond(list: string, after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.head(list) > after || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      let set = this.waiters.get(list);
+      if (!set) this.waiters.set(list, (set = new Set()));
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        this.waiters.get(list)?.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
+      set.add(done);
+    });
+  }
+
+  /** Number of live readers waiting right now (metrics). */
+  waiting(): number {
+    let n = 0;
+    for (const set of this.waiters.values()) n += set.size;
+    return n;
+  }
+}

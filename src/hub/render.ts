@@ -1,0 +1,14 @@
+import type { StoredEvent } from '../store/types.js';
+
+/**
+ * The structured CloudEvent JSON served on every channel: the provider's body
+ * exactly as stored, plus the hub's extension attributes. Spliced as text so a
+ * read never re-parses or re-serialises the provider's JSON.
+ */
+export function renderEvent(e: StoredEvent): string {
+  const body = e.body;
+  let ext = `"heroldseq":"${e.seq}"`;
+  if (e.prevSeq !== null) ext += `,"heroldprevseq":"${e.prevSeq}"`;
+  ext += `,"heroldtime":"${new Date(e.time).toISOString()}"`;
+  return body.length > 2 ? `${body.slice(0, -1)},${ext}}` : `{${ext}}`;
+}

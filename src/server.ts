@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { Access } from './access/access.js';
+import { buildApp } from './api/app.js';
+import type { Config } from './config.js';
+import { readDeclaredLists } from './hub/declared-lists.js';
+import { Hub } from './hub/hub.js';
+import { Metrics } from './metrics.js';
+import { openStore } from './store/open-store.js';
+
+export interface RunningHub {
+  app: FastifyInstance;
+  hub: Hub;
+  url: string;
+  /** Set when the admin key was generated on this start: show it once. */
+  generatedAdminKey?: string;
+  /** Graceful stop: close streams, finish in-flight publishes, close the store. */
+  close(): Promise<void>;
+}
+
+export function createLogger(config: Config): Logger {
+  return pino({
+    level: config.logLevel,
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', '*.secret', '*.key'], censor: '[redacted]' },
+  });
+}
+
+/** Open the store, apply declared lists, and listen. */
+export async function startHub(config: Config, logger: Logger = createLogger(config)): Promise<RunningHub> {
+  const store = openStore(config);
+  const metrics = new Metrics(() => store.sizeBytes());
+  const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n) });
+  await hub.start();
+  const access = new Access(store);
+  const { generatedKey } = await access.bootstrap(config.adminKey);
+  if (config.configFile) {
+    for (const list of await readDeclaredLists(config.configFile)) await hub.putList(list);
+  }
+  const app = await buildApp({ hub, access, config, metrics, logger });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    hub,
+    url: `http://${host}:${port}`,
+    generatedAdminKey: generatedKey,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        await hub.stop();
+      })();
+      return closing;
+    },
+  };
+}
