@@ -12,6 +12,7 @@ import { listRoutes } from './routes/lists.js';
 import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
 import { StreamRegistry } from './streams/registry.js';
+import { validatorCompiler } from './validation.js';
 
 export interface AppDeps {
   hub: Hub;
@@ -34,10 +35,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     disableRequestLogging: deps.config.logLevel !== 'debug' && deps.config.logLevel !== 'trace',
     bodyLimit: deps.config.maxBatchBytes,
+    routerOptions: { maxParamLength: 512 },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   });
+  app.setValidatorCompiler(validatorCompiler);
   app.decorate('deps', deps);
   app.decorate('streams', new StreamRegistry(deps.metrics));
   app.decorateRequest('principal', null);

@@ -57,11 +57,18 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
   const fe = error as FastifyError;
   if (fe.validation) {
     const where = fe.validationContext ?? 'body';
-    const errors = fe.validation.map((v) => {
-      const missing = (v.params as { missingProperty?: string })?.missingProperty;
-      const path = v.instancePath + (missing ? `/${missing}` : '');
-      return { pointer: `/${where}${path}`.replace(/\/$/, ''), message: v.message ?? 'invalid' };
-    });
+    const errors: Violation[] = [];
+    const seen = new Set<string>();
+    for (const v of fe.validation) {
+      const params = v.params as { missingProperty?: string; additionalProperty?: string };
+      const extra = params?.missingProperty ?? params?.additionalProperty;
+      const pointer = `/${where}${v.instancePath}${extra ? `/${extra}` : ''}`;
+      // A union reports each failed branch; one message per field is enough.
+      if (seen.has(pointer)) continue;
+      seen.add(pointer);
+      const message = params?.additionalProperty ? 'is not a known property' : (v.message ?? 'invalid');
+      errors.push({ pointer, message });
+    }
     return problem(400, 'invalid-request', 'Invalid request', `The request ${where} is not valid: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}.`, errors);
   }
   if (isStatusError(error) && error.status >= 400 && error.status < 500) {

@@ -29,7 +29,7 @@ export const ProblemBody = Type.Object(
   { description: 'RFC 9457 problem details (application/problem+json).' },
 );
 
-export const problems = (...codes: number[]) =>
+export const problems = (...codes: number[]): Record<number, unknown> =>
   Object.fromEntries(codes.map((c) => [c, { ...ProblemBody, description: `problem+json (${c})` }]));
 
 /** An event as served: structured CloudEvent plus heroldseq, heroldprevseq, heroldtime. */

@@ -64,6 +64,10 @@ export async function listRoutes(app: FastifyInstance): Promise<void> {
         body: PutListBody,
         response: { 200: ListBody, 201: ListBody, ...problems(400, 401, 403) },
       },
+      // An empty PUT creates the list with no title or description.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
     async (request, reply) => {
       authorize(access, request, 'list.write', request.params.list);

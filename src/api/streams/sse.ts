@@ -3,7 +3,7 @@ import type { ReadQuery } from '../../hub/hub.js';
 import { renderEvent } from '../../hub/render.js';
 import { waitForDrain } from './drain.js';
 
-const PAGE = 500;
+const PAGE = 200;
 
 /**
  * Server-Sent Events: replay from the cursor, then wait for the in-process
@@ -88,8 +88,8 @@ export async function serveSse(
     if (!res.destroyed) {
       if (finalMessage) res.write(finalMessage);
       res.end();
-      // A consumer that reads nothing would keep the socket open forever.
-      setTimeout(() => res.destroy(), 1000).unref();
+      // Give a slow reader time to take the final message; one that reads nothing is dropped then.
+      setTimeout(() => res.destroy(), stallMs).unref();
     }
   }
 }
