@@ -259,6 +259,8 @@ function readBinary(headers: HttpHeaders, body: Buffer, contentType: string | un
   const title = 'Invalid CloudEvent';
   const errors: Violation[] = [];
   const attributes = new Map<string, string>();
+  // Headers already reported as unreadable: validation must not add "missing" for them.
+  const reported = new Set<string>();
 
   for (const key of Object.keys(headers)) {
     if (key.length < 3) continue;
@@ -272,6 +274,7 @@ function readBinary(headers: HttpHeaders, body: Buffer, contentType: string | un
       if (raw.length === 0) continue;
       if (raw.length > 1) {
         errors.push({ pointer, message: `${lk} appears ${raw.length} times; an attribute must appear at most once` });
+        reported.add(pointer);
         continue;
       }
       value = raw[0];
@@ -300,7 +303,7 @@ function readBinary(headers: HttpHeaders, body: Buffer, contentType: string | un
     const decoded = decodeHeaderValue(value);
     if (!decoded.ok) {
       errors.push({ pointer, message: `${lk}: ${decoded.message}` });
-      attributes.set(name, ''); // present, so it is not also reported missing
+      reported.add(pointer);
       continue;
     }
     attributes.set(name, decoded.value);
@@ -343,7 +346,12 @@ function readBinary(headers: HttpHeaders, body: Buffer, contentType: string | un
     }
   }
 
-  validateInto(event, binaryPointers, errors);
+  if (reported.size === 0) validateInto(event, binaryPointers, errors);
+  else {
+    const more: Violation[] = [];
+    validateInto(event, binaryPointers, more);
+    for (const v of more) if (!reported.has(v.pointer)) errors.push(v);
+  }
   if (errors.length > 0) rejectInvalid(title, errors, `${plural(errors.length, 'violation')} in the event`);
   const events = [event as CloudEvent];
   return { mode: 'binary', events, serialized: serializeWithinLimit(events, limits.maxEventBytes, rootPointer, false) };
