@@ -1,0 +1,80 @@
+/** The CESQL entry points: parse, compile once, evaluate many times. */
+import type { Ast, CesqlValue } from './ast.js';
+import { compileAst } from './compile.js';
+import { CesqlParseError, type CesqlError } from './errors.js';
+import { parse } from './parser.js';
+import { MISSING, type Ctx, type StaticType } from './values.js';
+
+/** A CloudEvent in structured (JSON) form: attribute name → value. */
+export type CesqlEvent = Record<string, unknown>;
+
+export interface CesqlResult {
+  /** The expression's value; the zero value of its type where errors forced one. */
+  value: CesqlValue;
+  /** Every error raised during evaluation, in evaluation order; empty when none. */
+  errors: CesqlError[];
+}
+
+export interface CompiledCesql {
+  /** The expression as given. */
+  readonly source: string;
+  /** Static result type; `Any` when the expression is a bare attribute reference. */
+  readonly resultType: StaticType;
+  /**
+   * Errors known at compile time that are raised whenever the subexpression
+   * containing them is evaluated (calls to unknown functions or with the
+   * wrong number of arguments).
+   */
+  readonly diagnostics: readonly CesqlError[];
+  /** Complete evaluation (spec §4.1): the value plus every error raised. */
+  evaluate(event: CesqlEvent): CesqlResult;
+  /** Filter semantics (spec §1.2): true only for the Boolean `true` with no error. */
+  matches(event: CesqlEvent): boolean;
+}
+
+/** Parses a CESQL v1 expression. Throws {@link CesqlParseError} with the offending position. */
+export function parseCesql(expression: string): Ast {
+  return parse(expression);
+}
+
+/** Parses and compiles an expression into closures. Throws {@link CesqlParseError}. */
+export function compileCesql(expression: string): CompiledCesql {
+  const ast = parse(expression);
+  const { root, diagnostics } = compileAst(ast);
+  const fn = root.fn;
+  // Filter mode counts errors without materialising them. Evaluation is
+  // synchronous and calls nothing outside the engine, so one context per
+  // compiled expression can be reused.
+  const filterCtx: Ctx = { count: 0, errors: null };
+  return {
+    source: expression,
+    resultType: root.type,
+    diagnostics,
+    evaluate(event: CesqlEvent): CesqlResult {
+      const errors: CesqlError[] = [];
+      const out = fn(event, { count: 0, errors });
+      // A bare missing attribute: its type is unknown, so it is a Boolean (spec §3.2).
+      return { value: out === MISSING ? false : out, errors };
+    },
+    matches(event: CesqlEvent): boolean {
+      filterCtx.count = 0;
+      return fn(event, filterCtx) === true && filterCtx.count === 0;
+    },
+  };
+}
+
+/**
+ * Parses, compiles and evaluates in one go; a syntax error is reported as
+ * the result `false` with one `parse` error instead of being thrown.
+ * Compile once with {@link compileCesql} to evaluate an expression repeatedly.
+ */
+export function evaluateCesql(expression: string, event: CesqlEvent): CesqlResult {
+  let compiled: CompiledCesql;
+  try {
+    compiled = compileCesql(expression);
+  } catch (e) {
+    if (e instanceof CesqlParseError) return { value: false, errors: [e.toCesqlError()] };
+    throw e;
+  }
+  return compiled.evaluate(event);
+}

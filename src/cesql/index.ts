@@ -1,0 +1,37 @@
+/**
+ * Herold's CESQL v1 engine (CloudEvents SQL Expression Language) and the
+ * CloudEvents Subscriptions API filter dialects. Knows nothing of HTTP or
+ * storage: expressions in, predicates out.
+ */
+export type {
+  Ast,
+  AttributeNode,
+  BinaryNode,
+  BinaryOperator,
+  CallNode,
+  CesqlValue,
+  ExistsNode,
+  InNode,
+  LikeNode,
+  LiteralNode,
+  UnaryNode,
+} from './ast.js';
+export { CesqlParseError, type CesqlError, type CesqlErrorKind } from './errors.js';
+export {
+  compileCesql,
+  evaluateCesql,
+  parseCesql,
+  type CesqlEvent,
+  type CesqlResult,
+  type CompiledCesql,
+} from './engine.js';
+export {
+  compileFilters,
+  FILTER_DIALECTS,
+  FilterError,
+  validateFilters,
+  type FilterDialect,
+  type FilterPredicate,
+} from './filters.js';
+export { MAX_EXPRESSION_LENGTH, MAX_NESTING, MAX_TREE_DEPTH } from './parser.js';
+export type { CesqlType, StaticType } from './values.js';
