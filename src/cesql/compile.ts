@@ -5,9 +5,9 @@
  *
  * Semantics follow spec §3: implicit casts per §3.7 (`=`/`!=`/`<>` cast the
  * left operand to the type of the right one, IN casts the set elements to
- * the type of the left operand); an operator or function whose operand is a
- * missing attribute returns the zero value of its own return type; AND/OR
- * short-circuit; integer overflow is a MathError.
+ * the type of the left operand); an operator or function whose operands
+ * raised an error (a missing attribute, say) returns the zero value of its
+ * own return type; AND/OR short-circuit; integer overflow is a MathError.
  */
 import type { Ast, CallNode, CesqlValue, InNode } from './ast.js';
 import { cesqlError, type CesqlError } from './errors.js';
@@ -152,18 +152,23 @@ function exists(name: string, pos: number): Compiled {
 }
 
 // ---- unary operators -------------------------------------------------------
+//
+// Error propagation, uniformly: an operator evaluates its operands first; if
+// that raised any error (a missing attribute included), it returns the zero
+// value of its return type without operating (spec §3.2, §3.3). Casts the
+// operator itself applies go on with the cast's zero value when they fail,
+// which is why `NOT 10` is `true` with a CastError. `ctx.count` tells
+// whether evaluating an operand raised anything.
 
 function not(operand: Compiled, pos: number): Compiled {
   const x = operand.fn;
   const xPos = operand.pos;
-  const fn: Fn =
-    operand.type === 'Boolean'
-      ? (ev, ctx) => !(x(ev, ctx) as boolean)
-      : (ev, ctx) => {
-          const v = x(ev, ctx);
-          if (v === MISSING) return false;
-          return !toBoolean(v, ctx, xPos);
-        };
+  const fn: Fn = (ev, ctx) => {
+    const c = ctx.count;
+    const v = x(ev, ctx);
+    if (ctx.count !== c) return false;
+    return typeof v === 'boolean' ? !v : !toBoolean(v as CesqlValue, ctx, xPos);
+  };
   return { fn, type: 'Boolean', pos, constant: operand.constant };
 }
 
@@ -171,9 +176,10 @@ function negate(operand: Compiled, pos: number): Compiled {
   const x = operand.fn;
   const xPos = operand.pos;
   const fn: Fn = (ev, ctx) => {
+    const c = ctx.count;
     const v = x(ev, ctx);
-    if (v === MISSING) return 0;
-    const n = typeof v === 'number' ? v : toInteger(v, ctx, xPos);
+    if (ctx.count !== c) return 0;
+    const n = typeof v === 'number' ? v : toInteger(v as CesqlValue, ctx, xPos);
     if (n === INT_MIN) {
       // Like ABS (spec §3.5.2): the largest Integer and a MathError.
       raise(ctx, 'math', 'negating -2147483648 overflows a 32-bit integer', pos);
@@ -207,40 +213,48 @@ function binary(op: string, left: Compiled, right: Compiled, pos: number): Compi
   }
 }
 
-/** Reads an operand as Boolean; MISSING stays MISSING. */
-function boolOperand(node: Compiled): (ev: Record<string, unknown>, ctx: Ctx) => boolean | typeof MISSING {
-  const x = node.fn;
-  const p = node.pos;
-  if (node.type === 'Boolean') return x as (ev: Record<string, unknown>, ctx: Ctx) => boolean;
-  return (ev, ctx) => {
-    const v = x(ev, ctx);
-    return v === MISSING ? MISSING : toBoolean(v, ctx, p);
-  };
+function asBoolean(v: Out, ctx: Ctx, pos: number): boolean {
+  return typeof v === 'boolean' ? v : toBoolean(v as CesqlValue, ctx, pos);
+}
+
+function asInteger(v: Out, ctx: Ctx, pos: number): number {
+  return typeof v === 'number' ? v : toInteger(v as CesqlValue, ctx, pos);
 }
 
 function logic(op: 'AND' | 'OR' | 'XOR', left: Compiled, right: Compiled): Fn {
-  const l = boolOperand(left);
-  const r = boolOperand(right);
+  const x = left.fn;
+  const y = right.fn;
+  const xPos = left.pos;
+  const yPos = right.pos;
   switch (op) {
     case 'AND':
       return (ev, ctx) => {
-        const a = l(ev, ctx);
-        if (a !== true) return false; // false, or missing: the zero value
-        return r(ev, ctx) === true;
+        let c = ctx.count;
+        const a = x(ev, ctx);
+        if (ctx.count !== c || !asBoolean(a, ctx, xPos)) return false; // short-circuit
+        c = ctx.count;
+        const b = y(ev, ctx);
+        if (ctx.count !== c) return false;
+        return asBoolean(b, ctx, yPos);
       };
     case 'OR':
       return (ev, ctx) => {
-        const a = l(ev, ctx);
-        if (a === true) return true;
-        if (a === MISSING) return false;
-        return r(ev, ctx) === true;
+        let c = ctx.count;
+        const a = x(ev, ctx);
+        if (ctx.count !== c) return false;
+        if (asBoolean(a, ctx, xPos)) return true; // short-circuit
+        c = ctx.count;
+        const b = y(ev, ctx);
+        if (ctx.count !== c) return false;
+        return asBoolean(b, ctx, yPos);
       };
     case 'XOR':
       return (ev, ctx) => {
-        const a = l(ev, ctx);
-        const b = r(ev, ctx);
-        if (a === MISSING || b === MISSING) return false;
-        return a !== b;
+        const c = ctx.count;
+        const a = x(ev, ctx);
+        const b = y(ev, ctx);
+        if (ctx.count !== c) return false;
+        return asBoolean(a, ctx, xPos) !== asBoolean(b, ctx, yPos);
       };
   }
 }
@@ -253,31 +267,35 @@ function equality(negated: boolean, left: Compiled, right: Compiled): Fn {
   switch (right.type) {
     case 'String':
       return (ev, ctx) => {
+        const c = ctx.count;
         const a = x(ev, ctx);
         const b = y(ev, ctx);
-        if (a === MISSING) return false;
-        return ((typeof a === 'string' ? a : toStr(a)) === b) !== negated;
+        if (ctx.count !== c) return false;
+        return ((typeof a === 'string' ? a : toStr(a as CesqlValue)) === b) !== negated;
       };
     case 'Integer':
       return (ev, ctx) => {
+        const c = ctx.count;
         const a = x(ev, ctx);
         const b = y(ev, ctx);
-        if (a === MISSING) return false;
-        return ((typeof a === 'number' ? a : toInteger(a, ctx, xPos)) === b) !== negated;
+        if (ctx.count !== c) return false;
+        return (asInteger(a, ctx, xPos) === b) !== negated;
       };
     case 'Boolean':
       return (ev, ctx) => {
+        const c = ctx.count;
         const a = x(ev, ctx);
         const b = y(ev, ctx);
-        if (a === MISSING) return false;
-        return ((typeof a === 'boolean' ? a : toBoolean(a, ctx, xPos)) === b) !== negated;
+        if (ctx.count !== c) return false;
+        return (asBoolean(a, ctx, xPos) === b) !== negated;
       };
     case 'Any':
       return (ev, ctx) => {
+        const c = ctx.count;
         const a = x(ev, ctx);
         const b = y(ev, ctx);
-        if (a === MISSING || b === MISSING) return false;
-        return equalAs(a, b, ctx, xPos) !== negated;
+        if (ctx.count !== c) return false;
+        return equalAs(a as CesqlValue, b as CesqlValue, ctx, xPos) !== negated;
       };
   }
 }
@@ -290,45 +308,26 @@ function equalAs(a: CesqlValue, b: CesqlValue, ctx: Ctx, aPos: number): boolean 
   return toBoolean(a, ctx, aPos) === b;
 }
 
-function intOperand(node: Compiled): (ev: Record<string, unknown>, ctx: Ctx) => number | typeof MISSING {
-  const x = node.fn;
-  const p = node.pos;
-  if (node.type === 'Integer') return x as (ev: Record<string, unknown>, ctx: Ctx) => number;
-  return (ev, ctx) => {
-    const v = x(ev, ctx);
-    return v === MISSING ? MISSING : typeof v === 'number' ? v : toInteger(v, ctx, p);
-  };
-}
-
 function comparison(op: '<' | '<=' | '>' | '>=', left: Compiled, right: Compiled): Fn {
-  const l = intOperand(left);
-  const r = intOperand(right);
-  switch (op) {
-    case '<':
-      return (ev, ctx) => {
-        const a = l(ev, ctx);
-        const b = r(ev, ctx);
-        return a !== MISSING && b !== MISSING && a < b;
-      };
-    case '<=':
-      return (ev, ctx) => {
-        const a = l(ev, ctx);
-        const b = r(ev, ctx);
-        return a !== MISSING && b !== MISSING && a <= b;
-      };
-    case '>':
-      return (ev, ctx) => {
-        const a = l(ev, ctx);
-        const b = r(ev, ctx);
-        return a !== MISSING && b !== MISSING && a > b;
-      };
-    case '>=':
-      return (ev, ctx) => {
-        const a = l(ev, ctx);
-        const b = r(ev, ctx);
-        return a !== MISSING && b !== MISSING && a >= b;
-      };
-  }
+  const x = left.fn;
+  const y = right.fn;
+  const xPos = left.pos;
+  const yPos = right.pos;
+  const test =
+    op === '<'
+      ? (a: number, b: number) => a < b
+      : op === '<='
+        ? (a: number, b: number) => a <= b
+        : op === '>'
+          ? (a: number, b: number) => a > b
+          : (a: number, b: number) => a >= b;
+  return (ev, ctx) => {
+    const c = ctx.count;
+    const a = x(ev, ctx);
+    const b = y(ev, ctx);
+    if (ctx.count !== c) return false;
+    return test(asInteger(a, ctx, xPos), asInteger(b, ctx, yPos));
+  };
 }
 
 function overflow(ctx: Ctx, op: string, a: number, b: number, pos: number): number {
@@ -337,38 +336,32 @@ function overflow(ctx: Ctx, op: string, a: number, b: number, pos: number): numb
 }
 
 function arithmetic(op: string, left: Compiled, right: Compiled, pos: number): Fn {
-  const l = intOperand(left);
-  const r = intOperand(right);
+  const x = left.fn;
+  const y = right.fn;
+  const xPos = left.pos;
+  const yPos = right.pos;
+  let operate: (a: number, b: number, ctx: Ctx) => number;
   switch (op) {
     case '+':
-      return (ev, ctx) => {
-        const a = l(ev, ctx);
-        const b = r(ev, ctx);
-        if (a === MISSING || b === MISSING) return 0;
+      operate = (a, b, ctx) => {
         const v = a + b;
         return v > INT_MAX || v < INT_MIN ? overflow(ctx, '+', a, b, pos) : v;
       };
+      break;
     case '-':
-      return (ev, ctx) => {
-        const a = l(ev, ctx);
-        const b = r(ev, ctx);
-        if (a === MISSING || b === MISSING) return 0;
+      operate = (a, b, ctx) => {
         const v = a - b;
         return v > INT_MAX || v < INT_MIN ? overflow(ctx, '-', a, b, pos) : v;
       };
+      break;
     case '*':
-      return (ev, ctx) => {
-        const a = l(ev, ctx);
-        const b = r(ev, ctx);
-        if (a === MISSING || b === MISSING) return 0;
+      operate = (a, b, ctx) => {
         const v = a * b; // exact whenever it is in range
         return v > INT_MAX || v < INT_MIN ? overflow(ctx, '*', a, b, pos) : v | 0;
       };
+      break;
     case '/':
-      return (ev, ctx) => {
-        const a = l(ev, ctx);
-        const b = r(ev, ctx);
-        if (a === MISSING || b === MISSING) return 0;
+      operate = (a, b, ctx) => {
         if (b === 0) {
           raise(ctx, 'math', 'division by zero', pos);
           return 0;
@@ -376,11 +369,9 @@ function arithmetic(op: string, left: Compiled, right: Compiled, pos: number): F
         if (a === INT_MIN && b === -1) return overflow(ctx, '/', a, b, pos);
         return (a / b) | 0; // truncates towards zero
       };
+      break;
     default: // '%'
-      return (ev, ctx) => {
-        const a = l(ev, ctx);
-        const b = r(ev, ctx);
-        if (a === MISSING || b === MISSING) return 0;
+      operate = (a, b, ctx) => {
         if (b === 0) {
           raise(ctx, 'math', 'modulo by zero', pos);
           return 0;
@@ -388,6 +379,13 @@ function arithmetic(op: string, left: Compiled, right: Compiled, pos: number): F
         return (a % b) | 0; // sign of the dividend; | 0 turns -0 into 0
       };
   }
+  return (ev, ctx) => {
+    const c = ctx.count;
+    const a = x(ev, ctx);
+    const b = y(ev, ctx);
+    if (ctx.count !== c) return 0;
+    return operate(asInteger(a, ctx, xPos), asInteger(b, ctx, yPos), ctx);
+  };
 }
 
 // ---- LIKE, IN --------------------------------------------------------------
@@ -396,9 +394,10 @@ function like(operand: Compiled, pattern: string, negated: boolean, pos: number)
   const x = operand.fn;
   const match = compileLike(pattern);
   const fn: Fn = (ev, ctx) => {
+    const c = ctx.count;
     const v = x(ev, ctx);
-    if (v === MISSING) return false;
-    return match(typeof v === 'string' ? v : toStr(v)) !== negated;
+    if (ctx.count !== c) return false;
+    return match(typeof v === 'string' ? v : toStr(v as CesqlValue)) !== negated;
   };
   return { fn, type: 'Boolean', pos, constant: operand.constant };
 }
@@ -429,37 +428,36 @@ function inSet(ast: InNode, diagnostics: CesqlError[]): Compiled {
   const constant = operand.constant && elements.every((e) => e.constant);
   let fn: Fn;
   if (elements.every((e) => e.literal)) {
+    // A literal set is cast to each possible type of the left operand once, at compile time.
     const byType = {
       String: castSet(elements, 'String'),
       Integer: castSet(elements, 'Integer'),
       Boolean: castSet(elements, 'Boolean'),
     };
     fn = (ev, ctx) => {
+      const c = ctx.count;
       const v = x(ev, ctx);
-      if (v === MISSING) return false;
+      if (ctx.count !== c) return false;
       const set = byType[typeof v === 'string' ? 'String' : typeof v === 'number' ? 'Integer' : 'Boolean'];
-      for (const error of set.errors) raisePrebuilt(ctx, error);
-      return set.values.has(v) !== negated;
+      for (let i = 0; i < set.errors.length; i++) raisePrebuilt(ctx, set.errors[i]!);
+      return set.values.has(v as CesqlValue) !== negated;
     };
   } else {
     const fns = elements.map((e) => e.fn);
     const positions = elements.map((e) => e.pos);
     fn = (ev, ctx) => {
+      let c = ctx.count;
       const v = x(ev, ctx);
-      let missing = v === MISSING;
+      let failed = ctx.count !== c;
       let found = false;
       for (let i = 0; i < fns.length; i++) {
+        c = ctx.count;
         const el = fns[i]!(ev, ctx);
-        if (el === MISSING) {
-          missing = true;
-          continue;
-        }
-        if (missing) continue;
-        const value = v as CesqlValue;
-        // Every element is cast (and may raise) even after a match: IN does not short-circuit.
-        if (equalTo(value, el, ctx, positions[i]!)) found = true;
+        if (ctx.count !== c) failed = true;
+        // Every element is evaluated and cast, even after a match: IN does not short-circuit.
+        else if (!failed && equalTo(v as CesqlValue, el as CesqlValue, ctx, positions[i]!)) found = true;
       }
-      if (missing) return false;
+      if (failed) return false;
       return found !== negated;
     };
   }
@@ -509,17 +507,15 @@ function call(ast: CallNode, diagnostics: CesqlError[]): Compiled {
   let fn: Fn;
   if (def.variadic) {
     fn = (ev, ctx) => {
+      const c = ctx.count;
       const values: CesqlValue[] = new Array(fns.length);
-      let missing = false;
-      for (let i = 0; i < fns.length; i++) {
-        const v = fns[i]!(ev, ctx);
-        if (v === MISSING) missing = true;
-        else if (!missing) {
-          const c = casters[i];
-          values[i] = c ? c(v, ctx) : v;
-        }
+      for (let i = 0; i < fns.length; i++) values[i] = fns[i]!(ev, ctx) as CesqlValue;
+      if (ctx.count !== c) return zero;
+      for (let i = 0; i < values.length; i++) {
+        const cast = casters[i];
+        if (cast) values[i] = cast(values[i]!, ctx);
       }
-      return missing ? zero : impl(ctx, pos, values);
+      return impl(ctx, pos, values);
     };
   } else if (fns.length === 0) {
     fn = (_ev, ctx) => impl(ctx, pos);
@@ -527,28 +523,31 @@ function call(ast: CallNode, diagnostics: CesqlError[]): Compiled {
     const a = fns[0]!;
     const ca = casters[0];
     fn = (ev, ctx) => {
-      const v = a(ev, ctx);
-      if (v === MISSING) return zero;
+      const c = ctx.count;
+      const v = a(ev, ctx) as CesqlValue;
+      if (ctx.count !== c) return zero;
       return impl(ctx, pos, ca ? ca(v, ctx) : v);
     };
   } else if (fns.length === 2) {
     const [a, b] = fns as [Fn, Fn];
     const [ca, cb] = casters;
     fn = (ev, ctx) => {
-      const v = a(ev, ctx);
-      const w = b(ev, ctx);
-      if (v === MISSING || w === MISSING) return zero;
+      const c = ctx.count;
+      const v = a(ev, ctx) as CesqlValue;
+      const w = b(ev, ctx) as CesqlValue;
+      if (ctx.count !== c) return zero;
       return impl(ctx, pos, ca ? ca(v, ctx) : v, cb ? cb(w, ctx) : w);
     };
   } else if (fns.length === 3) {
-    const [a, b, c] = fns as [Fn, Fn, Fn];
-    const [ca, cb, cc] = casters;
+    const [a, b, d] = fns as [Fn, Fn, Fn];
+    const [ca, cb, cd] = casters;
     fn = (ev, ctx) => {
-      const v = a(ev, ctx);
-      const w = b(ev, ctx);
-      const u = c(ev, ctx);
-      if (v === MISSING || w === MISSING || u === MISSING) return zero;
-      return impl(ctx, pos, ca ? ca(v, ctx) : v, cb ? cb(w, ctx) : w, cc ? cc(u, ctx) : u);
+      const c = ctx.count;
+      const v = a(ev, ctx) as CesqlValue;
+      const w = b(ev, ctx) as CesqlValue;
+      const u = d(ev, ctx) as CesqlValue;
+      if (ctx.count !== c) return zero;
+      return impl(ctx, pos, ca ? ca(v, ctx) : v, cb ? cb(w, ctx) : w, cd ? cd(u, ctx) : u);
     };
   } else {
     throw new Error(`internal: no calling convention for ${def.name} with ${fns.length} fixed parameters`);
