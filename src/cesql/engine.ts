@@ -1,7 +1,7 @@
 /** The CESQL entry points: parse, compile once, evaluate many times. */
 import type { Ast, CesqlValue } from './ast.js';
 import { compileAst } from './compile.js';
-import { CesqlParseError, type CesqlError } from './errors.js';
+import { cesqlError, CesqlParseError, type CesqlError } from './errors.js';
 import { parse } from './parser.js';
 import { MISSING, type Ctx, type StaticType } from './values.js';
 
@@ -32,6 +32,16 @@ export interface CompiledCesql {
   matches(event: CesqlEvent): boolean;
 }
 
+/**
+ * Evaluation over plain JSON data cannot throw; an event object that does
+ * (a throwing getter, a revoked proxy) yields a GenericError instead of an
+ * exception on the ingest or read path.
+ */
+function unexpected(e: unknown): CesqlError {
+  const detail = e instanceof Error ? e.message : String(e);
+  return cesqlError('generic', `evaluation failed: ${detail}`, 0);
+}
+
 /** Parses a CESQL v1 expression. Throws {@link CesqlParseError} with the offending position. */
 export function parseCesql(expression: string): Ast {
   return parse(expression);
@@ -52,13 +62,22 @@ export function compileCesql(expression: string): CompiledCesql {
     diagnostics,
     evaluate(event: CesqlEvent): CesqlResult {
       const errors: CesqlError[] = [];
-      const out = fn(event, { count: 0, errors });
-      // A bare missing attribute: its type is unknown, so it is a Boolean (spec §3.2).
-      return { value: out === MISSING ? false : out, errors };
+      try {
+        const out = fn(event, { count: 0, errors });
+        // A bare missing attribute: its type is unknown, so it is a Boolean (spec §3.2).
+        return { value: out === MISSING ? false : out, errors };
+      } catch (e) {
+        errors.push(unexpected(e));
+        return { value: false, errors };
+      }
     },
     matches(event: CesqlEvent): boolean {
       filterCtx.count = 0;
-      return fn(event, filterCtx) === true && filterCtx.count === 0;
+      try {
+        return fn(event, filterCtx) === true && filterCtx.count === 0;
+      } catch {
+        return false;
+      }
     },
   };
 }

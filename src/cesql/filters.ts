@@ -225,5 +225,12 @@ export function compileFilters(filters: unknown): FilterPredicate {
   const builder = new Builder();
   const predicate = builder.root(filters);
   if (builder.violations.length > 0) throw new FilterError(builder.violations);
-  return predicate;
+  // Reading plain JSON events cannot throw; an event object that does is not matched.
+  return (event) => {
+    try {
+      return predicate(event);
+    } catch {
+      return false;
+    }
+  };
 }

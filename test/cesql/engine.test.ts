@@ -258,6 +258,22 @@ describe('errors', () => {
     expect(compileCesql('TRUE').diagnostics).toEqual([]);
   });
 
+  it('turns an exception from the event object into a GenericError', () => {
+    const hostile = new Proxy({ ...EVENT }, {
+      get(target, key) {
+        if (key === 'subject') throw new Error('no access');
+        return Reflect.get(target, key);
+      },
+    });
+    const compiled = compileCesql("subject = 'order/42'");
+    expect(compiled.evaluate(hostile)).toEqual({
+      value: false,
+      errors: [{ kind: 'generic', message: 'evaluation failed: no access at 0', position: 0 }],
+    });
+    expect(compiled.matches(hostile)).toBe(false);
+    expect(compiled.matches(EVENT)).toBe(true);
+  });
+
   it('never mutates the event', () => {
     const event = structuredClone(EVENT);
     const frozen = Object.freeze(structuredClone(EVENT));

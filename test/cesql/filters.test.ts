@@ -69,6 +69,16 @@ describe('exact, prefix, suffix', () => {
     expect(matches([{ exact: { constructor: 'x' } }])).toBe(false);
   });
 
+  it('do not match an event object that throws when read', () => {
+    const hostile = new Proxy({ ...EVENT }, {
+      get() {
+        throw new Error('no access');
+      },
+    });
+    expect(matches([{ exact: { type: 'x' } }], hostile)).toBe(false);
+    expect(matches([{ not: { exact: { type: 'x' } } }], hostile)).toBe(false);
+  });
+
   it('allow a value that equals the whole attribute for prefix and suffix', () => {
     expect(matches([{ prefix: { subject: '123' } }])).toBe(true);
     expect(matches([{ suffix: { subject: '123' } }])).toBe(true);
