@@ -12,13 +12,17 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
         created_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         head INTEGER NOT NULL DEFAULT 0,
-        last_time INTEGER NOT NULL DEFAULT 0
+        last_time INTEGER NOT NULL DEFAULT 0,
+        -- The idempotency and subjects tables hold every event up to this seq;
+        -- later ones are rebuilt from the events table at start (see index-overlay.ts).
+        indexed_seq INTEGER NOT NULL DEFAULT 0
       );
-      -- Rowid table: bodies are large, so keep them out of the (list_id, seq) index,
-      -- whose keys only ever grow at the end (time-ordered, cheap to append).
+      -- The rowid is the position in the log: list_id * 2^40 + seq. Appends then
+      -- land at the end of one B-tree and need no secondary index; a list holds
+      -- up to 2^40 (about 1.1 trillion) events. Commit time never decreases with
+      -- seq, so time windows are found by binary search, with no index either.
       CREATE TABLE events (
-        list_id INTEGER NOT NULL,
-        seq INTEGER NOT NULL,
+        pos INTEGER PRIMARY KEY,
         time INTEGER NOT NULL,
         prev_seq INTEGER,
         type TEXT NOT NULL,
@@ -26,8 +30,6 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
         subject TEXT,
         body TEXT NOT NULL
       );
-      CREATE UNIQUE INDEX events_by_seq ON events(list_id, seq);
-      CREATE INDEX events_by_time ON events(list_id, time);
       -- Idempotency: 64-bit hash of (source, id); several rows per hash are allowed
       -- so that a hash collision never blocks an event.
       CREATE TABLE idempotency (

@@ -14,7 +14,24 @@ import type {
   RangeQuery,
   StoredEvent,
 } from '../types.js';
+import { IndexLayer, IndexOverlay } from './index-overlay.js';
 import { MIGRATIONS } from './migrations.js';
+
+/** Seqs per list in the rowid encoding pos = list_id * 2^40 + seq. */
+const SEQ_BITS = 2 ** 40;
+const SEQ_MASK = SEQ_BITS - 1;
+const MAX_SEQ = SEQ_MASK;
+
+/** The rowid of (list, seq); a BigInt only where a number would lose precision. */
+function pos(listId: number, seq: number): number | bigint {
+  const p = listId * SEQ_BITS + seq;
+  return Number.isSafeInteger(p) ? p : (BigInt(listId) << 40n) + BigInt(seq);
+}
+
+/** Flush the index overlay once it holds this many entries (or when ingest pauses). */
+const FLUSH_AT = 100_000;
+/** Rows per transaction while flushing, so publishes interleave with a long flush. */
+const FLUSH_CHUNK = 10_000;
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:'. */
@@ -39,6 +56,7 @@ interface ListRow {
   updated_at: string;
   head: number;
   last_time: number;
+  indexed_seq: number;
 }
 
 interface ListState {
@@ -59,6 +77,10 @@ export class SqliteStore implements EventStore {
   private readonly lists = new Map<string, ListState>();
   private stmts!: ReturnType<SqliteStore['prepare']>;
   private readonly rangeStatements = new Map<string, Statement>();
+  private readonly overlay = new IndexOverlay();
+  private flushing: Promise<void> | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private lastAppend = 0;
 
   constructor(private readonly options: SqliteStoreOptions) {}
 
@@ -72,9 +94,87 @@ export class SqliteStore implements EventStore {
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.stmts = this.prepare();
-    for (const row of this.db.prepare('SELECT id, name, head, last_time FROM lists').all() as ListRow[]) {
+    const rows = this.db.prepare('SELECT id, name, head, last_time, indexed_seq FROM lists').all() as ListRow[];
+    for (const row of rows) {
       this.lists.set(row.name, { id: row.id, head: row.head, lastTime: row.last_time });
+      if (row.indexed_seq < row.head) this.recoverIndexes(row.id, row.indexed_seq);
     }
+    if (this.overlay.active.size > 0) this.flushNow();
+    // Persist the overlay when ingest pauses, so a restart has little to replay.
+    this.idleTimer = setInterval(() => {
+      if (!this.flushing && this.overlay.active.size > 0 && Date.now() - this.lastAppend > 1000) this.startFlush();
+    }, 1000);
+    this.idleTimer.unref();
+  }
+
+  /** Read events committed after the index watermark back into the overlay. */
+  private recoverIndexes(listId: number, after: number): void {
+    const rows = this.db
+      .prepare(`SELECT pos & ${SEQ_MASK} AS seq, source, subject, body FROM events WHERE pos > ? AND pos <= ? ORDER BY pos`)
+      .iterate(pos(listId, after), pos(listId, MAX_SEQ)) as IterableIterator<{ seq: number; source: string; subject: string | null; body: string }>;
+    for (const row of rows) {
+      const id = (JSON.parse(row.body) as { id: string }).id;
+      this.overlay.active.addKey(listId, idempotencyKey(row.source, id), row.seq);
+      if (row.subject !== null) this.overlay.active.setSubject(listId, row.subject, row.seq);
+    }
+  }
+
+  /** Write the overlay to the index tables: sorted, in chunks, then move the watermarks. */
+  private startFlush(): void {
+    if (this.flushing || this.overlay.active.size === 0) return;
+    this.flushing = this.flush().finally(() => {
+      this.flushing = null;
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const layer = this.freezeOverlay();
+    const keyRows = layer.sortedKeyRows();
+    const subjectRows = layer.sortedSubjectRows();
+    const watermarks = [...this.lists.values()].map((l) => [l.head, l.id] as const);
+    for (let i = 0; i < keyRows.length; i += FLUSH_CHUNK) {
+      this.writeKeys(keyRows.slice(i, i + FLUSH_CHUNK));
+      await new Promise((r) => setImmediate(r));
+    }
+    for (let i = 0; i < subjectRows.length; i += FLUSH_CHUNK) {
+      this.writeSubjects(subjectRows.slice(i, i + FLUSH_CHUNK));
+      await new Promise((r) => setImmediate(r));
+    }
+    this.db.transaction(() => {
+      for (const [head, id] of watermarks) this.stmts.setIndexed.run(head, id);
+    })();
+    this.overlay.flushing = null;
+  }
+
+  /** Synchronous flush of everything (start-up and close). */
+  private flushNow(): void {
+    const layer = this.freezeOverlay();
+    const watermarks = [...this.lists.values()].map((l) => [l.head, l.id] as const);
+    this.db.transaction(() => {
+      this.writeKeys(layer.sortedKeyRows());
+      this.writeSubjects(layer.sortedSubjectRows());
+      for (const [head, id] of watermarks) this.stmts.setIndexed.run(head, id);
+    })();
+    this.overlay.flushing = null;
+  }
+
+  private freezeOverlay(): IndexLayer {
+    const layer = this.overlay.active;
+    this.overlay.flushing = layer;
+    this.overlay.active = new IndexLayer();
+    return layer;
+  }
+
+  private writeKeys(rows: [number, bigint, number][]): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.stmts.insertKey.run(r[0], r[1], r[2]);
+    })();
+  }
+
+  private writeSubjects(rows: [number, string, number][]): void {
+    this.db.transaction(() => {
+      for (const r of rows) this.stmts.upsertSubject.run(r[0], r[1], r[2]);
+    })();
   }
 
   private migrate(): void {
@@ -101,17 +201,18 @@ export class SqliteStore implements EventStore {
       ),
       updateList: db.prepare('UPDATE lists SET title = ?, description = ?, retention_days = ?, updated_at = ? WHERE name = ?'),
       setHead: db.prepare('UPDATE lists SET head = ?, last_time = ? WHERE id = ?'),
+      setIndexed: db.prepare('UPDATE lists SET indexed_seq = max(indexed_seq, ?) WHERE id = ?'),
       insertEvent: db.prepare(
-        'INSERT INTO events (list_id, seq, time, prev_seq, type, source, subject, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO events (pos, time, prev_seq, type, source, subject, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       findKey: db.prepare('SELECT seq FROM idempotency WHERE list_id = ? AND key = ?').pluck(),
-      insertKey: db.prepare('INSERT INTO idempotency (list_id, key, seq) VALUES (?, ?, ?)'),
-      eventBySeq: db.prepare('SELECT seq, prev_seq AS prevSeq, time, body, source FROM events WHERE list_id = ? AND seq = ?'),
+      insertKey: db.prepare('INSERT OR IGNORE INTO idempotency (list_id, key, seq) VALUES (?, ?, ?)'),
+      eventBySeq: db.prepare(`SELECT pos & ${SEQ_MASK} AS seq, prev_seq AS prevSeq, time, body, source FROM events WHERE pos = ?`),
+      timeAt: db.prepare('SELECT time FROM events WHERE pos = ?').pluck(),
       subjectHead: db.prepare('SELECT seq FROM subjects WHERE list_id = ? AND subject = ?').pluck(),
       upsertSubject: db.prepare(
-        'INSERT INTO subjects (list_id, subject, seq) VALUES (?, ?, ?) ON CONFLICT (list_id, subject) DO UPDATE SET seq = excluded.seq',
+        'INSERT INTO subjects (list_id, subject, seq) VALUES (?, ?, ?) ON CONFLICT (list_id, subject) DO UPDATE SET seq = max(seq, excluded.seq)',
       ),
-      seqBefore: db.prepare('SELECT max(seq) FROM events WHERE list_id = ? AND time < ?').pluck(),
       getSetting: db.prepare('SELECT value FROM settings WHERE key = ?').pluck(),
       setSetting: db.prepare(
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -120,7 +221,11 @@ export class SqliteStore implements EventStore {
   }
 
   async close(): Promise<void> {
-    if (this.db?.open) this.db.close();
+    if (this.idleTimer) clearInterval(this.idleTimer);
+    if (!this.db?.open) return;
+    await this.flushing;
+    if (this.overlay.active.size > 0) this.flushNow();
+    this.db.close();
   }
 
   async ping(): Promise<boolean> {
@@ -176,6 +281,7 @@ export class SqliteStore implements EventStore {
     // Heads are advanced in memory only after the whole group commits.
     const touched = new Map<ListState, { head: number; lastTime: number }>();
     const now = Date.now();
+    const groupLayer = new IndexLayer();
     const group = this.db.transaction(() => {
       for (const request of requests) {
         const list = this.lists.get(request.list);
@@ -187,7 +293,11 @@ export class SqliteStore implements EventStore {
         const state = { ...before };
         try {
           // Nested transaction = savepoint: this request is atomic on its own.
-          const results = this.db.transaction(() => this.appendRequest(list.id, request.events, state, now))();
+          const requestLayer = new IndexLayer();
+          const results = this.db.transaction(() =>
+            this.appendRequest(list.id, request.events, state, now, [requestLayer, groupLayer]),
+          )();
+          groupLayer.absorb(requestLayer);
           touched.set(list, state);
           outcomes.push({ ok: true, results });
         } catch (error) {
@@ -204,6 +314,9 @@ export class SqliteStore implements EventStore {
       list.head = state.head;
       list.lastTime = state.lastTime;
     }
+    this.overlay.active.absorb(groupLayer);
+    this.lastAppend = Date.now();
+    if (this.overlay.active.size >= FLUSH_AT) this.startFlush();
     return outcomes;
   }
 
@@ -212,7 +325,9 @@ export class SqliteStore implements EventStore {
     events: AppendEvent[],
     state: { head: number; lastTime: number },
     now: number,
+    layers: IndexLayer[],
   ): { seq: number; duplicate: boolean }[] {
+    const [requestLayer] = layers;
     const s = this.stmts;
     const results: { seq: number; duplicate: boolean }[] = [];
     // Commit time never goes backwards within a list, so time windows map onto seq ranges.
@@ -220,7 +335,7 @@ export class SqliteStore implements EventStore {
     for (let i = 0; i < events.length; i++) {
       const ev = events[i];
       const key = idempotencyKey(ev.source, ev.id);
-      const existing = this.findExisting(listId, key, ev);
+      const existing = this.findExisting(listId, key, ev, layers);
       if (existing) {
         if (!sameEventContent(existing.body, ev.body)) {
           throw new AbortRequest({ ok: false, reason: 'conflict', index: i, seq: existing.seq });
@@ -231,11 +346,11 @@ export class SqliteStore implements EventStore {
       const seq = state.head + 1;
       let prev: number | null = null;
       if (ev.subject !== null) {
-        prev = (s.subjectHead.get(listId, ev.subject) as number | undefined) ?? null;
-        s.upsertSubject.run(listId, ev.subject, seq);
+        prev = this.overlay.subject(layers, listId, ev.subject) ?? (s.subjectHead.get(listId, ev.subject) as number | undefined) ?? null;
+        requestLayer.setSubject(listId, ev.subject, seq);
       }
-      s.insertEvent.run(listId, seq, time, prev, ev.type, ev.source, ev.subject, ev.body);
-      s.insertKey.run(listId, key, seq);
+      s.insertEvent.run(pos(listId, seq), time, prev, ev.type, ev.source, ev.subject, ev.body);
+      requestLayer.addKey(listId, key, seq);
       state.head = seq;
       state.lastTime = time;
       results.push({ seq, duplicate: false });
@@ -243,10 +358,11 @@ export class SqliteStore implements EventStore {
     return results;
   }
 
-  private findExisting(listId: number, key: bigint, ev: AppendEvent): { seq: number; body: string } | undefined {
-    const seqs = this.stmts.findKey.all(listId, key) as number[];
+  private findExisting(listId: number, key: bigint, ev: AppendEvent, layers: IndexLayer[]): { seq: number; body: string } | undefined {
+    const seqs = this.overlay.keySeqs(layers, listId, key);
+    for (const seq of this.stmts.findKey.all(listId, key) as number[]) if (!seqs.includes(seq)) seqs.push(seq);
     for (const seq of seqs) {
-      const row = this.stmts.eventBySeq.get(listId, seq) as (StoredEvent & { source: string }) | undefined;
+      const row = this.stmts.eventBySeq.get(pos(listId, seq)) as (StoredEvent & { source: string }) | undefined;
       if (!row || row.source !== ev.source) continue;
       // The hash matched and the source too: confirm the id to rule out a collision.
       if ((JSON.parse(row.body) as { id?: unknown }).id === ev.id) return row;
@@ -257,8 +373,8 @@ export class SqliteStore implements EventStore {
   async readRange(list: string, q: RangeQuery): Promise<StoredEvent[]> {
     const state = this.lists.get(list);
     if (!state || q.limit <= 0 || q.upTo <= q.after) return [];
-    const params: unknown[] = [state.id, q.after, q.upTo];
-    let where = 'list_id = ? AND seq > ? AND seq <= ?';
+    const params: unknown[] = [pos(state.id, q.after), pos(state.id, Math.min(q.upTo, MAX_SEQ))];
+    let where = 'pos > ? AND pos <= ?';
     let shape = '';
     const addIn = (column: string, values: string[] | undefined) => {
       if (!values || values.length === 0) return;
@@ -273,7 +389,7 @@ export class SqliteStore implements EventStore {
     let stmt = this.rangeStatements.get(shape);
     if (!stmt) {
       stmt = this.db.prepare(
-        `SELECT seq, prev_seq AS prevSeq, time, body FROM events WHERE ${where} ORDER BY seq LIMIT ?`,
+        `SELECT pos & ${SEQ_MASK} AS seq, prev_seq AS prevSeq, time, body FROM events WHERE ${where} ORDER BY pos LIMIT ?`,
       );
       if (this.rangeStatements.size < 256) this.rangeStatements.set(shape, stmt);
     }
@@ -283,7 +399,8 @@ export class SqliteStore implements EventStore {
   async getEvent(list: string, seq: number): Promise<StoredEvent | undefined> {
     const state = this.lists.get(list);
     if (!state) return undefined;
-    const row = this.stmts.eventBySeq.get(state.id, seq) as (StoredEvent & { source?: string }) | undefined;
+    if (!Number.isSafeInteger(seq) || seq < 1 || seq > MAX_SEQ) return undefined;
+    const row = this.stmts.eventBySeq.get(pos(state.id, seq)) as (StoredEvent & { source?: string }) | undefined;
     if (!row) return undefined;
     return { seq: row.seq, prevSeq: row.prevSeq, time: row.time, body: row.body };
   }
@@ -291,7 +408,16 @@ export class SqliteStore implements EventStore {
   async seqBefore(list: string, time: number): Promise<number> {
     const state = this.lists.get(list);
     if (!state) return 0;
-    return (this.stmts.seqBefore.get(state.id, time) as number | null) ?? 0;
+    // Commit time never decreases with seq: binary search for the last seq before `time`.
+    let lo = 0;
+    let hi = state.head;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      const t = this.stmts.timeAt.get(pos(state.id, mid)) as number;
+      if (t < time) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
   }
 
   async getSetting(key: string): Promise<string | undefined> {
