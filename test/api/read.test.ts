@@ -108,3 +108,53 @@ describe('pull reads', () => {
     expect(lines.length).toBeGreaterThanOrEqual(10);
   });
 });
+
+describe('CESQL filter on reads', () => {
+  let hub: TestHub;
+  beforeAll(async () => {
+    hub = await startTestHub();
+    await createList(hub, 'cesql');
+    const events = Array.from({ length: 120 }, (_, i) =>
+      makeEvent({ type: i % 3 === 0 ? 'person.moved' : 'person.changed', subject: `person/${i}`, kommune: i % 2 ? '0301' : '4601' }),
+    );
+    await publishBatch(hub, 'cesql', events);
+  });
+  afterAll(() => hub.close());
+
+  const read = (query: string, accept = 'application/json') =>
+    hub.fetch(`/lists/cesql/events?${query}`, { headers: { accept } });
+
+  it('applies the filter inside the read: full pages, next past non-matching events', async () => {
+    const filter = encodeURIComponent("type = 'person.moved' AND kommune = '0301'");
+    const res = await read(`filter=${filter}&limit=5`);
+    const body = await res.json();
+    expect(body.events).toHaveLength(5);
+    for (const e of body.events) expect([e.type, e.kommune]).toEqual(['person.moved', '0301']);
+    const all = await (await read(`filter=${filter}&limit=1000`)).json();
+    expect(all.events).toHaveLength(20);
+    expect(all.next).toBe('120');
+  });
+
+  it('composes with the exact filters and works on NDJSON and SSE too', async () => {
+    const filter = encodeURIComponent("subject LIKE 'person/1%'");
+    const page = await (await read(`filter=${filter}&type=person.changed&limit=1000`)).json();
+    expect(page.events.every((e: { subject: string; type: string }) => e.subject.startsWith('person/1') && e.type === 'person.changed')).toBe(true);
+    const nd = (await (await read(`filter=${filter}&type=person.changed`, 'application/x-ndjson')).text()).trim().split('\n');
+    expect(nd.map((l) => JSON.parse(l).heroldseq)).toEqual(page.events.map((e: { heroldseq: string }) => e.heroldseq));
+    const sse = await read(`filter=${filter}&type=person.changed`, 'text/event-stream');
+    const reader = sse.body!.getReader();
+    let text = '';
+    while ((text.match(/^data: /gm) ?? []).length < page.events.length) text += new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const ids = [...text.matchAll(/^data: (.*)$/gm)].map((m) => JSON.parse(m[1]).heroldseq);
+    expect(ids).toEqual(page.events.map((e: { heroldseq: string }) => e.heroldseq));
+  });
+
+  it('rejects an invalid expression with the position of the problem', async () => {
+    const res = await read(`filter=${encodeURIComponent("type = 'x' AND (")}`);
+    expect(res.status).toBe(400);
+    const p = await res.json();
+    expect(p.errors[0].pointer).toBe('/querystring/filter');
+    expect(p.detail).toMatch(/\d/);
+  });
+});

@@ -4,7 +4,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Scope } from '../../access/access.js';
 import { invalid } from '../../hub/errors.js';
 import { parseSeq } from '../../hub/cursor.js';
-import type { ReadQuery } from '../../hub/hub.js';
+import type { EventPredicate, ReadQuery } from '../../hub/hub.js';
+import { CesqlParseError, compileCesql } from '../../cesql/index.js';
 import { renderEvent } from '../../hub/render.js';
 import { authorize } from '../authorize.js';
 import { ListName, ListParams, Seq, ServedEvent, problems } from '../schemas.js';
@@ -20,6 +21,7 @@ const EventsQuery = Type.Object(
     source: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 100 })),
     since: Type.Optional(Type.String({ description: 'RFC 3339: commit time at or after.' })),
     until: Type.Optional(Type.String({ description: 'RFC 3339: commit time before.' })),
+    filter: Type.Optional(Type.String({ maxLength: 4096, description: 'A CESQL v1 expression; an event is returned only when it evaluates to true without error.' })),
   },
   { additionalProperties: false },
 );
@@ -42,6 +44,25 @@ function parseTime(value: string | undefined, name: string): number | undefined 
   return ms;
 }
 
+function compileQueryFilter(expression: string | undefined): EventPredicate | undefined {
+  if (expression === undefined) return undefined;
+  try {
+    return compileCesql(expression).matches;
+  } catch (error) {
+    if (error instanceof CesqlParseError) {
+      throw invalid(`filter is not a valid CESQL expression: ${error.message}.`, [{ pointer: '/querystring/filter', message: error.message }]);
+    }
+    throw error;
+  }
+}
+
+/** The caller's filter and their grant's row filter: an event must pass both. */
+function both(a: EventPredicate | undefined, b: EventPredicate | undefined): EventPredicate | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return (event) => a(event) && b(event);
+}
+
 function toReadQuery(q: EventsQuery, after: number, scope: Scope): Omit<ReadQuery, 'limit'> {
   return {
     after,
@@ -50,7 +71,7 @@ function toReadQuery(q: EventsQuery, after: number, scope: Scope): Omit<ReadQuer
     sources: q.source,
     since: parseTime(q.since, 'since'),
     until: parseTime(q.until, 'until'),
-    predicate: scope.predicate,
+    predicate: both(scope.predicate, compileQueryFilter(q.filter)),
   };
 }
 
