@@ -14,9 +14,11 @@ export function clientFrom(opts: { url: string; key?: string }): HeroldClient {
 
 /** Print an error with what to do next, and exit non-zero. */
 export function fail(error: unknown, url: string): never {
-  const e = error as Error & { cause?: { code?: string } };
+  const e = error as Error & { cause?: { code?: string; message?: string } };
   if (e.cause?.code === 'ECONNREFUSED') {
     console.error(`herold: no hub answers at ${url}. Start one with 'herold serve' or pass --url.`);
+  } else if (e.message === 'fetch failed') {
+    console.error(`herold: cannot reach ${url} (${e.cause?.code ?? e.cause?.message ?? 'network error'}). Check --url, or start a hub with 'herold serve'.`);
   } else if ((e as { status?: number }).status === 401) {
     console.error(`herold: ${e.message}\nPass an API key with --key or HEROLD_KEY.`);
   } else {
