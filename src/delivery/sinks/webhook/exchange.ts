@@ -18,7 +18,8 @@
  *   reusable.
  * - Connections are pooled (keep-alive) per policy: every pooled socket was
  *   opened through that policy's checks, so reusing it cannot reach an address
- *   the policy refuses.
+ *   the policy refuses. (With a custom resolver, each exchange opens its own
+ *   connection.) TLS certificates are always verified against the host name.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -44,6 +45,8 @@ export interface ExchangeRequest {
   policy: EgressPolicy;
   resolve?: Resolver;
   snippetBytes?: number;
+  /** Extra trusted CA certificates for HTTPS (PEM), replacing the default set like `tls.connect`'s `ca`. */
+  ca?: string | Buffer | Array<string | Buffer>;
 }
 
 export type ExchangeOutcome =
@@ -70,30 +73,28 @@ interface Agents {
   https: https.Agent;
 }
 
-const agentsByPolicy = new WeakMap<EgressPolicy, Map<Resolver, Agents>>();
+const agentsByPolicy = new WeakMap<EgressPolicy, Agents>();
 
-/** Keep-alive agents reserved for one policy and resolver, never shared with other code. */
-function agentsFor(policy: EgressPolicy, resolve: Resolver): Agents {
-  let byResolver = agentsByPolicy.get(policy);
-  if (byResolver === undefined) {
-    byResolver = new Map();
-    agentsByPolicy.set(policy, byResolver);
-  }
-  let agents = byResolver.get(resolve);
+/**
+ * Keep-alive agents reserved for one policy (with the system resolver), never
+ * shared with other code. Requests with a custom resolver get a fresh
+ * connection each time instead (no pooling keyed by arbitrary functions).
+ */
+function agentsFor(policy: EgressPolicy): Agents {
+  let agents = agentsByPolicy.get(policy);
   if (agents === undefined) {
     const options = { keepAlive: true, scheduling: 'lifo' as const, timeout: 5000 };
     agents = { http: new http.Agent(options), https: new https.Agent(options) };
-    byResolver.set(resolve, agents);
+    agentsByPolicy.set(policy, agents);
   }
   return agents;
 }
 
-/** Close the idle pooled connections opened for a policy (e.g. when the policy is replaced). */
+/** Close the pooled connections opened for a policy (e.g. when the policy is replaced, or at shutdown). */
 export function closeIdleConnections(policy: EgressPolicy): void {
-  for (const agents of agentsByPolicy.get(policy)?.values() ?? []) {
-    agents.http.destroy();
-    agents.https.destroy();
-  }
+  const agents = agentsByPolicy.get(policy);
+  agents?.http.destroy();
+  agents?.https.destroy();
   agentsByPolicy.delete(policy);
 }
 
@@ -132,7 +133,7 @@ export function exchange(req: ExchangeRequest): Promise<ExchangeOutcome> {
   const limit = req.snippetBytes ?? SNIPPET_BYTES;
   const resolve = req.resolve ?? systemResolver;
   const secure = req.url.protocol === 'https:';
-  const agents = agentsFor(req.policy, resolve);
+  const agents = req.resolve === undefined ? agentsFor(req.policy) : undefined;
 
   return new Promise<ExchangeOutcome>((done) => {
     let settled = false;
@@ -184,9 +185,9 @@ export function exchange(req: ExchangeRequest): Promise<ExchangeOutcome> {
         method: req.method,
         headers: req.headers,
         lookup: safeLookup(req.policy, resolve),
-        agent: secure ? agents.https : agents.http,
+        agent: agents === undefined ? false : secure ? agents.https : agents.http,
       };
-      request = secure ? https.request(options) : http.request(options);
+      request = secure ? https.request(req.ca === undefined ? options : { ...options, ca: req.ca }) : http.request(options);
     } catch (e) {
       // Invalid header names or values, invalid method, …: nothing was sent.
       settle({ kind: 'error', code: 'EINVALIDREQUEST', message: errorMessage(e), latencyMs: elapsed(), sent: false });
