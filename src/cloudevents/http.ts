@@ -372,9 +372,11 @@ export function toHttpBinary(event: CloudEvent): { headers: Record<string, strin
     if (name === 'data' || name === 'data_base64' || name === 'datacontenttype') continue;
     const v = event[name];
     if (v === undefined || v === null) continue;
-    headers[`ce-${name}`] = percentEncodeHeaderValue(typeof v === 'string' ? v : String(v));
+    headers[`ce-${name}`] = percentEncodeHeaderValue(
+      typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : (JSON.stringify(v) ?? ''),
+    );
   }
-  let contentType = event.datacontenttype;
+  let contentType = typeof event.datacontenttype === 'string' ? event.datacontenttype : undefined;
   let body = EMPTY;
   if (typeof event.data_base64 === 'string') {
     body = Buffer.from(event.data_base64, 'base64');
@@ -383,7 +385,7 @@ export function toHttpBinary(event: CloudEvent): { headers: Record<string, strin
     body =
       typeof event.data === 'string' && !declaresJsonData(contentType)
         ? Buffer.from(event.data, 'utf8')
-        : Buffer.from(JSON.stringify(event.data), 'utf8');
+        : Buffer.from(JSON.stringify(event.data) ?? '', 'utf8');
   }
   if (contentType !== undefined) headers['content-type'] = contentType;
   return { headers, body };

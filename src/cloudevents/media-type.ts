@@ -126,6 +126,7 @@ export function isJsonMediaType(mt: MediaType): boolean {
  */
 export function declaresJsonData(datacontenttype: string | undefined): boolean {
   if (datacontenttype === undefined) return true;
+  if (typeof datacontenttype !== 'string') return false;
   const mt = parseMediaType(datacontenttype);
   return mt !== undefined && isJsonMediaType(mt);
 }

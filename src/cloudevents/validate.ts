@@ -10,10 +10,14 @@
  * - Attribute names beginning with `herold` are reserved for hub metadata.
  * - Names longer than 20 characters are accepted (the limit is a SHOULD).
  * - When `datacontenttype` does not declare JSON, `data` must be a string.
+ * - `datacontenttype` must not be a CloudEvents format
+ *   (`application/cloudevents…`): sent in HTTP binary mode, such data would
+ *   be read as a structured event, so a provider could forge events at a
+ *   receiver. Nested events can be declared as `application/json`.
  * - Duplicate JSON member names cannot be seen after `JSON.parse` (last wins).
  */
 import type { CloudEvent, Violation } from './event.js';
-import { isJsonMediaType, parseMediaType } from './media-type.js';
+import { CE_PREFIX, isJsonMediaType, parseMediaType } from './media-type.js';
 import { rfc3339Problem } from './rfc3339.js';
 import { absoluteUriProblem, uriReferenceProblem } from './uri.js';
 
@@ -177,12 +181,19 @@ export function validateInto(candidate: unknown, pointerOf: PointerOf, out: Viol
           if (p !== undefined) push(name, `time ${JSON.stringify(v)} is not an RFC 3339 timestamp: ${p}`);
         }
         continue;
-      case 'datacontenttype':
-        if (typeof v !== 'string') push(name, `datacontenttype must be a media type string, not ${describe(v)}`);
-        else if (parseMediaType(v) === undefined) {
+      case 'datacontenttype': {
+        if (typeof v !== 'string') {
+          push(name, `datacontenttype must be a media type string, not ${describe(v)}`);
+          continue;
+        }
+        const mt = parseMediaType(v);
+        if (mt === undefined) {
           push(name, `datacontenttype ${JSON.stringify(v)} is not a media type (RFC 2046: type/subtype followed by optional ;name=value parameters)`);
+        } else if (mt.essence.startsWith(CE_PREFIX)) {
+          push(name, `datacontenttype ${JSON.stringify(v)} is a CloudEvents event format: in HTTP binary mode the data would be taken for a structured event; declare nested events as application/json`);
         } else contentType = v;
         continue;
+      }
     }
     // Extension attribute.
     if (!isAttributeName(name)) {

@@ -189,6 +189,11 @@ describe('datacontenttype (RFC 2046)', () => {
     expectOne(with_({ datacontenttype: ct }), '/datacontenttype', /not a media type/);
   });
   it('rejects a non-string', () => expectOne(with_({ datacontenttype: ['a/b'] }), '/datacontenttype', /media type string, not an array/));
+  it('rejects CloudEvents formats, which binary mode would turn into a forged structured event', () => {
+    for (const ct of ['application/cloudevents+json', 'Application/CloudEvents-Batch+JSON; charset=utf-8', 'application/cloudevents+avro']) {
+      expectOne(with_({ datacontenttype: ct, data: { specversion: '1.0', id: 'forged', source: '/bank', type: 't' } }), '/datacontenttype', /CloudEvents event format/);
+    }
+  });
   it('requires string data when the type does not declare JSON', () => {
     expectOne(with_({ datacontenttype: 'text/plain', data: { a: 1 } }), '/data', /does not declare JSON, so data must be a string/);
     expectOne(with_({ datacontenttype: 'application/xml', data: 5 }), '/data', /must be a string/);
