@@ -20,6 +20,12 @@ export interface Config {
   /** An SSE consumer whose socket accepts nothing for this long is cut off. */
   sseStallSeconds: number;
   shutdownSeconds: number;
+  /** Names this hub to webhook receivers (WebHook-Request-Origin). */
+  origin: string;
+  /** Default retry window for push deliveries (a failing event is dead-lettered after it). */
+  retryWindowSeconds: number;
+  /** Disable a subscription that has failed continuously for this long. */
+  disableAfterSeconds: number;
 }
 
 export const DEFAULTS: Config = {
@@ -35,6 +41,9 @@ export const DEFAULTS: Config = {
   heartbeatSeconds: 15,
   sseStallSeconds: 30,
   shutdownSeconds: 10,
+  origin: 'herold.localhost',
+  retryWindowSeconds: 86_400,
+  disableAfterSeconds: 5 * 86_400,
 };
 
 /** The environment variable for each setting. */
@@ -54,6 +63,9 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   heartbeatSeconds: 'HEROLD_HEARTBEAT_SECONDS',
   sseStallSeconds: 'HEROLD_SSE_STALL_SECONDS',
   shutdownSeconds: 'HEROLD_SHUTDOWN_SECONDS',
+  origin: 'HEROLD_ORIGIN',
+  retryWindowSeconds: 'HEROLD_RETRY_WINDOW_SECONDS',
+  disableAfterSeconds: 'HEROLD_DISABLE_AFTER_SECONDS',
 };
 
 export class ConfigError extends Error {}
@@ -93,6 +105,9 @@ export function resolveConfig(raw: Partial<Record<keyof Config, string | undefin
   c.heartbeatSeconds = int('heartbeatSeconds', 1, 3600) ?? c.heartbeatSeconds;
   c.sseStallSeconds = int('sseStallSeconds', 1, 3600) ?? c.sseStallSeconds;
   c.shutdownSeconds = int('shutdownSeconds', 1, 3600) ?? c.shutdownSeconds;
+  if (raw.origin) c.origin = raw.origin;
+  c.retryWindowSeconds = int('retryWindowSeconds', 1, 30 * 86_400) ?? c.retryWindowSeconds;
+  c.disableAfterSeconds = int('disableAfterSeconds', 1, 365 * 86_400) ?? c.disableAfterSeconds;
   return c;
 }
 

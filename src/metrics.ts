@@ -34,6 +34,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly deliveries = new Counter({
+    name: 'herold_deliveries_total',
+    help: 'Push delivery attempts by outcome (success, retry, dead, gone).',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly deliveryDuration = new Histogram({
+    name: 'herold_delivery_duration_seconds',
+    help: 'Time for one push delivery attempt.',
+    buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15],
+    registers: [this.registry],
+  });
+  readonly deadLetters = new Counter({
+    name: 'herold_dead_letters_total',
+    help: 'Events dead-lettered by push subscriptions.',
+    registers: [this.registry],
+  });
+
   constructor(storeSize: () => Promise<number>) {
     new Gauge({
       name: 'herold_store_size_bytes',

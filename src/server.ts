@@ -5,12 +5,18 @@ import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
 import { readDeclaredLists } from './hub/declared-lists.js';
 import { Hub } from './hub/hub.js';
+import { Dispatcher } from './delivery/dispatcher.js';
+import { EgressPolicy, parseCidrList } from './delivery/egress/index.js';
+import { sinkChecker } from './delivery/sink-check.js';
+import { SubscriptionService } from './hub/subscriptions/service.js';
+import { ensureSystemList } from './hub/system-events.js';
 import { Metrics } from './metrics.js';
 import { openStore } from './store/open-store.js';
 
 export interface RunningHub {
   app: FastifyInstance;
   hub: Hub;
+  dispatcher: Dispatcher;
   url: string;
   /** Set when the admin key was generated on this start: show it once. */
   generatedAdminKey?: string;
@@ -36,7 +42,19 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   if (config.configFile) {
     for (const list of await readDeclaredLists(config.configFile)) await hub.putList(list);
   }
-  const app = await buildApp({ hub, access, config, metrics, logger });
+  await ensureSystemList(hub);
+  const egress = new EgressPolicy(parseCidrList(config.egressAllow));
+  const dispatcher = new Dispatcher(hub, access, {
+    egress,
+    origin: config.origin,
+    retry: { baseSeconds: 5, capSeconds: 3600, windowSeconds: config.retryWindowSeconds },
+    disableAfterMs: config.disableAfterSeconds * 1000,
+    metrics,
+    log: logger,
+  });
+  const subscriptions = new SubscriptionService(hub, dispatcher, sinkChecker(egress, config.origin));
+  await dispatcher.start();
+  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -45,11 +63,13 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   return {
     app,
     hub,
+    dispatcher,
     url: `http://${host}:${port}`,
     generatedAdminKey: generatedKey,
     close() {
       closing ??= (async () => {
         await app.close();
+        await dispatcher.stop();
         await hub.stop();
       })();
       return closing;

@@ -14,7 +14,8 @@ export type Action =
   | 'list.write'
   | 'events.publish'
   | 'events.read'
-  | 'system.metrics';
+  | 'system.metrics'
+  | 'subscriptions.manage';
 
 /** What a principal may see of a list: every door applies it the same way. */
 export interface Scope {
@@ -88,6 +89,7 @@ export class Access {
         return { allowed: true, scope: {} };
       case 'list.write':
       case 'events.publish':
+      case 'subscriptions.manage':
         if (!principal) return { allowed: false, status: 401, detail: 'This needs an API key: send Authorization: Bearer <key>.' };
         if (principal.admin) return { allowed: true, scope: {} };
         return { allowed: false, status: 403, detail: 'Your key may not do this.' };

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Access } from '../access/access.js';
 import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
+import type { SubscriptionService } from '../hub/subscriptions/service.js';
 import { HubError } from '../hub/errors.js';
 import type { Metrics } from '../metrics.js';
 import { problem, sendProblem, toProblem } from './problem.js';
@@ -11,6 +12,7 @@ import { healthRoutes } from './routes/health.js';
 import { listRoutes } from './routes/lists.js';
 import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
 import { StreamRegistry } from './streams/registry.js';
 import { validatorCompiler } from './validation.js';
 
@@ -20,6 +22,7 @@ export interface AppDeps {
   config: Config;
   metrics: Metrics;
   logger: Logger;
+  subscriptions: SubscriptionService;
 }
 
 declare module 'fastify' {
@@ -86,6 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(listRoutes);
   await app.register(publishRoutes);
   await app.register(readRoutes);
+  await app.register(subscriptionRoutes);
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -18,6 +18,9 @@ const FLAGS: [keyof Config, string, string][] = [
   ['heartbeatSeconds', '--heartbeat-seconds <n>', 'SSE heartbeat interval'],
   ['sseStallSeconds', '--sse-stall-seconds <n>', 'cut off an SSE consumer that reads nothing for this long'],
   ['shutdownSeconds', '--shutdown-seconds <n>', 'longest graceful shutdown before exit'],
+  ['origin', '--origin <name>', 'this hub\'s name for webhook receivers (WebHook-Request-Origin)'],
+  ['retryWindowSeconds', '--retry-window-seconds <n>', 'how long failed deliveries are retried by default (86400)'],
+  ['disableAfterSeconds', '--disable-after-seconds <n>', 'disable a subscription failing continuously this long (432000)'],
 ];
 
 export function registerServe(program: Command): void {

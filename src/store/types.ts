@@ -68,6 +68,68 @@ export interface RangeQuery extends RangeFilter {
   limit: number;
 }
 
+/** A push subscription with its delivery progress. `spec` is opaque to the store. */
+export interface SubscriptionRecord {
+  id: string;
+  list: string;
+  /** The principal that owns it (its access scope applies to every delivery). */
+  owner: string;
+  spec: unknown;
+  /** Signing secrets, newest first; an old one stays valid until `expiresAt` (epoch ms). */
+  secrets: { secret: string; expiresAt: number | null }[];
+  status: 'active' | 'disabled';
+  disabledReason: string | null;
+  /** Every event up to this seq is delivered, dead-lettered, not matching, or has a retry row. */
+  position: number;
+  /** When the current run of failures began (epoch ms), or null. */
+  failingSince: number | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A failed delivery waiting for its next attempt, or (ordering 'subject') waiting behind one. */
+export interface RetryRow {
+  subscriptionId: string;
+  seq: number;
+  subject: string | null;
+  /** 'retry': due at `nextAt`; 'blocked': waits for an earlier event of its subject. */
+  state: 'retry' | 'blocked';
+  failures: number;
+  firstFailureAt: number | null;
+  nextAt: number | null;
+  lastStatus: number | null;
+  lastError: string | null;
+}
+
+export interface DeadLetterRow {
+  subscriptionId: string;
+  seq: number;
+  reason: string;
+  failures: number;
+  lastStatus: number | null;
+  lastResponse: string | null;
+  createdAt: number;
+}
+
+export interface AttemptRow {
+  subscriptionId: string;
+  seq: number;
+  webhookId: string;
+  at: number;
+  outcome: string;
+  status: number | null;
+  latencyMs: number;
+  response: string | null;
+  error: string | null;
+}
+
+/** Delivery state that changes as a subscription works; written in batches. */
+export interface DeliveryProgress {
+  subscriptionId: string;
+  position: number;
+  failingSince: number | null;
+}
+
 export interface EventStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Apply migrations; safe to call on an up-to-date database. */
@@ -94,6 +156,36 @@ export interface EventStore {
 
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
+
+  // ---- subscriptions -------------------------------------------------------
+
+  createSubscription(record: SubscriptionRecord): Promise<void>;
+  getSubscription(id: string): Promise<SubscriptionRecord | undefined>;
+  listSubscriptions(list?: string): Promise<SubscriptionRecord[]>;
+  /** Replace the mutable fields (spec, secrets, status, reason). */
+  updateSubscription(record: SubscriptionRecord): Promise<void>;
+  /** Delete it with its retries, dead letters and attempts. */
+  deleteSubscription(id: string): Promise<boolean>;
+
+  /**
+   * One atomic write of a dispatcher's accumulated work: positions, retry rows
+   * to upsert or delete, dead letters (which also drop their retry rows) and
+   * attempts. Positions must only cover events whose rows are in the same write.
+   */
+  saveDeliveryWork(work: {
+    progress: DeliveryProgress[];
+    retries: RetryRow[];
+    deleteRetries: { subscriptionId: string; seq: number }[];
+    deadLetters: DeadLetterRow[];
+    attempts: AttemptRow[];
+  }): Promise<void>;
+  listRetries(subscriptionId: string): Promise<RetryRow[]>;
+  listDeadLetters(subscriptionId: string, after: number, limit: number): Promise<DeadLetterRow[]>;
+  /** Remove dead letters (for redelivery); returns the seqs removed. */
+  takeDeadLetters(subscriptionId: string, seqs?: number[]): Promise<number[]>;
+  listAttempts(subscriptionId: string, before: number | undefined, limit: number): Promise<(AttemptRow & { id: number })[]>;
+  /** Keep the newest `keep` attempts per subscription. */
+  pruneAttempts(keep: number): Promise<void>;
 
   /** Bytes used on disk (for metrics). */
   sizeBytes(): Promise<number>;

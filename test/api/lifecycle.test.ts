@@ -20,7 +20,7 @@ describe('hub process lifecycle', () => {
     const dataDir = tempDir();
     const port = await freePort();
     const start = () => {
-      const env = { ...process.env, HEROLD_LOG_LEVEL: 'warn' };
+      const env: NodeJS.ProcessEnv = { ...process.env, HEROLD_LOG_LEVEL: 'warn' };
       delete env.HEROLD_ADMIN_KEY;
       return spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dataDir], { env });
     };

@@ -48,4 +48,59 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE subscriptions (
+        id TEXT PRIMARY KEY,
+        list TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        secrets TEXT NOT NULL,
+        status TEXT NOT NULL,
+        disabled_reason TEXT,
+        position INTEGER NOT NULL,
+        failing_since INTEGER,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+      );
+      CREATE INDEX subscriptions_by_list ON subscriptions(list);
+      -- Only failed deliveries get rows (DESIGN.md "One log, many doors").
+      CREATE TABLE retries (
+        subscription_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        subject TEXT,
+        state TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        first_failure_at INTEGER,
+        next_at INTEGER,
+        last_status INTEGER,
+        last_error TEXT,
+        PRIMARY KEY (subscription_id, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE dead_letters (
+        subscription_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        failures INTEGER NOT NULL,
+        last_status INTEGER,
+        last_response TEXT,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (subscription_id, seq)
+      ) WITHOUT ROWID;
+      CREATE TABLE attempts (
+        id INTEGER PRIMARY KEY,
+        subscription_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        webhook_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        status INTEGER,
+        latency_ms REAL NOT NULL,
+        response TEXT,
+        error TEXT
+      );
+      CREATE INDEX attempts_by_subscription ON attempts(subscription_id, id);
+    `,
+  },
 ];

@@ -5,6 +5,11 @@ import { dirname } from 'node:path';
 import { sameEventContent } from '../../cloudevents/equality.js';
 import { idempotencyKey } from '../idempotency-key.js';
 import type {
+  AttemptRow,
+  DeadLetterRow,
+  DeliveryProgress,
+  RetryRow,
+  SubscriptionRecord,
   AppendEvent,
   AppendOutcome,
   AppendRequest,
@@ -15,6 +20,7 @@ import type {
   StoredEvent,
 } from '../types.js';
 import { IndexLayer, IndexOverlay } from './index-overlay.js';
+import { SqliteSubscriptionTables } from './subscription-tables.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** Seqs per list in the rowid encoding pos = list_id * 2^40 + seq. */
@@ -76,6 +82,7 @@ export class SqliteStore implements EventStore {
   private db!: Db;
   private readonly lists = new Map<string, ListState>();
   private stmts!: ReturnType<SqliteStore['prepare']>;
+  private subs!: SqliteSubscriptionTables;
   private readonly rangeStatements = new Map<string, Statement>();
   private readonly overlay = new IndexOverlay();
   private flushing: Promise<void> | null = null;
@@ -94,6 +101,7 @@ export class SqliteStore implements EventStore {
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.stmts = this.prepare();
+    this.subs = new SqliteSubscriptionTables(this.db);
     const rows = this.db.prepare('SELECT id, name, head, last_time, indexed_seq FROM lists').all() as ListRow[];
     for (const row of rows) {
       this.lists.set(row.name, { id: row.id, head: row.head, lastTime: row.last_time });
@@ -426,6 +434,56 @@ export class SqliteStore implements EventStore {
 
   async setSetting(key: string, value: string): Promise<void> {
     this.stmts.setSetting.run(key, value);
+  }
+
+  async createSubscription(record: SubscriptionRecord): Promise<void> {
+    this.subs.create(record);
+  }
+
+  async getSubscription(id: string): Promise<SubscriptionRecord | undefined> {
+    return this.subs.get(id);
+  }
+
+  async listSubscriptions(list?: string): Promise<SubscriptionRecord[]> {
+    return this.subs.list(list);
+  }
+
+  async updateSubscription(record: SubscriptionRecord): Promise<void> {
+    this.subs.update(record);
+  }
+
+  async deleteSubscription(id: string): Promise<boolean> {
+    return this.subs.delete(id);
+  }
+
+  async saveDeliveryWork(work: {
+    progress: DeliveryProgress[];
+    retries: RetryRow[];
+    deleteRetries: { subscriptionId: string; seq: number }[];
+    deadLetters: DeadLetterRow[];
+    attempts: AttemptRow[];
+  }): Promise<void> {
+    this.subs.saveWork(work);
+  }
+
+  async listRetries(subscriptionId: string): Promise<RetryRow[]> {
+    return this.subs.retries(subscriptionId);
+  }
+
+  async listDeadLetters(subscriptionId: string, after: number, limit: number): Promise<DeadLetterRow[]> {
+    return this.subs.deadLetters(subscriptionId, after, limit);
+  }
+
+  async takeDeadLetters(subscriptionId: string, seqs?: number[]): Promise<number[]> {
+    return this.subs.takeDeadLetters(subscriptionId, seqs);
+  }
+
+  async listAttempts(subscriptionId: string, before: number | undefined, limit: number): Promise<(AttemptRow & { id: number })[]> {
+    return this.subs.attempts(subscriptionId, before, limit);
+  }
+
+  async pruneAttempts(keep: number): Promise<void> {
+    this.subs.pruneAttempts(keep);
   }
 
   async sizeBytes(): Promise<number> {

@@ -1,0 +1,27 @@
+import type { SubscriptionSpec } from '../../hub/subscriptions/spec.js';
+import type { SubscriptionRecord } from '../../store/types.js';
+import type { EgressPolicy } from '../egress/index.js';
+import type { Sink, SinkDelivery } from '../sink.js';
+import { type DeliveryResult, deliverWebhook } from './webhook/index.js';
+
+/** A subscription's webhook as a Sink: signs with every current secret, checks egress on each connect. */
+export function httpSink(record: SubscriptionRecord, spec: SubscriptionSpec, policy: EgressPolicy, origin: string): Sink {
+  const token = typeof spec.protocolsettings.token === 'string' ? spec.protocolsettings.token : undefined;
+  return {
+    deliver(d: SinkDelivery): Promise<DeliveryResult> {
+      const now = Date.now();
+      const secrets = record.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret);
+      return deliverWebhook({
+        url: spec.sink,
+        event: d.event as never,
+        mode: spec.config.mode,
+        webhookId: d.deliveryId,
+        secrets,
+        bearerToken: token,
+        timeoutMs: spec.config.timeout * 1000,
+        policy,
+        origin,
+      });
+    },
+  };
+}

@@ -1,0 +1,407 @@
+import { createHash } from 'node:crypto';
+import type { Scope } from '../access/access.js';
+import type { EventPredicate, Hub } from '../hub/hub.js';
+import { renderEvent } from '../hub/render.js';
+import { projectEvent } from '../hub/project.js';
+import type { DeliveryConfig } from '../hub/subscriptions/spec.js';
+import type { RetryRow, StoredEvent, SubscriptionRecord } from '../store/types.js';
+import type { DeliveryJournal } from './journal.js';
+import { type RetryPolicy, nextRetryDelayMs } from './retry.js';
+import type { DeliveryResult, Sink } from './sink.js';
+
+export interface WorkerDeps {
+  hub: Hub;
+  journal: DeliveryJournal;
+  sink: Sink;
+  record: SubscriptionRecord;
+  config: DeliveryConfig;
+  /** The subscription's own filter (types, source, filters). */
+  predicate?: EventPredicate;
+  /** Exact filters pushed into the store's query. */
+  types?: string[];
+  sources?: string[];
+  /** The owner's access scope: row filter and fields. */
+  scope: Scope;
+  retry: RetryPolicy;
+  /** Disable after failing continuously this long. */
+  disableAfterMs: number;
+  onDisable(reason: string): void;
+  onDeadLetter(seq: number, reason: string, result: DeliveryResult): void;
+  onResult?(result: DeliveryResult): void;
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+/** The delivery id of an event for a subscription: the same across retries and redeliveries. */
+export function deliveryId(subscriptionId: string, seq: number): string {
+  return 'msg_' + createHash('sha256').update(`${subscriptionId}:${seq}`).digest('base64url').slice(0, 27);
+}
+
+const READ_PAGE = 200;
+
+/**
+ * Drives one subscription: a cursor over its list plus its filter and its
+ * owner's scope (DESIGN.md "One log, many doors"). It reads matching events
+ * after its position, hands them to the sink, and moves the position only over
+ * events that are delivered, dead-lettered, or recorded as retries, so the
+ * position is safe to persist at any moment (at-least-once).
+ *
+ * Ordering 'subject': a subject's events go out one at a time in seq order; a
+ * failing subject parks its later events (as 'blocked' rows) and blocks only
+ * itself. Ordering 'none': up to `concurrency` deliveries in flight.
+ */
+export class SubscriptionWorker {
+  private position: number;
+  private readCursor: number;
+  private failingSince: number | null;
+  /** Seqs read but not yet finished or persisted as retry rows; the position stays below them. */
+  private readonly outstanding = new Set<number>();
+  private readonly outstandingOrder: number[] = [];
+  private outstandingHead = 0;
+  private readonly retries = new Map<number, RetryRow>();
+  private readonly inflight = new Set<number>();
+  /** ordering 'subject': subjects with a delivery in flight or a retry pending, and what waits behind. */
+  private readonly busy = new Map<string, { waiting: (StoredEvent | number)[]; failed: boolean }>();
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private wake: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly maxOutstanding: number;
+
+  constructor(private readonly d: WorkerDeps) {
+    this.position = d.record.position;
+    this.readCursor = d.record.position;
+    this.failingSince = d.record.failingSince;
+    this.maxOutstanding = Math.max(64, d.config.concurrency * 8);
+  }
+
+  get id(): string {
+    return this.d.record.id;
+  }
+
+  async start(): Promise<void> {
+    const rows = await this.d.hub.store.listRetries(this.id);
+    for (const row of rows) {
+      this.retries.set(row.seq, row);
+      if (this.d.config.ordering === 'subject' && row.subject !== null && row.failures > 0) {
+        this.busyEntry(row.subject).failed = true;
+      }
+    }
+    // Blocked rows wait behind their subject's failed one, in seq order.
+    for (const row of rows) {
+      if (row.state !== 'blocked' || row.subject === null) continue;
+      const entry = this.busy.get(row.subject);
+      if (entry) entry.waiting.push(row.seq);
+      else this.retries.set(row.seq, { ...row, state: 'retry', nextAt: Date.now() });
+    }
+    this.loop = this.run().catch((error) => this.d.log.error({ err: error, subscription: this.id }, 'delivery worker failed'));
+  }
+
+  /** Stop reading; wait (bounded) for deliveries in flight. */
+  async stop(waitMs = 15_000): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    this.poke();
+    const deadline = Date.now() + waitMs;
+    while (this.inflight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await this.loop;
+  }
+
+  /** Deliver these seqs again now (explicit redelivery; outside subject ordering). */
+  redeliver(seqs: number[]): void {
+    const now = Date.now();
+    for (const seq of seqs) {
+      const existing = this.retries.get(seq);
+      const row: RetryRow = existing
+        ? { ...existing, state: 'retry', nextAt: now }
+        : { subscriptionId: this.id, seq, subject: null, state: 'retry', failures: 0, firstFailureAt: null, nextAt: now, lastStatus: null, lastError: null };
+      this.retries.set(seq, row);
+      this.d.journal.upsertRetry(row);
+    }
+    this.poke();
+  }
+
+  status(): { position: number; inflight: number; retrying: number } {
+    return { position: this.position, inflight: this.inflight.size, retrying: this.retries.size };
+  }
+
+  private poke(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private async run(): Promise<void> {
+    const { hub, record, config } = this.d;
+    while (!this.stopped) {
+      const now = Date.now();
+      // 1. Retries that are due.
+      let nextDue = Infinity;
+      for (const row of this.retries.values()) {
+        if (this.inflight.size >= config.concurrency) break;
+        if (row.state !== 'retry' || this.inflight.has(row.seq)) continue;
+        if ((row.nextAt ?? 0) <= now) void this.launchStored(row.seq, row);
+        else nextDue = Math.min(nextDue, row.nextAt!);
+      }
+      // 2. New events.
+      if (this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding && this.readCursor < hub.head(record.list)) {
+        const page = await hub.read(record.list, {
+          after: this.readCursor,
+          limit: Math.min(READ_PAGE, this.maxOutstanding - this.outstanding.size),
+          types: this.d.types,
+          sources: this.d.sources,
+          predicate: this.d.predicate && this.d.scope.predicate ? (e) => this.d.predicate!(e) && this.d.scope.predicate!(e) : (this.d.predicate ?? this.d.scope.predicate),
+        });
+        if (this.stopped) break;
+        for (const e of page.events) this.accept(e);
+        this.readCursor = page.next;
+        this.advance();
+        continue;
+      }
+      // 3. Wait for a completion, a due retry, a new event, or stop.
+      await this.waitForWork(Math.min(30_000, Math.max(1, nextDue - Date.now())));
+    }
+  }
+
+  private waitForWork(timeoutMs: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const { hub, record, config } = this.d;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.wake = done;
+      // Room for more: a new event in the list is work too.
+      if (this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding) {
+        void hub.bus.waitBeyond(record.list, this.readCursor, timeoutMs, this.abort.signal).then(done);
+      }
+    });
+  }
+
+  private subjectOf(event: Record<string, unknown>): string | null {
+    return this.d.config.ordering === 'subject' && typeof event.subject === 'string' ? event.subject : null;
+  }
+
+  private busyEntry(subject: string) {
+    let entry = this.busy.get(subject);
+    if (!entry) this.busy.set(subject, (entry = { waiting: [], failed: false }));
+    return entry;
+  }
+
+  private accept(e: StoredEvent): void {
+    const event = JSON.parse(renderEvent(e)) as Record<string, unknown>;
+    const subject = this.subjectOf(event);
+    if (subject !== null) {
+      const entry = this.busy.get(subject);
+      if (entry?.failed) {
+        // Park it durably behind the failing one; the position may pass it.
+        const row: RetryRow = { subscriptionId: this.id, seq: e.seq, subject, state: 'blocked', failures: 0, firstFailureAt: null, nextAt: null, lastStatus: null, lastError: null };
+        this.retries.set(e.seq, row);
+        this.d.journal.upsertRetry(row);
+        entry.waiting.push(e.seq);
+        return;
+      }
+      this.addOutstanding(e.seq);
+      if (entry) {
+        entry.waiting.push(e);
+        return;
+      }
+      this.busyEntry(subject);
+    } else {
+      this.addOutstanding(e.seq);
+    }
+    void this.launch(e.seq, event, undefined);
+  }
+
+  private addOutstanding(seq: number): void {
+    this.outstanding.add(seq);
+    this.outstandingOrder.push(seq);
+  }
+
+  private finishOutstanding(seq: number): void {
+    this.outstanding.delete(seq);
+  }
+
+  /** Move the position up to just below the oldest unfinished event. */
+  private advance(): void {
+    while (this.outstandingHead < this.outstandingOrder.length && !this.outstanding.has(this.outstandingOrder[this.outstandingHead])) {
+      this.outstandingHead++;
+    }
+    if (this.outstandingHead > 4096) {
+      this.outstandingOrder.splice(0, this.outstandingHead);
+      this.outstandingHead = 0;
+    }
+    const oldest = this.outstandingOrder[this.outstandingHead];
+    const next = oldest === undefined ? this.readCursor : oldest - 1;
+    if (next > this.position) {
+      this.position = next;
+      this.d.journal.setProgress(this.id, this.position, this.failingSince);
+    }
+  }
+
+  /** Deliver an event known only by seq (a retry or a parked event). */
+  private async launchStored(seq: number, row: RetryRow): Promise<void> {
+    this.inflight.add(seq);
+    let stored: StoredEvent | undefined;
+    try {
+      stored = await this.d.hub.store.getEvent(this.d.record.list, seq);
+    } catch (error) {
+      this.inflight.delete(seq);
+      this.d.log.warn({ err: error, subscription: this.id, seq }, 'could not load event for retry');
+      return;
+    }
+    this.inflight.delete(seq);
+    const event = stored && (JSON.parse(renderEvent(stored)) as Record<string, unknown>);
+    // Gone from the list, or no longer visible to the owner: nothing to deliver.
+    if (!event || (this.d.scope.predicate && !this.d.scope.predicate(event))) {
+      this.retries.delete(seq);
+      this.d.journal.deleteRetry(this.id, seq);
+      this.releaseSubject(row.subject);
+      this.poke();
+      return;
+    }
+    await this.launch(seq, event, row);
+  }
+
+  private async launch(seq: number, event: Record<string, unknown>, row: RetryRow | undefined): Promise<void> {
+    this.inflight.add(seq);
+    let result: DeliveryResult;
+    try {
+      result = await this.d.sink.deliver({
+        subscriptionId: this.id,
+        seq,
+        deliveryId: deliveryId(this.id, seq),
+        event: projectEvent(event, this.d.scope.fields),
+      });
+    } catch (error) {
+      result = { outcome: 'retry', latencyMs: 0, error: (error as Error).message };
+    }
+    this.inflight.delete(seq);
+    if (this.stopped && this.abort.signal.aborted && result.outcome !== 'success') {
+      // Shutting down: leave it unfinished; it is delivered again after restart.
+      this.poke();
+      return;
+    }
+    this.d.onResult?.(result);
+    this.d.journal.attempt({
+      subscriptionId: this.id,
+      seq,
+      webhookId: deliveryId(this.id, seq),
+      at: Date.now(),
+      outcome: result.outcome,
+      status: result.status ?? null,
+      latencyMs: result.latencyMs,
+      response: result.responseSnippet ?? null,
+      error: result.error ?? null,
+    });
+    const subject = row?.subject ?? this.subjectOf(event);
+    switch (result.outcome) {
+      case 'success':
+        this.failingSince = null;
+        this.done(seq, row);
+        this.releaseSubject(subject);
+        break;
+      case 'dead':
+        this.deadLetter(seq, subject, `The sink refused the event (${result.status ?? result.error ?? 'error'}); it is not retried.`, result, row);
+        break;
+      case 'gone':
+        this.d.onDisable(`The sink answered 410 Gone at ${new Date().toISOString()}.`);
+        break;
+      case 'retry':
+        this.scheduleRetry(seq, subject, result, row);
+        break;
+    }
+    this.advance();
+    this.poke();
+  }
+
+  private done(seq: number, row: RetryRow | undefined): void {
+    this.finishOutstanding(seq);
+    if (row || this.retries.has(seq)) {
+      this.retries.delete(seq);
+      this.d.journal.deleteRetry(this.id, seq);
+    }
+  }
+
+  private deadLetter(seq: number, subject: string | null, reason: string, result: DeliveryResult, row: RetryRow | undefined): void {
+    this.finishOutstanding(seq);
+    this.retries.delete(seq);
+    this.d.journal.deadLetter({
+      subscriptionId: this.id,
+      seq,
+      reason,
+      failures: (row?.failures ?? 0) + 1,
+      lastStatus: result.status ?? null,
+      lastResponse: result.responseSnippet ?? result.error ?? null,
+      createdAt: Date.now(),
+    });
+    this.d.onDeadLetter(seq, reason, result);
+    this.releaseSubject(subject);
+  }
+
+  private scheduleRetry(seq: number, subject: string | null, result: DeliveryResult, row: RetryRow | undefined): void {
+    const now = Date.now();
+    this.failingSince ??= now;
+    const failures = (row?.failures ?? 0) + 1;
+    const firstFailureAt = row?.firstFailureAt ?? now;
+    const delay = result.retryAfterMs ?? nextRetryDelayMs(this.d.retry, failures, firstFailureAt, now);
+    if (delay === null) {
+      this.deadLetter(seq, subject, `Retries exhausted after ${failures} attempts; last: ${result.status ?? result.error ?? 'error'}.`, result, row);
+    } else {
+      const next: RetryRow = {
+        subscriptionId: this.id,
+        seq,
+        subject,
+        state: 'retry',
+        failures,
+        firstFailureAt,
+        nextAt: now + delay,
+        lastStatus: result.status ?? null,
+        lastError: result.error ?? null,
+      };
+      this.retries.set(seq, next);
+      this.d.journal.upsertRetry(next);
+      this.finishOutstanding(seq);
+      if (subject !== null) this.failSubject(subject);
+    }
+    if (now - this.failingSince >= this.d.disableAfterMs) {
+      this.d.onDisable(`Deliveries have failed continuously since ${new Date(this.failingSince).toISOString()}.`);
+    }
+  }
+
+  /** A subject's delivery failed: what waits behind it in memory is parked durably. */
+  private failSubject(subject: string): void {
+    const entry = this.busyEntry(subject);
+    entry.failed = true;
+    entry.waiting = entry.waiting.map((w) => {
+      if (typeof w === 'number') return w;
+      const row: RetryRow = { subscriptionId: this.id, seq: w.seq, subject, state: 'blocked', failures: 0, firstFailureAt: null, nextAt: null, lastStatus: null, lastError: null };
+      this.retries.set(w.seq, row);
+      this.d.journal.upsertRetry(row);
+      this.finishOutstanding(w.seq);
+      return w.seq;
+    });
+  }
+
+  /** The subject's current event is finished: send the next one waiting behind it. */
+  private releaseSubject(subject: string | null): void {
+    if (subject === null) return;
+    const entry = this.busy.get(subject);
+    if (!entry) return;
+    const next = entry.waiting.shift();
+    if (next === undefined) {
+      this.busy.delete(subject);
+      return;
+    }
+    entry.failed = false;
+    if (typeof next === 'number') {
+      const row = this.retries.get(next);
+      if (row) void this.launchStored(next, row);
+      else this.releaseSubject(subject);
+    } else {
+      void this.launch(next.seq, JSON.parse(renderEvent(next)) as Record<string, unknown>, undefined);
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import type { Hub } from './hub.js';
+
+/**
+ * The system event list: operational events about the hub itself
+ * (subscriptions disabled, events dead-lettered). Admins read it and
+ * subscribe to it like any other list.
+ */
+export const SYSTEM_LIST = 'herold.system';
+
+export async function ensureSystemList(hub: Hub): Promise<void> {
+  if (!(await hub.store.getList(SYSTEM_LIST))) {
+    await hub.putList({ name: SYSTEM_LIST, title: 'Herold system events', description: 'Operational events: subscriptions disabled, deliveries dead-lettered.' });
+  }
+}
+
+export async function publishSystemEvent(hub: Hub, type: string, subject: string, data: Record<string, unknown>): Promise<void> {
+  await hub.publish(SYSTEM_LIST, [
+    {
+      specversion: '1.0',
+      id: randomUUID(),
+      source: '/herold',
+      type: `herold.${type}`,
+      subject,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data,
+    },
+  ]);
+}

@@ -1,0 +1,163 @@
+import type { Database as Db } from 'better-sqlite3';
+import type { AttemptRow, DeadLetterRow, DeliveryProgress, RetryRow, SubscriptionRecord } from '../types.js';
+
+interface SubscriptionRow {
+  id: string;
+  list: string;
+  owner: string;
+  spec: string;
+  secrets: string;
+  status: 'active' | 'disabled';
+  disabled_reason: string | null;
+  position: number;
+  failing_since: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const toRecord = (r: SubscriptionRow): SubscriptionRecord => ({
+  id: r.id,
+  list: r.list,
+  owner: r.owner,
+  spec: JSON.parse(r.spec),
+  secrets: JSON.parse(r.secrets),
+  status: r.status,
+  disabledReason: r.disabled_reason,
+  position: r.position,
+  failingSince: r.failing_since,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/** Subscriptions, retries, dead letters and attempts in SQLite. */
+export class SqliteSubscriptionTables {
+  private readonly s;
+
+  constructor(private readonly db: Db) {
+    this.s = {
+      insert: db.prepare(
+        `INSERT INTO subscriptions (id, list, owner, spec, secrets, status, disabled_reason, position, failing_since, created_at, updated_at)
+         VALUES (@id, @list, @owner, @spec, @secrets, @status, @disabledReason, @position, @failingSince, @createdAt, @updatedAt)`,
+      ),
+      get: db.prepare('SELECT * FROM subscriptions WHERE id = ?'),
+      all: db.prepare('SELECT * FROM subscriptions ORDER BY created_at, id'),
+      byList: db.prepare('SELECT * FROM subscriptions WHERE list = ? ORDER BY created_at, id'),
+      update: db.prepare(
+        `UPDATE subscriptions SET spec = @spec, secrets = @secrets, status = @status, disabled_reason = @disabledReason,
+         position = max(position, @position), failing_since = @failingSince, updated_at = @updatedAt WHERE id = @id`,
+      ),
+      progress: db.prepare('UPDATE subscriptions SET position = max(position, ?), failing_since = ? WHERE id = ?'),
+      del: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
+      delRetries: db.prepare('DELETE FROM retries WHERE subscription_id = ?'),
+      delDead: db.prepare('DELETE FROM dead_letters WHERE subscription_id = ?'),
+      delAttempts: db.prepare('DELETE FROM attempts WHERE subscription_id = ?'),
+      upsertRetry: db.prepare(
+        `INSERT INTO retries (subscription_id, seq, subject, state, failures, first_failure_at, next_at, last_status, last_error)
+         VALUES (@subscriptionId, @seq, @subject, @state, @failures, @firstFailureAt, @nextAt, @lastStatus, @lastError)
+         ON CONFLICT (subscription_id, seq) DO UPDATE SET subject = excluded.subject, state = excluded.state, failures = excluded.failures,
+           first_failure_at = excluded.first_failure_at, next_at = excluded.next_at, last_status = excluded.last_status, last_error = excluded.last_error`,
+      ),
+      deleteRetry: db.prepare('DELETE FROM retries WHERE subscription_id = ? AND seq = ?'),
+      listRetries: db.prepare(
+        `SELECT subscription_id AS subscriptionId, seq, subject, state, failures, first_failure_at AS firstFailureAt,
+         next_at AS nextAt, last_status AS lastStatus, last_error AS lastError FROM retries WHERE subscription_id = ? ORDER BY seq`,
+      ),
+      insertDead: db.prepare(
+        `INSERT INTO dead_letters (subscription_id, seq, reason, failures, last_status, last_response, created_at)
+         VALUES (@subscriptionId, @seq, @reason, @failures, @lastStatus, @lastResponse, @createdAt)
+         ON CONFLICT (subscription_id, seq) DO UPDATE SET reason = excluded.reason, failures = excluded.failures,
+           last_status = excluded.last_status, last_response = excluded.last_response, created_at = excluded.created_at`,
+      ),
+      listDead: db.prepare(
+        `SELECT subscription_id AS subscriptionId, seq, reason, failures, last_status AS lastStatus, last_response AS lastResponse,
+         created_at AS createdAt FROM dead_letters WHERE subscription_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+      ),
+      allDeadSeqs: db.prepare('SELECT seq FROM dead_letters WHERE subscription_id = ? ORDER BY seq').pluck(),
+      deleteDead: db.prepare('DELETE FROM dead_letters WHERE subscription_id = ? AND seq = ?'),
+      insertAttempt: db.prepare(
+        `INSERT INTO attempts (subscription_id, seq, webhook_id, at, outcome, status, latency_ms, response, error)
+         VALUES (@subscriptionId, @seq, @webhookId, @at, @outcome, @status, @latencyMs, @response, @error)`,
+      ),
+      listAttempts: db.prepare(
+        `SELECT id, subscription_id AS subscriptionId, seq, webhook_id AS webhookId, at, outcome, status, latency_ms AS latencyMs,
+         response, error FROM attempts WHERE subscription_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+      ),
+      subscriptionIds: db.prepare('SELECT id FROM subscriptions').pluck(),
+      pruneAttempts: db.prepare(
+        `DELETE FROM attempts WHERE subscription_id = ? AND id <
+           (SELECT id FROM attempts WHERE subscription_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
+      ),
+    };
+  }
+
+  create(r: SubscriptionRecord): void {
+    this.s.insert.run({ ...r, spec: JSON.stringify(r.spec), secrets: JSON.stringify(r.secrets) });
+  }
+
+  get(id: string): SubscriptionRecord | undefined {
+    const row = this.s.get.get(id) as SubscriptionRow | undefined;
+    return row && toRecord(row);
+  }
+
+  list(list?: string): SubscriptionRecord[] {
+    const rows = (list === undefined ? this.s.all.all() : this.s.byList.all(list)) as SubscriptionRow[];
+    return rows.map(toRecord);
+  }
+
+  update(r: SubscriptionRecord): void {
+    this.s.update.run({ ...r, spec: JSON.stringify(r.spec), secrets: JSON.stringify(r.secrets) });
+  }
+
+  delete(id: string): boolean {
+    return this.db.transaction(() => {
+      this.s.delRetries.run(id);
+      this.s.delDead.run(id);
+      this.s.delAttempts.run(id);
+      return this.s.del.run(id).changes > 0;
+    })();
+  }
+
+  saveWork(work: {
+    progress: DeliveryProgress[];
+    retries: RetryRow[];
+    deleteRetries: { subscriptionId: string; seq: number }[];
+    deadLetters: DeadLetterRow[];
+    attempts: AttemptRow[];
+  }): void {
+    this.db.transaction(() => {
+      for (const r of work.retries) this.s.upsertRetry.run(r);
+      for (const d of work.deleteRetries) this.s.deleteRetry.run(d.subscriptionId, d.seq);
+      for (const d of work.deadLetters) {
+        this.s.insertDead.run(d);
+        this.s.deleteRetry.run(d.subscriptionId, d.seq);
+      }
+      for (const a of work.attempts) this.s.insertAttempt.run(a);
+      for (const p of work.progress) this.s.progress.run(p.position, p.failingSince, p.subscriptionId);
+    })();
+  }
+
+  retries(subscriptionId: string): RetryRow[] {
+    return this.s.listRetries.all(subscriptionId) as RetryRow[];
+  }
+
+  deadLetters(subscriptionId: string, after: number, limit: number): DeadLetterRow[] {
+    return this.s.listDead.all(subscriptionId, after, limit) as DeadLetterRow[];
+  }
+
+  takeDeadLetters(subscriptionId: string, seqs?: number[]): number[] {
+    return this.db.transaction(() => {
+      const present = new Set(this.s.allDeadSeqs.all(subscriptionId) as number[]);
+      const taken = (seqs ?? [...present]).filter((seq) => present.has(seq));
+      for (const seq of taken) this.s.deleteDead.run(subscriptionId, seq);
+      return taken;
+    })();
+  }
+
+  attempts(subscriptionId: string, before: number | undefined, limit: number): (AttemptRow & { id: number })[] {
+    return this.s.listAttempts.all(subscriptionId, before ?? Number.MAX_SAFE_INTEGER, limit) as (AttemptRow & { id: number })[];
+  }
+
+  pruneAttempts(keep: number): void {
+    for (const id of this.s.subscriptionIds.all() as string[]) this.s.pruneAttempts.run(id, id, keep);
+  }
+}
