@@ -62,7 +62,9 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
     for (const v of fe.validation) {
       const params = v.params as { missingProperty?: string; additionalProperty?: string };
       const extra = params?.missingProperty ?? params?.additionalProperty;
-      const pointer = `/${where}${v.instancePath}${extra ? `/${extra}` : ''}`;
+      // Pointers into the body are relative to the body document, like the publish route's.
+      const path = `${v.instancePath}${extra ? `/${extra}` : ''}`;
+      const pointer = where === 'body' ? path : `/${where}${path}`;
       // A union reports each failed branch; one message per field is enough.
       if (seen.has(pointer)) continue;
       seen.add(pointer);

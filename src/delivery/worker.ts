@@ -166,16 +166,21 @@ export class SubscriptionWorker {
     if (this.stopped) return Promise.resolve();
     const { hub, record, config } = this.d;
     return new Promise<void>((resolve) => {
+      // Each wait has its own bus waiter, cancelled when the wait ends, and a
+      // stale wake-up may not clear a newer wait's handle.
+      const waitAbort = new AbortController();
       const done = () => {
         clearTimeout(timer);
-        this.wake = null;
+        if (this.wake === done) this.wake = null;
+        waitAbort.abort();
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       this.wake = done;
       // Room for more: a new event in the list is work too.
       if (this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding) {
-        void hub.bus.waitBeyond(record.list, this.readCursor, timeoutMs, this.abort.signal).then(done);
+        const signal = AbortSignal.any([this.abort.signal, waitAbort.signal]);
+        void hub.bus.waitBeyond(record.list, this.readCursor, timeoutMs, signal).then(done);
       }
     });
   }

@@ -57,7 +57,7 @@ describe('event lists', () => {
     expect(res.status).toBe(400);
     const p = await res.json();
     const pointers = p.errors.map((e: { pointer: string }) => e.pointer);
-    expect(pointers).toEqual(expect.arrayContaining(['/body/title', '/body/retentionDays']));
+    expect(pointers).toEqual(expect.arrayContaining(['/title', '/retentionDays', '/extra']));
     expect((await hub.fetch('/lists/typed')).status).toBe(404);
   });
 

@@ -116,6 +116,8 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
         body: SubscriptionBody,
         response: { 201: SubscriptionView, ...problems(400, 401, 403, 404) },
       },
+      // The schema documents the body; the subscription domain checks it and names each problem.
+      attachValidation: true,
     },
     async (request, reply) => {
       authorize(access, request, 'subscriptions.manage', request.params.list);
@@ -154,6 +156,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     '/subscriptions/:id',
     {
       schema: { tags, summary: 'Replace a subscription; takes effect at once. Position, secrets and status are kept.', params: IdParams, body: SubscriptionBody, response: { 200: SubscriptionView, ...problems(400, 401, 403, 404) } },
+      attachValidation: true,
     },
     async (request) => {
       authorize(access, request, 'subscriptions.manage');
