@@ -59,6 +59,8 @@ export class SubscriptionWorker {
   private outstandingHead = 0;
   private readonly retries = new Map<number, RetryRow>();
   private readonly inflight = new Set<number>();
+  /** Read and cleared to go, waiting for a free delivery slot (in seq order). */
+  private readonly ready: { seq: number; event: Record<string, unknown> }[] = [];
   /** ordering 'subject': subjects with a delivery in flight or a retry pending, and what waits behind. */
   private readonly busy = new Map<string, { waiting: (StoredEvent | number)[]; failed: boolean }>();
   private stopped = false;
@@ -143,7 +145,7 @@ export class SubscriptionWorker {
         else nextDue = Math.min(nextDue, row.nextAt!);
       }
       // 2. New events.
-      if (this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding && this.readCursor < hub.head(record.list)) {
+      if (this.ready.length === 0 && this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding && this.readCursor < hub.head(record.list)) {
         const page = await hub.read(record.list, {
           after: this.readCursor,
           limit: Math.min(READ_PAGE, this.maxOutstanding - this.outstanding.size),
@@ -153,6 +155,7 @@ export class SubscriptionWorker {
         });
         if (this.stopped) break;
         for (const e of page.events) this.accept(e);
+        this.pump();
         this.readCursor = page.next;
         this.advance();
         continue;
@@ -217,7 +220,15 @@ export class SubscriptionWorker {
     } else {
       this.addOutstanding(e.seq);
     }
-    void this.launch(e.seq, event, undefined);
+    this.ready.push({ seq: e.seq, event });
+  }
+
+  /** Start deliveries from the ready queue while there is a free slot. */
+  private pump(): void {
+    while (this.ready.length > 0 && this.inflight.size < this.d.config.concurrency && !this.stopped) {
+      const next = this.ready.shift()!;
+      void this.launch(next.seq, next.event, undefined);
+    }
   }
 
   private addOutstanding(seq: number): void {
@@ -318,6 +329,7 @@ export class SubscriptionWorker {
         this.scheduleRetry(seq, subject, result, row);
         break;
     }
+    this.pump();
     this.advance();
     this.poke();
   }
@@ -406,7 +418,8 @@ export class SubscriptionWorker {
       if (row) void this.launchStored(next, row);
       else this.releaseSubject(subject);
     } else {
-      void this.launch(next.seq, JSON.parse(renderEvent(next)) as Record<string, unknown>, undefined);
+      this.ready.push({ seq: next.seq, event: JSON.parse(renderEvent(next)) as Record<string, unknown> });
+      this.pump();
     }
   }
 }

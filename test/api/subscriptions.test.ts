@@ -270,13 +270,14 @@ describe('subscriptions and webhook delivery', () => {
     rx.respond = () => {
       open++;
       maxOpen = Math.max(maxOpen, open);
-      setTimeout(() => open--, 50);
-      return { status: 200 };
+      setTimeout(() => open--, 40);
+      return { status: 200, delayMs: 40 };
     };
     await subscribe({ config: { concurrency: 4 } });
     await publishBatch(hub, list, Array.from({ length: 40 }, () => makeEvent()));
     await rx.waitFor((r) => r.received.length === 40);
     expect(new Set(rx.events().map((e) => e.heroldseq)).size).toBe(40);
+    expect(maxOpen).toBe(4);
   });
 
   it('rotates the secret: both signatures verify during the grace period', async () => {

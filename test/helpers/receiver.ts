@@ -8,7 +8,7 @@ export interface Received {
   at: number;
 }
 
-export type Responder = (req: Received, index: number) => { status: number; headers?: Record<string, string>; body?: string } | 'hang';
+export type Responder = (req: Received, index: number) => { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | 'hang';
 
 /**
  * A webhook receiver on 127.0.0.1 that records every request and answers as
@@ -39,8 +39,12 @@ export class Receiver {
         const answer = r.respond(rec, r.received.length - 1);
         r.waiters.splice(0).forEach((w) => w());
         if (answer === 'hang') return;
-        res.writeHead(answer.status, answer.headers);
-        res.end(answer.body ?? '');
+        const send = () => {
+          res.writeHead(answer.status, answer.headers);
+          res.end(answer.body ?? '');
+        };
+        if (answer.delayMs) setTimeout(send, answer.delayMs);
+        else send();
       });
     });
     r.server.listen(0, '127.0.0.1');
