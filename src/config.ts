@@ -26,6 +26,14 @@ export interface Config {
   retryWindowSeconds: number;
   /** Disable a subscription that has failed continuously for this long. */
   disableAfterSeconds: number;
+  /** Local demos only: requests without credentials act as admin. */
+  insecure: boolean;
+  /** Trusted JWT issuers (JSON array). */
+  jwtIssuers?: string;
+  /** Per-principal rate limits (requests per second; 0 turns a limit off). Admins are not limited. */
+  publishRate: number;
+  readRate: number;
+  auditRetentionDays: number;
 }
 
 export const DEFAULTS: Config = {
@@ -44,6 +52,10 @@ export const DEFAULTS: Config = {
   origin: 'herold.localhost',
   retryWindowSeconds: 86_400,
   disableAfterSeconds: 5 * 86_400,
+  insecure: false,
+  publishRate: 1000,
+  readRate: 100,
+  auditRetentionDays: 365,
 };
 
 /** The environment variable for each setting. */
@@ -66,6 +78,11 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   origin: 'HEROLD_ORIGIN',
   retryWindowSeconds: 'HEROLD_RETRY_WINDOW_SECONDS',
   disableAfterSeconds: 'HEROLD_DISABLE_AFTER_SECONDS',
+  insecure: 'HEROLD_INSECURE',
+  jwtIssuers: 'HEROLD_JWT_ISSUERS',
+  publishRate: 'HEROLD_PUBLISH_RATE',
+  readRate: 'HEROLD_READ_RATE',
+  auditRetentionDays: 'HEROLD_AUDIT_RETENTION_DAYS',
 };
 
 export class ConfigError extends Error {}
@@ -108,6 +125,14 @@ export function resolveConfig(raw: Partial<Record<keyof Config, string | undefin
   if (raw.origin) c.origin = raw.origin;
   c.retryWindowSeconds = int('retryWindowSeconds', 1, 30 * 86_400) ?? c.retryWindowSeconds;
   c.disableAfterSeconds = int('disableAfterSeconds', 1, 365 * 86_400) ?? c.disableAfterSeconds;
+  if (raw.insecure !== undefined && raw.insecure !== '') {
+    if (!['true', 'false', '1', '0'].includes(raw.insecure)) throw new ConfigError(`${ENV_NAMES.insecure} must be true or false.`);
+    c.insecure = raw.insecure === 'true' || raw.insecure === '1';
+  }
+  if (raw.jwtIssuers) c.jwtIssuers = raw.jwtIssuers;
+  c.publishRate = int('publishRate', 0, 1_000_000) ?? c.publishRate;
+  c.readRate = int('readRate', 0, 1_000_000) ?? c.readRate;
+  c.auditRetentionDays = int('auditRetentionDays', 1, 36_500) ?? c.auditRetentionDays;
   return c;
 }
 

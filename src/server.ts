@@ -11,6 +11,10 @@ import { sinkChecker } from './delivery/sink-check.js';
 import { SubscriptionService } from './hub/subscriptions/service.js';
 import { ensureSystemList } from './hub/system-events.js';
 import { Metrics } from './metrics.js';
+import { AuditRecorder } from './access/audit.js';
+import { parseJwtIssuers } from './access/jwt.js';
+import { RateLimiter } from './access/rate-limit.js';
+import { Agreements } from './hub/agreements.js';
 import { openStore } from './store/open-store.js';
 
 export interface RunningHub {
@@ -37,12 +41,13 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   const metrics = new Metrics(() => store.sizeBytes());
   const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n) });
   await hub.start();
-  const access = new Access(store);
+  const access = new Access(store, { insecure: config.insecure, jwtIssuers: parseJwtIssuers(config.jwtIssuers) });
   const { generatedKey } = await access.bootstrap(config.adminKey);
   if (config.configFile) {
     for (const list of await readDeclaredLists(config.configFile)) await hub.putList(list);
   }
   await ensureSystemList(hub);
+  const audit = new AuditRecorder(store, config.auditRetentionDays, (error) => logger.error({ err: error }, 'could not write audit records'));
   const egress = new EgressPolicy(parseCidrList(config.egressAllow));
   const dispatcher = new Dispatcher(hub, access, {
     egress,
@@ -50,11 +55,20 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     retry: { baseSeconds: 5, capSeconds: 3600, windowSeconds: config.retryWindowSeconds },
     disableAfterMs: config.disableAfterSeconds * 1000,
     metrics,
+    audit,
     log: logger,
   });
   const subscriptions = new SubscriptionService(hub, dispatcher, sinkChecker(egress, config.origin));
   await dispatcher.start();
-  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions });
+  const agreements = new Agreements(hub, access);
+  const limits = { publish: new RateLimiter(config.publishRate, config.publishRate * 2), read: new RateLimiter(config.readRate, config.readRate * 2) };
+  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, limits });
+  // Narrowed access is in force at once: streams close (clients reconnect under the new scope), subscriptions follow.
+  access.on('change', (change) => {
+    const closed = app.streams.closeWhere(change, 'Your access to this list changed; reconnect with Last-Event-ID to continue under your current access.');
+    if (closed > 0) logger.info({ ...change, closed }, 'closed streams after an access change');
+    dispatcher.onAccessChange(change).catch((error) => logger.error({ err: error }, 'could not apply an access change to subscriptions'));
+  });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -70,6 +84,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
       closing ??= (async () => {
         await app.close();
         await dispatcher.stop();
+        await audit.stop();
         await hub.stop();
       })();
       return closing;

@@ -5,14 +5,19 @@ import type { Access } from '../access/access.js';
 import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
 import type { SubscriptionService } from '../hub/subscriptions/service.js';
+import type { Agreements } from '../hub/agreements.js';
+import type { AuditRecorder } from '../access/audit.js';
+import type { RateLimiter } from '../access/rate-limit.js';
 import { HubError } from '../hub/errors.js';
 import type { Metrics } from '../metrics.js';
 import { problem, sendProblem, toProblem } from './problem.js';
+import { authorize } from './authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes } from './routes/lists.js';
 import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
+import { accessRoutes } from './routes/access.js';
 import { StreamRegistry } from './streams/registry.js';
 import { validatorCompiler } from './validation.js';
 
@@ -23,6 +28,9 @@ export interface AppDeps {
   metrics: Metrics;
   logger: Logger;
   subscriptions: SubscriptionService;
+  agreements: Agreements;
+  audit: AuditRecorder;
+  limits: { publish: RateLimiter; read: RateLimiter };
 }
 
 declare module 'fastify' {
@@ -63,11 +71,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  // Every route needs credentials except health and readiness; routes ask `access` what the caller may do.
   app.addHook('onRequest', async (request) => {
-    const principal = deps.access.authenticate(request.headers.authorization);
-    if (principal === 'invalid') {
-      throw new HubError(401, 'unauthorized', 'Unauthorized', 'The credentials in Authorization are not valid. Check the key, or ask an admin for a new one.');
-    }
+    if (request.url === '/healthz' || request.url === '/readyz') return;
+    const principal = await deps.access.authenticate(request.headers.authorization);
+    if (principal !== null && 'error' in principal) throw new HubError(401, 'unauthorized', 'Unauthorized', principal.error);
     request.principal = principal;
   });
 
@@ -90,7 +98,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(publishRoutes);
   await app.register(readRoutes);
   await app.register(subscriptionRoutes);
+  await app.register(accessRoutes);
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true } }, async (request) => {
+    authorize(deps.access, request, 'docs.read');
+    return app.swagger();
+  });
   return app;
 }

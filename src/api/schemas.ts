@@ -14,6 +14,7 @@ export const ListBody = Type.Object({
   description: Type.Union([Type.String({ maxLength: 4000 }), Type.Null()]),
   retentionDays: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
   head: Seq,
+  owner: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
 });

@@ -20,21 +20,28 @@ const FLAGS: [keyof Config, string, string][] = [
   ['shutdownSeconds', '--shutdown-seconds <n>', 'longest graceful shutdown before exit'],
   ['origin', '--origin <name>', 'this hub\'s name for webhook receivers (WebHook-Request-Origin)'],
   ['retryWindowSeconds', '--retry-window-seconds <n>', 'how long failed deliveries are retried by default (86400)'],
+  ['jwtIssuers', '--jwt-issuers <json>', 'trusted JWT issuers: [{issuer, jwksUri, audience?, scope?, principalClaim?}]'],
+  ['publishRate', '--publish-rate <n>', 'publish requests per second per principal (0 = no limit)'],
+  ['readRate', '--read-rate <n>', 'read requests per second per principal (0 = no limit)'],
+  ['auditRetentionDays', '--audit-retention-days <n>', 'how long audit records are kept'],
   ['disableAfterSeconds', '--disable-after-seconds <n>', 'disable a subscription failing continuously this long (432000)'],
 ];
 
 export function registerServe(program: Command): void {
   const cmd = program.command('serve').description('Run the hub (embedded SQLite under ./data unless --database-url is given).');
   for (const [key, flag, help] of FLAGS) cmd.option(flag, `${help} [${ENV_NAMES[key]}]`);
-  cmd.action(async (opts: Record<string, string>) => {
+  cmd.option('--insecure', 'LOCAL DEMOS ONLY: requests without credentials act as admin [HEROLD_INSECURE]');
+  cmd.action(async (opts: Record<string, string | boolean>) => {
     let config: Config;
     try {
       const raw: Partial<Record<keyof Config, string>> = {};
       for (const [key] of FLAGS) {
         const envValue = process.env[ENV_NAMES[key]];
         if (envValue !== undefined) raw[key] = envValue;
-        if (opts[key] !== undefined) raw[key] = opts[key];
+        if (opts[key] !== undefined) raw[key] = String(opts[key]);
       }
+      if (process.env.HEROLD_INSECURE !== undefined) raw.insecure = process.env.HEROLD_INSECURE;
+      if (opts.insecure === true) raw.insecure = 'true';
       config = resolveConfig(raw);
     } catch (error) {
       if (error instanceof ConfigError) {
@@ -52,6 +59,11 @@ export function registerServe(program: Command): void {
       const hint = e.code === 'EADDRINUSE' ? ` Port ${config.port} is taken: stop the other process or pass --port.` : '';
       console.error(`herold: cannot start: ${e.message}.${hint}`);
       process.exit(1);
+    }
+    if (config.insecure) {
+      const bar = '!'.repeat(78);
+      process.stderr.write(`\n${bar}\n  INSECURE MODE: every request without credentials acts as ADMIN.\n  Anyone who can reach ${running.url} can read and change everything.\n  Use this for local demos only; never expose this hub.\n${bar}\n\n`);
+      logger.warn('insecure mode: unauthenticated requests act as admin');
     }
     if (running.generatedAdminKey) {
       process.stderr.write(

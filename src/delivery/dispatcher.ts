@@ -1,4 +1,6 @@
-import type { Access } from '../access/access.js';
+import type { Access, AccessChange } from '../access/access.js';
+import type { AuditRecorder } from '../access/audit.js';
+import { auditScope } from '../access/audit-scope.js';
 import type { Hub } from '../hub/hub.js';
 import { type SubscriptionSpec, compileSubscriptionPredicate } from '../hub/subscriptions/spec.js';
 import { publishSystemEvent } from '../hub/system-events.js';
@@ -21,6 +23,7 @@ export interface DispatcherOptions {
   /** Sinks for other protocols (AMQP), by protocol name. */
   sinkFactories?: Record<string, (record: SubscriptionRecord, spec: SubscriptionSpec) => Sink>;
   metrics?: Metrics;
+  audit?: AuditRecorder;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -77,6 +80,21 @@ export class Dispatcher {
     this.journal.forget(id);
   }
 
+  /**
+   * Someone's access narrowed: their subscriptions restart under the new
+   * scope, or are disabled if they may no longer read (or lost their last key).
+   */
+  async onAccessChange(change: AccessChange): Promise<void> {
+    const affected = [...this.workers.values()].filter((w) => (change.principal === undefined || w.owner === change.principal) && (change.list === undefined || w.list === change.list));
+    for (const w of affected) {
+      if (change.keyId !== undefined && !this.access.hasActiveKey(w.owner) && !this.access.principalFor(w.owner).admin) {
+        await this.disable(w.id, `The owner's last API key was revoked.`);
+      } else {
+        await this.refresh(w.id);
+      }
+    }
+  }
+
   redeliver(id: string, seqs: number[]): boolean {
     const worker = this.workers.get(id);
     if (!worker) return false;
@@ -103,7 +121,7 @@ export class Dispatcher {
       await this.disable(record.id, `No sink for protocol ${spec.protocol} in this hub.`);
       return;
     }
-    const decision = this.access.decide({ id: record.owner, admin: record.owner === 'admin' }, 'events.read', record.list);
+    const decision = this.access.decide(this.access.principalFor(record.owner), 'events.read', record.list);
     if (!decision.allowed) {
       await this.disable(record.id, `The owner '${record.owner}' may no longer read list '${record.list}'.`);
       return;
@@ -131,6 +149,10 @@ export class Dispatcher {
           reason,
           status: result.status ?? null,
         }).catch((error) => this.options.log.warn({ err: error }, 'could not publish system event'));
+      },
+      onDelivered: (seq) => {
+        const scope = auditScope({ grants: decision.scope.filters, subscription: { types: spec.types, source: spec.source, filters: spec.filters } });
+        this.options.audit?.record(record.owner, record.list, spec.protocol === 'AMQP' ? 'amqp' : 'webhook', [seq], scope);
       },
       onResult: (result) => {
         this.options.metrics?.deliveries.inc({ outcome: result.outcome });

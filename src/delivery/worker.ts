@@ -28,6 +28,8 @@ export interface WorkerDeps {
   onDisable(reason: string): void;
   onDeadLetter(seq: number, reason: string, result: DeliveryResult): void;
   onResult?(result: DeliveryResult): void;
+  /** An event reached the sink (for the audit log). */
+  onDelivered?(seq: number): void;
   log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -78,6 +80,14 @@ export class SubscriptionWorker {
 
   get id(): string {
     return this.d.record.id;
+  }
+
+  get owner(): string {
+    return this.d.record.owner;
+  }
+
+  get list(): string {
+    return this.d.record.list;
   }
 
   async start(): Promise<void> {
@@ -315,6 +325,7 @@ export class SubscriptionWorker {
     const subject = row?.subject ?? this.subjectOf(event);
     switch (result.outcome) {
       case 'success':
+        this.d.onDelivered?.(seq);
         this.failingSince = null;
         this.done(seq, row);
         this.releaseSubject(subject);

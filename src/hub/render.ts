@@ -1,3 +1,4 @@
+import { projectEvent } from './project.js';
 import type { StoredEvent } from '../store/types.js';
 
 /**
@@ -11,4 +12,10 @@ export function renderEvent(e: StoredEvent): string {
   if (e.prevSeq !== null) ext += `,"heroldprevseq":"${e.prevSeq}"`;
   ext += `,"heroldtime":"${new Date(e.time).toISOString()}"`;
   return body.length > 2 ? `${body.slice(0, -1)},${ext}}` : `{${ext}}`;
+}
+
+/** The event as this consumer may see it: whole, or minimised to the grant's fields. */
+export function renderFor(e: StoredEvent, fields: readonly string[] | undefined): string {
+  if (!fields) return renderEvent(e);
+  return JSON.stringify(projectEvent(JSON.parse(renderEvent(e)) as Record<string, unknown>, fields));
 }

@@ -13,6 +13,8 @@ export interface ListRecord {
   updatedAt: string;
   /** Sequence number of the last committed event; 0 for an empty list. */
   head: number;
+  /** The principal that owns the list and approves access to it. */
+  owner: string | null;
 }
 
 export interface ListInput {
@@ -20,6 +22,7 @@ export interface ListInput {
   title?: string | null;
   description?: string | null;
   retentionDays?: number | null;
+  owner?: string | null;
 }
 
 /** An event as stored: the provider's structured JSON untouched, plus hub metadata beside it. */
@@ -130,6 +133,74 @@ export interface DeliveryProgress {
   failingSince: number | null;
 }
 
+export interface ApiKeyRecord {
+  id: string;
+  principal: string;
+  admin: boolean;
+  /** The visible start of the key, to recognise it in lists. */
+  prefix: string;
+  /** SHA-256 of the whole key (hex); the key itself is never stored. */
+  hash: string;
+  expiresAt: number | null;
+  revokedAt: number | null;
+  createdAt: number;
+}
+
+export interface PublisherRecord {
+  list: string;
+  principal: string;
+  /** Required prefix of the events' source; '' allows any. */
+  source: string;
+  createdAt: number;
+}
+
+export interface GrantRecord {
+  id: string;
+  list: string;
+  principal: string;
+  /** CESQL text or a Subscriptions API filter array, or null for every event. */
+  filter: unknown;
+  fields: string[] | null;
+  createdBy: string;
+  createdAt: number;
+}
+
+export interface AccessRequestRecord {
+  id: string;
+  list: string;
+  principal: string;
+  purpose: string;
+  filter: unknown;
+  status: 'pending' | 'approved' | 'denied';
+  decidedBy: string | null;
+  reason: string | null;
+  grantId: string | null;
+  createdAt: number;
+  decidedAt: number | null;
+}
+
+export interface AuditRow {
+  at: number;
+  principal: string;
+  list: string;
+  channel: string;
+  firstSeq: number;
+  lastSeq: number;
+  count: number;
+  /** The row filter in force (JSON), so a subject query can tell what in the range was sent. */
+  scope: string | null;
+}
+
+export interface AuditQuery {
+  list?: string;
+  principal?: string;
+  since?: number;
+  until?: number;
+  /** Only rows whose range contains one of these seqs (requires `list`). */
+  seqs?: number[];
+  limit: number;
+}
+
 export interface EventStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Apply migrations; safe to call on an up-to-date database. */
@@ -186,6 +257,28 @@ export interface EventStore {
   listAttempts(subscriptionId: string, before: number | undefined, limit: number): Promise<(AttemptRow & { id: number })[]>;
   /** Keep the newest `keep` attempts per subscription. */
   pruneAttempts(keep: number): Promise<void>;
+
+  // ---- access -------------------------------------------------------------
+
+  setListOwner(list: string, owner: string | null): Promise<void>;
+  createApiKey(key: ApiKeyRecord): Promise<void>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  revokeApiKey(id: string, at: number): Promise<boolean>;
+  addPublisher(p: PublisherRecord): Promise<void>;
+  removePublisher(list: string, principal: string): Promise<boolean>;
+  listPublishers(): Promise<PublisherRecord[]>;
+  createGrant(g: GrantRecord): Promise<void>;
+  deleteGrant(id: string): Promise<boolean>;
+  listGrants(): Promise<GrantRecord[]>;
+  createAccessRequest(r: AccessRequestRecord): Promise<void>;
+  updateAccessRequest(r: AccessRequestRecord): Promise<void>;
+  getAccessRequest(id: string): Promise<AccessRequestRecord | undefined>;
+  listAccessRequests(filter: { list?: string; principal?: string; status?: string }): Promise<AccessRequestRecord[]>;
+  appendAudit(rows: AuditRow[]): Promise<void>;
+  queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]>;
+  pruneAudit(before: number): Promise<number>;
+  /** Seqs of every event about `subject` in a list, newest first (follows heroldprevseq). */
+  subjectSeqs(list: string, subject: string, max: number): Promise<number[]>;
 
   /** Bytes used on disk (for metrics). */
   sizeBytes(): Promise<number>;

@@ -67,7 +67,7 @@ describe('hub process lifecycle', () => {
   it('on SIGTERM finishes in-flight publishes, closes streams with a final message, and exits 0', async () => {
     const hub = await startChildHub(tempDir(), await freePort());
     await fetch(`${hub.url}/lists/term`, { method: 'PUT', headers: auth });
-    const sse = await fetch(`${hub.url}/lists/term/events`, { headers: { accept: 'text/event-stream' } });
+    const sse = await fetch(`${hub.url}/lists/term/events`, { headers: { ...auth, accept: 'text/event-stream' } });
     const messages: SseMessage[] = [];
     const reading = (async () => {
       for await (const m of parseSse(sse.body as unknown as AsyncIterable<Uint8Array>)) messages.push(m);
@@ -96,7 +96,7 @@ describe('hub process lifecycle', () => {
 
     const after = await startChildHub(hub.process.spawnargs.at(-1)!, await freePort());
     try {
-      const head = Number((await (await fetch(`${after.url}/lists/term`)).json()).head);
+      const head = Number((await (await fetch(`${after.url}/lists/term`, { headers: auth })).json()).head);
       expect(head).toBeGreaterThanOrEqual(acked.length * 500);
       expect(head % 500).toBe(0);
     } finally {

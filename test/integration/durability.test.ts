@@ -54,9 +54,9 @@ describe('kill -9 while publishing', () => {
 
     const hub = await startChildHub(dataDir, port);
     try {
-      const list = await (await fetch(`${hub.url}/lists/kill`)).json();
+      const list = await (await fetch(`${hub.url}/lists/kill`, { headers: auth })).json();
       const head = Number(list.head);
-      const res = await fetch(`${hub.url}/lists/kill/events`, { headers: { accept: 'application/x-ndjson' } });
+      const res = await fetch(`${hub.url}/lists/kill/events`, { headers: { ...auth, accept: 'application/x-ndjson' } });
       const served = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
       // Gapless, strictly increasing 1..head.
       expect(served.map((e) => Number(e.heroldseq))).toEqual(Array.from({ length: head }, (_, i) => i + 1));

@@ -8,7 +8,7 @@ import { auth, type ChildHub, freePort, startChildHub } from '../helpers/child-h
 const TOTAL = 200_000;
 
 async function rssOf(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${url}/metrics`, { headers: auth })).text();
   return Number(/^herold_process_resident_memory_bytes (\d+)/m.exec(text)![1]);
 }
 
@@ -35,7 +35,7 @@ describe(`NDJSON replay of ${TOTAL.toLocaleString('en')} events`, () => {
   });
 
   it('streams every event in order', async () => {
-    const res = await fetch(`${hub.url}/lists/big/events`, { headers: { accept: 'application/x-ndjson' } });
+    const res = await fetch(`${hub.url}/lists/big/events`, { headers: { ...auth, accept: 'application/x-ndjson' } });
     expect(res.headers.get('herold-head')).toBe(String(TOTAL));
     const decoder = new TextDecoder();
     let rest = '';
@@ -53,7 +53,7 @@ describe(`NDJSON replay of ${TOTAL.toLocaleString('en')} events`, () => {
 
   it('holds memory bounded while a consumer reads slowly (backpressure)', async () => {
     const before = await rssOf(hub.url);
-    const res = await fetch(`${hub.url}/lists/big/events`, { headers: { accept: 'application/x-ndjson' } });
+    const res = await fetch(`${hub.url}/lists/big/events`, { headers: { ...auth, accept: 'application/x-ndjson' } });
     const reader = res.body!.getReader();
     let bytes = 0;
     // Read a little, then stall: the server must not read ahead into memory.

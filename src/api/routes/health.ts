@@ -13,7 +13,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   });
 
   app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics.' } }, async (request, reply) => {
-    authorize(access, request, 'system.metrics');
+    authorize(access, request, 'admin');
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -9,6 +9,7 @@ const PutListBody = Type.Object(
     title: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
     description: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
     retentionDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 36500 }), Type.Null()])),
+    owner: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], { description: 'The principal that approves access to this list (admins only may set it).' })),
   },
   { additionalProperties: false },
 );
@@ -20,6 +21,7 @@ export function listView(list: ListRecord) {
     description: list.description,
     retentionDays: list.retentionDays,
     head: String(list.head),
+    owner: list.owner,
     createdAt: list.createdAt,
     updatedAt: list.updatedAt,
   };
@@ -40,7 +42,7 @@ export async function listRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       authorize(access, request, 'lists.list');
       const lists = await hub.lists();
-      const visible = lists.filter((l) => access.decide(request.principal, 'list.read', l.name).allowed);
+      const visible = lists.filter((l) => access.canSee(request.principal!, l.name));
       return { lists: visible.map((l) => listView({ ...l, head: Math.max(l.head, hub.head(l.name)) })) };
     },
   );
@@ -70,8 +72,15 @@ export async function listRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      authorize(access, request, 'list.write', request.params.list);
-      const { created, list } = await hub.putList({ name: request.params.list, ...(request.body ?? {}) });
+      const exists = (await hub.store.getList(request.params.list)) !== undefined;
+      authorize(access, request, exists ? 'list.update' : 'list.create', request.params.list);
+      const { owner, ...fields } = request.body ?? {};
+      if (owner !== undefined) authorize(access, request, 'admin');
+      const { created, list } = await hub.putList({ name: request.params.list, ...fields });
+      if (owner !== undefined) {
+        await access.setOwner(list.name, owner);
+        list.owner = owner;
+      }
       reply.code(created ? 201 : 200);
       if (created) reply.header('location', `/lists/${list.name}`);
       return listView({ ...list, head: Math.max(list.head, hub.head(list.name)) });

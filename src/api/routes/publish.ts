@@ -2,6 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseHttpEvents } from '../../cloudevents/index.js';
 import { authorize } from '../authorize.js';
+import { HubError } from '../../hub/errors.js';
+import { limitRate } from '../rate-limit.js';
 import { ListParams, Seq, problems } from '../schemas.js';
 
 const SingleResult = Type.Object({ seq: Seq, duplicate: Type.Optional(Type.Boolean()) });
@@ -12,8 +14,8 @@ const BatchResult = Type.Object({ results: Type.Array(Type.Object({ seq: Seq, du
  * raw (any content type) and decoded by the CloudEvents codec.
  */
 export async function publishRoutes(app: FastifyInstance): Promise<void> {
-  const { hub, access, config, metrics } = app.deps;
-  const limits = {
+  const { hub, access, config, metrics, limits } = app.deps;
+  const codecLimits = {
     maxEventBytes: config.maxEventBytes,
     maxBatchEvents: config.maxBatchEvents,
     maxBatchBytes: config.maxBatchBytes,
@@ -44,9 +46,19 @@ export async function publishRoutes(app: FastifyInstance): Promise<void> {
         metrics.publishRequests.inc({ status: String(reply.statusCode) });
         metrics.publishDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       });
-      authorize(access, request, 'events.publish', list);
+      const scope = authorize(access, request, 'events.publish', list);
+      limitRate(limits.publish, request.principal!, reply);
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const { mode, events } = parseHttpEvents(request.headers, body, limits);
+      const { mode, events } = parseHttpEvents(request.headers, body, codecLimits);
+      if (scope.sources) {
+        const errors = events
+          .map((e, i) => ({ e, i }))
+          .filter(({ e }) => !scope.sources!.some((prefix) => e.source.startsWith(prefix)))
+          .map(({ i }) => ({ pointer: mode === 'batch' ? `/${i}/source` : mode === 'binary' ? '/headers/ce-source' : '/source', message: `must start with ${scope.sources!.map((s) => `'${s}'`).join(' or ')}` }));
+        if (errors.length > 0) {
+          throw new HubError(403, 'forbidden', 'Forbidden source', `You may publish to '${list}' only events whose source starts with ${scope.sources.map((s) => `'${s}'`).join(' or ')}.`, errors);
+        }
+      }
       const { results } = await hub.publish(list, events);
       if (mode === 'batch') {
         reply.code(201);

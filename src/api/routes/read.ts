@@ -6,7 +6,10 @@ import { invalid } from '../../hub/errors.js';
 import { parseSeq } from '../../hub/cursor.js';
 import type { EventPredicate, ReadQuery } from '../../hub/hub.js';
 import { CesqlParseError, compileCesql } from '../../cesql/index.js';
-import { renderEvent } from '../../hub/render.js';
+import { renderFor } from '../../hub/render.js';
+import { auditScope } from '../../access/audit-scope.js';
+import type { Channel } from '../../access/audit.js';
+import { limitRate } from '../rate-limit.js';
 import { authorize } from '../authorize.js';
 import { ListName, ListParams, Seq, ServedEvent, problems } from '../schemas.js';
 import { serveNdjson } from '../streams/ndjson.js';
@@ -85,7 +88,7 @@ function negotiate(accept: string | undefined): Wants {
 }
 
 export async function readRoutes(app: FastifyInstance): Promise<void> {
-  const { hub, access, metrics } = app.deps;
+  const { hub, access, metrics, audit, limits } = app.deps;
 
   app.get<{ Params: ListParams; Querystring: EventsQuery }>(
     '/lists/:list/events',
@@ -114,6 +117,7 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       const started = process.hrtime.bigint();
       const { list } = request.params;
       const scope = authorize(access, request, 'events.read', list);
+      limitRate(limits.read, request.principal!, reply);
       await hub.requireList(list);
       const q = request.query;
       const wants = negotiate(request.headers.accept);
@@ -122,8 +126,13 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       const after = afterRaw === undefined ? 0 : parseSeq(afterRaw, afterRaw === q.after ? 'after' : 'Last-Event-ID');
       const query = toReadQuery(q, after, scope);
 
-      if (wants === 'sse') return serveSse(app, reply, list, query);
-      if (wants === 'ndjson') return serveNdjson(app, reply, list, query);
+      const principal = request.principal!;
+      const scopeRecord = auditScope({ grants: scope.filters, types: q.type, subjects: q.subject, sources: q.source, filter: q.filter });
+      const delivered = (channel: Channel) => (events: { seq: number }[]) =>
+        audit.record(principal.id, list, channel, events.map((e) => e.seq), scopeRecord);
+      const stream = { principal: principal.id, keyId: principal.keyId, list, fields: scope.fields };
+      if (wants === 'sse') return serveSse(app, reply, list, query, stream, delivered('sse'));
+      if (wants === 'ndjson') return serveNdjson(app, reply, list, query, stream, delivered('ndjson'));
 
       // A page is fully determined by the query, the caller and the head: same head, same page.
       const head = hub.head(list);
@@ -133,8 +142,9 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       const page = await hub.read(list, { ...query, limit: q.limit ?? 100 });
       metrics.readDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       let body = '{"events":[';
-      for (let i = 0; i < page.events.length; i++) body += (i ? ',' : '') + renderEvent(page.events[i]);
+      for (let i = 0; i < page.events.length; i++) body += (i ? ',' : '') + renderFor(page.events[i], scope.fields);
       body += `],"next":"${page.next}","head":"${page.head}"}`;
+      delivered('pull')(page.events);
       return reply.type('application/json; charset=utf-8').send(body);
     },
   );
@@ -154,12 +164,14 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       const { list } = request.params;
       const scope = authorize(access, request, 'events.read', list);
       await hub.requireList(list);
+      limitRate(limits.read, request.principal!, reply);
       const event = await hub.getEvent(list, parseSeq(request.params.seq, 'seq'));
       if (scope.predicate && !scope.predicate(JSON.parse(event.body))) {
         return hub.getEvent(list, -1); // same 404 as a missing event: no existence leak
       }
+      audit.record(request.principal!.id, list, 'event', [event.seq], auditScope({ grants: scope.filters }));
       reply.header('cache-control', 'private, max-age=31536000, immutable');
-      return reply.type('application/cloudevents+json; charset=utf-8').send(renderEvent(event));
+      return reply.type('application/cloudevents+json; charset=utf-8').send(renderFor(event, scope.fields));
     },
   );
 }

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseSeq } from '../../hub/cursor.js';
-import { invalid } from '../../hub/errors.js';
+import { invalid, notFound } from '../../hub/errors.js';
 import type { AttemptRow, DeadLetterRow } from '../../store/types.js';
 import { authorize } from '../authorize.js';
 import { ListParams, Seq, problems } from '../schemas.js';
@@ -106,6 +106,15 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
   const { access, subscriptions } = app.deps;
   const tags = ['subscriptions'];
 
+  /** Its owner or an admin may see and change a subscription; to anyone else it does not exist. */
+  const own = async (request: FastifyRequest<{ Params: IdParams }>) => {
+    authorize(access, request, 'lists.list');
+    const record = await subscriptions.get(request.params.id);
+    const p = request.principal!;
+    if (!p.admin && record.owner !== p.id) throw notFound(`Subscription '${request.params.id}'`);
+    return record;
+  };
+
   app.post<{ Params: ListParams; Body: Static<typeof SubscriptionBody> }>(
     '/lists/:list/subscriptions',
     {
@@ -120,7 +129,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       attachValidation: true,
     },
     async (request, reply) => {
-      authorize(access, request, 'subscriptions.manage', request.params.list);
+      authorize(access, request, 'subscriptions.create', request.params.list);
       const { view, secret } = await subscriptions.create(request.params.list, request.body, request.principal!.id);
       reply.code(201).header('location', `/subscriptions/${view.id}`);
       return secret ? { ...view, secret } : view;
@@ -138,8 +147,10 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      authorize(access, request, 'subscriptions.manage');
-      return { subscriptions: await subscriptions.list(request.query.list) };
+      authorize(access, request, 'lists.list');
+      const p = request.principal!;
+      const all = await subscriptions.list(request.query.list);
+      return { subscriptions: p.admin ? all : all.filter((s) => s.owner === p.id) };
     },
   );
 
@@ -147,7 +158,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     '/subscriptions/:id',
     { schema: { tags, summary: 'One subscription with status, position and lag.', params: IdParams, response: { 200: SubscriptionView, ...problems(401, 403, 404) } } },
     async (request) => {
-      authorize(access, request, 'subscriptions.manage');
+      await own(request);
       return subscriptions.view(await subscriptions.get(request.params.id));
     },
   );
@@ -159,7 +170,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       attachValidation: true,
     },
     async (request) => {
-      authorize(access, request, 'subscriptions.manage');
+      await own(request);
       return subscriptions.replace(request.params.id, request.body);
     },
   );
@@ -168,7 +179,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     '/subscriptions/:id',
     { schema: { tags, summary: 'Delete a subscription; deliveries stop at once.', params: IdParams, response: { 204: Type.Null(), ...problems(401, 403, 404) } } },
     async (request, reply) => {
-      authorize(access, request, 'subscriptions.manage');
+      await own(request);
       await subscriptions.delete(request.params.id);
       return reply.code(204).send();
     },
@@ -178,7 +189,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     '/subscriptions/:id/enable',
     { schema: { tags, summary: 'Enable a disabled subscription; delivery resumes from its position.', params: IdParams, response: { 200: SubscriptionView, ...problems(401, 403, 404) } } },
     async (request) => {
-      authorize(access, request, 'subscriptions.manage');
+      await own(request);
       return subscriptions.enable(request.params.id);
     },
   );
@@ -195,7 +206,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      authorize(access, request, 'subscriptions.manage');
+      await own(request);
       return subscriptions.disable(request.params.id, request.body?.reason ?? `Disabled by ${request.principal!.id}.`);
     },
   );
@@ -212,7 +223,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      authorize(access, request, 'subscriptions.manage');
+      await own(request);
       const { secret, view } = await subscriptions.rotateSecret(request.params.id, request.body?.graceSeconds ?? 86_400);
       return { ...view, secret };
     },
@@ -230,7 +241,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      authorize(access, request, 'subscriptions.manage');
+      await own(request);
       const limit = request.query.limit ?? 100;
       const rows = await subscriptions.attempts(request.params.id, request.query.before === undefined ? undefined : parseSeq(request.query.before, 'before'), limit);
       const attempts = rows.map(attemptView);
@@ -250,7 +261,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      authorize(access, request, 'subscriptions.manage');
+      await own(request);
       const after = request.query.after === undefined ? 0 : parseSeq(request.query.after, 'after');
       return { deadletters: (await subscriptions.deadLetters(request.params.id, after, request.query.limit ?? 100)).map(deadView) };
     },
@@ -268,7 +279,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const scope = authorize(access, request, 'subscriptions.manage');
+      await own(request);
       const b = request.body;
       const forms = [b.seqs !== undefined, b.from !== undefined, b.deadletters === true].filter(Boolean).length;
       if (forms !== 1 || (b.to !== undefined && b.from === undefined)) {
@@ -282,7 +293,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
           to: b.to === undefined ? undefined : parseSeq(b.to, 'to'),
           deadletters: b.deadletters,
         },
-        scope.predicate,
+        undefined,
       );
       return reply.code(202).send(result);
     },

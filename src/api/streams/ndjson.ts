@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ReadQuery } from '../../hub/hub.js';
-import { renderEvent } from '../../hub/render.js';
+import { renderFor } from '../../hub/render.js';
+import type { StreamOwner } from './registry.js';
 import { waitForDrain } from './drain.js';
 
 /**
@@ -13,6 +14,7 @@ export async function serveNdjson(
   reply: FastifyReply,
   list: string,
   query: Omit<ReadQuery, 'limit'>,
+  owner: StreamOwner,
   onDelivered?: (events: { seq: number }[]) => void,
 ): Promise<void> {
   const { hub } = app.deps;
@@ -24,13 +26,13 @@ export async function serveNdjson(
     'herold-head': String(hub.head(list)),
   });
   const abort = new AbortController();
-  const unregister = app.streams.add({ kind: 'ndjson', close: () => abort.abort() });
+  const unregister = app.streams.add({ kind: 'ndjson', owner, close: () => abort.abort() });
   res.on('close', () => abort.abort());
   try {
     for await (const events of hub.scan(list, query)) {
       if (abort.signal.aborted) break;
       let chunk = '';
-      for (const e of events) chunk += renderEvent(e) + '\n';
+      for (const e of events) chunk += renderFor(e, owner.fields) + '\n';
       if (!res.write(chunk)) {
         // No stall limit here: an export may be read slowly on purpose.
         if ((await waitForDrain(res, 2 ** 31 - 1, abort.signal)) !== 'drained') break;

@@ -2,8 +2,18 @@ import type { Metrics } from '../../metrics.js';
 
 export type StreamKind = 'sse' | 'ndjson';
 
+/** Whose stream it is: revoking their access closes it. */
+export interface StreamOwner {
+  principal: string;
+  keyId?: string;
+  list: string;
+  /** The grant's field list for minimisation, if any. */
+  fields?: string[];
+}
+
 export interface OpenStream {
   kind: StreamKind;
+  owner?: StreamOwner;
   /** Ends the stream with a final message that says why. */
   close(reason: string): void;
 }
@@ -24,6 +34,21 @@ export class StreamRegistry {
 
   closeAll(reason: string): void {
     for (const stream of [...this.open]) stream.close(reason);
+  }
+
+  /** Close the streams an access change touches (a principal, a list, a key). */
+  closeWhere(change: { principal?: string; list?: string; keyId?: string }, reason: string): number {
+    let n = 0;
+    for (const stream of [...this.open]) {
+      const o = stream.owner;
+      if (!o) continue;
+      if (change.keyId !== undefined && o.keyId !== change.keyId) continue;
+      if (change.keyId === undefined && change.principal !== undefined && o.principal !== change.principal) continue;
+      if (change.list !== undefined && o.list !== change.list) continue;
+      stream.close(reason);
+      n++;
+    }
+    return n;
   }
 
   get size(): number {

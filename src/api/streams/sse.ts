@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ReadQuery } from '../../hub/hub.js';
-import { renderEvent } from '../../hub/render.js';
+import { renderFor } from '../../hub/render.js';
+import type { StreamOwner } from './registry.js';
 import { waitForDrain } from './drain.js';
 
 const PAGE = 200;
@@ -16,6 +17,7 @@ export async function serveSse(
   reply: FastifyReply,
   list: string,
   query: Omit<ReadQuery, 'limit'>,
+  owner: StreamOwner,
   onDelivered?: (events: { seq: number }[]) => void,
 ): Promise<void> {
   const { hub, config } = app.deps;
@@ -35,7 +37,7 @@ export async function serveSse(
     finalMessage = `event: ${event}\ndata: ${JSON.stringify({ reason })}\n\n`;
     abort.abort();
   };
-  const unregister = app.streams.add({ kind: 'sse', close: (reason) => end('close', reason) });
+  const unregister = app.streams.add({ kind: 'sse', owner, close: (reason) => end('close', reason) });
   res.on('close', () => abort.abort());
 
   const heartbeatMs = config.heartbeatSeconds * 1000;
@@ -49,7 +51,7 @@ export async function serveSse(
       const page = await hub.read(list, { ...query, after: cursor, limit: PAGE });
       if (abort.signal.aborted) break;
       let chunk = '';
-      for (const e of page.events) chunk += `id: ${e.seq}\ndata: ${renderEvent(e)}\n\n`;
+      for (const e of page.events) chunk += `id: ${e.seq}\ndata: ${renderFor(e, owner.fields)}\n\n`;
       if (page.events.length > 0) lastSentId = page.events[page.events.length - 1].seq;
       // Moved past filtered-out events: an id-only message moves the client's Last-Event-ID too.
       if (page.next > lastSentId && page.events.length < PAGE) {

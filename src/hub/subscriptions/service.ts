@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { isMaskedSinkOf, maskSinkUrl } from '../../delivery/sinks/amqp/settings.js';
 import type { AttemptRow, DeadLetterRow, SubscriptionRecord } from '../../store/types.js';
 import { HubError, invalid, notFound } from '../errors.js';
 import type { EventPredicate, Hub } from '../hub.js';
@@ -93,6 +94,7 @@ export class SubscriptionService {
     if (spec.protocol !== old.protocol) {
       throw invalid('The protocol of a subscription cannot change; create a new subscription.', [{ pointer: '/protocol', message: `is ${old.protocol}` }]);
     }
+    if (isMaskedSinkOf(spec.sink, old.sink)) spec.sink = old.sink; // a view sent back keeps the stored password
     if (spec.sink !== old.sink || JSON.stringify(spec.protocolsettings) !== JSON.stringify(old.protocolsettings)) await this.checkSink(spec);
     const updated: SubscriptionRecord = { ...record, spec, updatedAt: new Date().toISOString() };
     await this.hub.store.updateSubscription(updated);
@@ -192,7 +194,7 @@ export class SubscriptionService {
       id: record.id,
       list: record.list,
       owner: record.owner,
-      sink: spec.sink,
+      sink: maskSinkUrl(spec.sink),
       protocol: spec.protocol,
       protocolsettings: settings,
       config,

@@ -1,5 +1,6 @@
 import type { Violation } from '../../cloudevents/event.js';
 import { compileFilters, validateFilters } from '../../cesql/index.js';
+import { amqpSettingsProblems } from '../../delivery/sinks/amqp/settings.js';
 import { invalid } from '../errors.js';
 import type { EventPredicate } from '../hub.js';
 
@@ -110,6 +111,14 @@ export function parseSubscriptionSpec(input: unknown): SubscriptionSpec {
   }
 
   const config = parseConfig(o.config, bad);
+  if (protocol === 'AMQP' && typeof ps === 'object' && ps !== null && !Array.isArray(ps)) {
+    for (const [pointer, message] of amqpSettingsProblems(protocolsettings)) bad(pointer, message);
+    // AMQP delivers in binary mode unless told otherwise (protocolsettings.mode or config.mode).
+    const explicit = (o.config as Record<string, unknown> | undefined)?.mode;
+    const wanted = protocolsettings.mode;
+    if (wanted !== undefined && explicit !== undefined && wanted !== explicit) bad('/protocolsettings/mode', `conflicts with config.mode '${String(explicit)}'`);
+    if (explicit === undefined) config.mode = wanted === 'structured' ? 'structured' : 'binary';
+  }
   if (errors.length > 0) throw invalid(`The subscription is not valid: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}.`, errors);
   return { types, source, filters, sink: o.sink as string, protocol: protocol as 'HTTP' | 'AMQP', protocolsettings, config };
 }

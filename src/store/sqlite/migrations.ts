@@ -103,4 +103,65 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX attempts_by_subscription ON attempts(subscription_id, id);
     `,
   },
+  {
+    version: 3,
+    sql: `
+      ALTER TABLE lists ADD COLUMN owner TEXT;
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        admin INTEGER NOT NULL,
+        prefix TEXT NOT NULL,
+        hash TEXT NOT NULL UNIQUE,
+        expires_at INTEGER,
+        revoked_at INTEGER,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE publishers (
+        list TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (list, principal, source)
+      ) WITHOUT ROWID;
+      CREATE TABLE grants (
+        id TEXT PRIMARY KEY,
+        list TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        filter TEXT,
+        fields TEXT,
+        created_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE access_requests (
+        id TEXT PRIMARY KEY,
+        list TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        filter TEXT,
+        status TEXT NOT NULL,
+        decided_by TEXT,
+        reason TEXT,
+        grant_id TEXT,
+        created_at INTEGER NOT NULL,
+        decided_at INTEGER
+      );
+      CREATE INDEX access_requests_by_list ON access_requests(list, created_at);
+      -- Who received which events: one row per delivered range (a page, a stream write, a webhook).
+      CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        principal TEXT NOT NULL,
+        list TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        count INTEGER NOT NULL,
+        scope TEXT
+      );
+      CREATE INDEX audit_by_list ON audit(list, last_seq);
+      CREATE INDEX audit_by_principal ON audit(principal, at);
+      CREATE INDEX audit_by_time ON audit(at);
+    `,
+  },
 ];

@@ -5,6 +5,12 @@ import { dirname } from 'node:path';
 import { sameEventContent } from '../../cloudevents/equality.js';
 import { idempotencyKey } from '../idempotency-key.js';
 import type {
+  AccessRequestRecord,
+  ApiKeyRecord,
+  AuditQuery,
+  AuditRow,
+  GrantRecord,
+  PublisherRecord,
   AttemptRow,
   DeadLetterRow,
   DeliveryProgress,
@@ -21,6 +27,7 @@ import type {
 } from '../types.js';
 import { IndexLayer, IndexOverlay } from './index-overlay.js';
 import { SqliteSubscriptionTables } from './subscription-tables.js';
+import { SqliteAccessTables } from './access-tables.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** Seqs per list in the rowid encoding pos = list_id * 2^40 + seq. */
@@ -63,6 +70,7 @@ interface ListRow {
   head: number;
   last_time: number;
   indexed_seq: number;
+  owner: string | null;
 }
 
 interface ListState {
@@ -83,6 +91,7 @@ export class SqliteStore implements EventStore {
   private readonly lists = new Map<string, ListState>();
   private stmts!: ReturnType<SqliteStore['prepare']>;
   private subs!: SqliteSubscriptionTables;
+  private access!: SqliteAccessTables;
   private readonly rangeStatements = new Map<string, Statement>();
   private readonly overlay = new IndexOverlay();
   private flushing: Promise<void> | null = null;
@@ -102,6 +111,7 @@ export class SqliteStore implements EventStore {
     this.migrate();
     this.stmts = this.prepare();
     this.subs = new SqliteSubscriptionTables(this.db);
+    this.access = new SqliteAccessTables(this.db);
     const rows = this.db.prepare('SELECT id, name, head, last_time, indexed_seq FROM lists').all() as ListRow[];
     for (const row of rows) {
       this.lists.set(row.name, { id: row.id, head: row.head, lastTime: row.last_time });
@@ -260,6 +270,7 @@ export class SqliteStore implements EventStore {
             now,
           );
           this.lists.set(input.name, { id: Number(info.lastInsertRowid), head: 0, lastTime: 0 });
+          if (input.owner !== undefined) this.access.setOwner(input.name, input.owner);
           return true;
         }
         this.stmts.updateList.run(
@@ -269,6 +280,7 @@ export class SqliteStore implements EventStore {
           now,
           input.name,
         );
+        if (input.owner !== undefined) this.access.setOwner(input.name, input.owner);
         return false;
       })
       .immediate();
@@ -486,6 +498,87 @@ export class SqliteStore implements EventStore {
     this.subs.pruneAttempts(keep);
   }
 
+  async setListOwner(list: string, owner: string | null): Promise<void> {
+    this.access.setOwner(list, owner);
+  }
+
+  async createApiKey(key: ApiKeyRecord): Promise<void> {
+    this.access.createKey(key);
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.access.keys();
+  }
+
+  async revokeApiKey(id: string, at: number): Promise<boolean> {
+    return this.access.revokeKey(id, at);
+  }
+
+  async addPublisher(p: PublisherRecord): Promise<void> {
+    this.access.addPublisher(p);
+  }
+
+  async removePublisher(list: string, principal: string): Promise<boolean> {
+    return this.access.removePublisher(list, principal);
+  }
+
+  async listPublishers(): Promise<PublisherRecord[]> {
+    return this.access.publishers();
+  }
+
+  async createGrant(g: GrantRecord): Promise<void> {
+    this.access.createGrant(g);
+  }
+
+  async deleteGrant(id: string): Promise<boolean> {
+    return this.access.deleteGrant(id);
+  }
+
+  async listGrants(): Promise<GrantRecord[]> {
+    return this.access.grants();
+  }
+
+  async createAccessRequest(r: AccessRequestRecord): Promise<void> {
+    this.access.createRequest(r);
+  }
+
+  async updateAccessRequest(r: AccessRequestRecord): Promise<void> {
+    this.access.updateRequest(r);
+  }
+
+  async getAccessRequest(id: string): Promise<AccessRequestRecord | undefined> {
+    return this.access.getRequest(id);
+  }
+
+  async listAccessRequests(filter: { list?: string; principal?: string; status?: string }): Promise<AccessRequestRecord[]> {
+    return this.access.requests(filter);
+  }
+
+  async appendAudit(rows: AuditRow[]): Promise<void> {
+    this.access.appendAudit(rows);
+  }
+
+  async queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]> {
+    return this.access.queryAudit(q);
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    return this.access.pruneAudit(before);
+  }
+
+  async subjectSeqs(list: string, subject: string, max: number): Promise<number[]> {
+    const state = this.lists.get(list);
+    if (!state) return [];
+    let seq: number | null = this.overlay.subject([], state.id, subject) ?? ((this.stmts.subjectHead.get(state.id, subject) as number | undefined) ?? null);
+    const seqs: number[] = [];
+    while (seq !== null && seqs.length < max) {
+      seqs.push(seq);
+      const row = this.stmts.eventBySeq.get(pos(state.id, seq)) as { prevSeq: number | null } | undefined;
+      seq = row?.prevSeq ?? null;
+    }
+    return seqs;
+  }
+
   async sizeBytes(): Promise<number> {
     if (this.options.file === ':memory:') return 0;
     let total = 0;
@@ -509,5 +602,6 @@ function toListRecord(row: ListRow): ListRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     head: row.head,
+    owner: row.owner,
   };
 }

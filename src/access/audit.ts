@@ -1,0 +1,65 @@
+import type { AuditRow, EventStore } from '../store/types.js';
+
+export type Channel = 'pull' | 'ndjson' | 'sse' | 'event' | 'webhook' | 'amqp';
+
+/**
+ * Records every delivery of events to a principal compactly: one row per
+ * contiguous range per (principal, list, channel, scope), written in batches.
+ * `scope` is the filter in force, so that "who received events about subject
+ * X" can be answered exactly by evaluating it on X's events.
+ */
+export class AuditRecorder {
+  private pending = new Map<string, AuditRow>();
+  private timer: NodeJS.Timeout | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly retentionDays: number,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.pruneTimer = setInterval(() => void this.prune(), 3_600_000);
+    this.pruneTimer.unref();
+  }
+
+  record(principal: string, list: string, channel: Channel, seqs: number[], scope: unknown): void {
+    if (seqs.length === 0) return;
+    const scopeText = scope === undefined ? null : JSON.stringify(scope);
+    const key = `${principal}\u0000${list}\u0000${channel}\u0000${scopeText}`;
+    const first = seqs[0];
+    const last = seqs[seqs.length - 1];
+    const open = this.pending.get(key);
+    // A stream's next write continues the range it is building.
+    if (open && first > open.lastSeq) {
+      open.lastSeq = last;
+      open.count += seqs.length;
+      return;
+    }
+    if (open) this.flushRow(key);
+    this.pending.set(key, { at: Date.now(), principal, list, channel, firstSeq: first, lastSeq: last, count: seqs.length, scope: scopeText });
+    this.timer ??= setTimeout(() => void this.flush(), 1000);
+  }
+
+  private flushRow(key: string): void {
+    const row = this.pending.get(key)!;
+    this.pending.delete(key);
+    this.store.appendAudit([row]).catch(this.onError);
+  }
+
+  async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const rows = [...this.pending.values()];
+    this.pending = new Map();
+    if (rows.length > 0) await this.store.appendAudit(rows).catch(this.onError);
+  }
+
+  async prune(): Promise<void> {
+    await this.store.pruneAudit(Date.now() - this.retentionDays * 86_400_000).catch(this.onError);
+  }
+
+  stop(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    return this.flush();
+  }
+}

@@ -1,0 +1,314 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { auditPredicate } from '../../access/audit-scope.js';
+import { generateApiKey } from '../../access/keys.js';
+import { invalid, notFound } from '../../hub/errors.js';
+import { renderEvent } from '../../hub/render.js';
+import type { AccessRequestRecord, GrantRecord } from '../../store/types.js';
+import { authorize } from '../authorize.js';
+import { ListParams, problems } from '../schemas.js';
+
+const Principal = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s]+$', description: 'A principal name, e.g. an organisation number 0192:987654321.' });
+const Filter = Type.Unknown({ description: 'A CESQL expression (string) or Subscriptions API filter dialects (array).' });
+const Fields = Type.Array(Type.String(), { description: 'Attributes the consumer may see; others are removed on every channel. `data` only if listed.' });
+
+const grantView = (g: GrantRecord) => ({
+  id: g.id,
+  list: g.list,
+  principal: g.principal,
+  filter: g.filter,
+  fields: g.fields,
+  createdBy: g.createdBy,
+  createdAt: new Date(g.createdAt).toISOString(),
+});
+
+const requestView = (r: AccessRequestRecord) => ({
+  id: r.id,
+  list: r.list,
+  principal: r.principal,
+  purpose: r.purpose,
+  filter: r.filter,
+  status: r.status,
+  decidedBy: r.decidedBy,
+  reason: r.reason,
+  grantId: r.grantId,
+  createdAt: new Date(r.createdAt).toISOString(),
+  decidedAt: r.decidedAt === null ? null : new Date(r.decidedAt).toISOString(),
+});
+
+const IdParams = (prefix: string) => Type.Object({ id: Type.String({ pattern: `^${prefix}_[0-9a-f]{32}$` }) });
+
+export async function accessRoutes(app: FastifyInstance): Promise<void> {
+  const { access, agreements, hub } = app.deps;
+
+  // ---- API keys (admin) ----------------------------------------------------
+  app.post<{ Body: { principal: string; admin?: boolean; expiresAt?: string } }>(
+    '/api-keys',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Create an API key for a principal. The key is shown once; only its hash is stored.',
+        body: Type.Object({ principal: Principal, admin: Type.Optional(Type.Boolean()), expiresAt: Type.Optional(Type.String({ description: 'RFC 3339' })) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ id: Type.String(), key: Type.String(), prefix: Type.String(), principal: Type.String(), admin: Type.Boolean(), expiresAt: Type.Union([Type.String(), Type.Null()]) }), ...problems(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      authorize(access, request, 'admin');
+      const { principal, admin = false, expiresAt } = request.body;
+      let expires: number | null = null;
+      if (expiresAt !== undefined) {
+        expires = Date.parse(expiresAt);
+        if (Number.isNaN(expires) || expires <= Date.now()) throw invalid('expiresAt must be an RFC 3339 time in the future.', [{ pointer: '/expiresAt', message: 'not a future time' }]);
+      }
+      const k = generateApiKey();
+      await access.createApiKey({ id: k.id, principal, admin, prefix: k.prefix, hash: k.hash, expiresAt: expires, revokedAt: null, createdAt: Date.now() });
+      reply.code(201);
+      return { id: k.id, key: k.key, prefix: k.prefix, principal, admin, expiresAt: expires === null ? null : new Date(expires).toISOString() };
+    },
+  );
+
+  app.get('/api-keys', { schema: { tags: ['access'], summary: 'Every API key (never the key itself).', response: problems(401, 403) } }, async (request) => {
+    authorize(access, request, 'admin');
+    return {
+      keys: access.listApiKeys().map((k) => ({
+        id: k.id,
+        principal: k.principal,
+        admin: k.admin,
+        prefix: k.prefix,
+        expiresAt: k.expiresAt === null ? null : new Date(k.expiresAt).toISOString(),
+        revokedAt: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString(),
+        createdAt: new Date(k.createdAt).toISOString(),
+      })),
+    };
+  });
+
+  app.delete<{ Params: { id: string } }>(
+    '/api-keys/:id',
+    { schema: { tags: ['access'], summary: "Revoke a key at once: its holder's open streams are closed.", params: IdParams('key'), response: { 204: Type.Null(), ...problems(401, 403, 404) } } },
+    async (request, reply) => {
+      authorize(access, request, 'admin');
+      if (!(await access.revokeApiKey(request.params.id))) throw notFound(`API key '${request.params.id}'`);
+      return reply.code(204).send();
+    },
+  );
+
+  // ---- publishers (admin or owner) -----------------------------------------
+  app.post<{ Params: ListParams; Body: { principal: string; source?: string } }>(
+    '/lists/:list/publishers',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Let a principal publish to the list, optionally only events whose source starts with `source`.',
+        params: ListParams,
+        body: Type.Object({ principal: Principal, source: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ list: Type.String(), principal: Type.String(), source: Type.Union([Type.String(), Type.Null()]) }), ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      authorize(access, request, 'list.manage', request.params.list);
+      await hub.requireList(request.params.list);
+      await access.addPublisher({ list: request.params.list, principal: request.body.principal, source: request.body.source ?? '', createdAt: Date.now() });
+      reply.code(201);
+      return { list: request.params.list, principal: request.body.principal, source: request.body.source ?? null };
+    },
+  );
+
+  app.get<{ Params: ListParams }>(
+    '/lists/:list/publishers',
+    { schema: { tags: ['access'], summary: "The list's publishers.", params: ListParams, response: problems(401, 403, 404) } },
+    async (request) => {
+      authorize(access, request, 'list.manage', request.params.list);
+      await hub.requireList(request.params.list);
+      return { publishers: access.publishersOf(request.params.list).map((p) => ({ principal: p.principal, source: p.source || null })) };
+    },
+  );
+
+  app.delete<{ Params: ListParams & { principal: string } }>(
+    '/lists/:list/publishers/:principal',
+    { schema: { tags: ['access'], summary: 'Stop a principal publishing to the list.', params: Type.Object({ list: ListParams.properties.list, principal: Principal }), response: { 204: Type.Null(), ...problems(401, 403, 404) } } },
+    async (request, reply) => {
+      authorize(access, request, 'list.manage', request.params.list);
+      if (!(await access.removePublisher(request.params.list, request.params.principal))) throw notFound(`Publisher '${request.params.principal}'`);
+      return reply.code(204).send();
+    },
+  );
+
+  // ---- grants (admin or owner) ---------------------------------------------
+  app.post<{ Params: ListParams; Body: { principal: string; filter?: unknown; fields?: string[] } }>(
+    '/lists/:list/grants',
+    {
+      schema: {
+        tags: ['access'],
+        summary: "Grant a consumer read access: `filter` limits which events it sees, `fields` which attributes. In force at once on every channel.",
+        params: ListParams,
+        body: Type.Object({ principal: Principal, filter: Type.Optional(Filter), fields: Type.Optional(Fields) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ id: Type.String() }, { additionalProperties: true }), ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      authorize(access, request, 'list.manage', request.params.list);
+      const grant = await agreements.createGrant(request.params.list, request.body, request.principal!.id);
+      reply.code(201).header('location', `/grants/${grant.id}`);
+      return grantView(grant);
+    },
+  );
+
+  app.get<{ Params: ListParams }>(
+    '/lists/:list/grants',
+    { schema: { tags: ['access'], summary: "The list's grants.", params: ListParams, response: problems(401, 403, 404) } },
+    async (request) => {
+      authorize(access, request, 'list.manage', request.params.list);
+      await hub.requireList(request.params.list);
+      return { grants: access.grantsOf({ list: request.params.list }).map(grantView) };
+    },
+  );
+
+  app.get('/grants', { schema: { tags: ['access'], summary: 'Your own grants (an admin sees all).', response: problems(401) } }, async (request) => {
+    authorize(access, request, 'access.request');
+    const p = request.principal!;
+    return { grants: access.grantsOf(p.admin ? {} : { principal: p.id }).map(grantView) };
+  });
+
+  app.delete<{ Params: { id: string } }>(
+    '/grants/:id',
+    { schema: { tags: ['access'], summary: "Revoke a grant: the consumer's open streams close and its subscriptions stop at once.", params: IdParams('grant'), response: { 204: Type.Null(), ...problems(401, 403, 404) } } },
+    async (request, reply) => {
+      const grant = access.findGrant(request.params.id);
+      if (!grant) throw notFound(`Grant '${request.params.id}'`);
+      authorize(access, request, 'list.manage', grant.list);
+      await access.deleteGrant(grant.id);
+      return reply.code(204).send();
+    },
+  );
+
+  // ---- access requests -------------------------------------------------------
+  app.post<{ Params: ListParams; Body: { purpose: string; filter?: unknown } }>(
+    '/lists/:list/access-requests',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Ask for read access to a list, with a purpose and the filter you wish. The list owner or an admin decides.',
+        params: ListParams,
+        body: Type.Object({ purpose: Type.String({ minLength: 3, maxLength: 2000 }), filter: Type.Optional(Filter) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true }), ...problems(400, 401) },
+      },
+    },
+    async (request, reply) => {
+      authorize(access, request, 'access.request');
+      const r = await agreements.request(request.params.list, request.principal!.id, request.body.purpose, request.body.filter);
+      reply.code(201).header('location', `/access-requests/${r.id}`);
+      return requestView(r);
+    },
+  );
+
+  app.get<{ Querystring: { list?: string; status?: string } }>(
+    '/access-requests',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Access requests: your own, those for lists you own, or (admin) all.',
+        querystring: Type.Object({ list: Type.Optional(Type.String()), status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('approved'), Type.Literal('denied')])) }, { additionalProperties: false }),
+        response: problems(401),
+      },
+    },
+    async (request) => {
+      authorize(access, request, 'access.request');
+      const p = request.principal!;
+      const all = await hub.store.listAccessRequests({ list: request.query.list, status: request.query.status });
+      const visible = all.filter((r) => p.admin || r.principal === p.id || (access.owner(r.list) === p.id && access.canSee(p, r.list)));
+      return { requests: visible.map(requestView) };
+    },
+  );
+
+  const decideRoute = (what: 'approve' | 'deny') =>
+    app.post<{ Params: { id: string }; Body: { filter?: unknown; fields?: string[]; reason?: string } | undefined }>(
+      `/access-requests/:id/${what}`,
+      {
+        schema: {
+          tags: ['access'],
+          summary: what === 'approve' ? 'Approve, possibly narrowing filter and fields; creates the grant.' : 'Deny with a reason.',
+          params: IdParams('areq'),
+          body:
+            what === 'approve'
+              ? Type.Optional(Type.Object({ filter: Type.Optional(Filter), fields: Type.Optional(Fields) }, { additionalProperties: false }))
+              : Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }),
+          response: problems(400, 401, 403, 404, 409),
+        },
+      },
+      async (request) => {
+        const r = await agreements.get(request.params.id);
+        const p = request.principal;
+        // Requests for lists you do not own are invisible, not forbidden.
+        if (p && !p.admin && access.owner(r.list) !== p.id) throw notFound(`Access request '${r.id}'`);
+        authorize(access, request, 'list.manage', r.list);
+        if (what === 'approve') {
+          const { request: decided, grant } = await agreements.approve(r.id, p!.id, { filter: request.body?.filter, fields: request.body?.fields });
+          return { ...requestView(decided), grant: grantView(grant) };
+        }
+        return requestView(await agreements.deny(r.id, p!.id, request.body!.reason!));
+      },
+    );
+  decideRoute('approve');
+  decideRoute('deny');
+
+  // ---- audit ---------------------------------------------------------------
+  app.get<{ Querystring: { list?: string; subject?: string; principal?: string; since?: string; until?: string; limit?: number } }>(
+    '/audit',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Who received which events. With list+subject: every delivery of an event about that subject. Admins see all; owners their lists.',
+        querystring: Type.Object(
+          {
+            list: Type.Optional(Type.String()),
+            subject: Type.Optional(Type.String()),
+            principal: Type.Optional(Type.String()),
+            since: Type.Optional(Type.String()),
+            until: Type.Optional(Type.String()),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: problems(400, 401, 403),
+      },
+    },
+    async (request) => {
+      authorize(access, request, 'audit.read');
+      const p = request.principal!;
+      const q = request.query;
+      const time = (v: string | undefined, name: string) => {
+        if (v === undefined) return undefined;
+        const t = Date.parse(v);
+        if (Number.isNaN(t)) throw invalid(`${name} must be an RFC 3339 time.`, [{ pointer: `/querystring/${name}`, message: 'not a time' }]);
+        return t;
+      };
+      if (q.list !== undefined && !p.admin && access.owner(q.list) !== p.id) throw notFound(`List '${q.list}'`);
+      const ownsOnly = (list: string) => p.admin || access.owner(list) === p.id;
+      const base = { list: q.list, principal: q.principal, since: time(q.since, 'since'), until: time(q.until, 'until'), limit: q.limit ?? 1000 };
+      if (q.subject !== undefined) {
+        if (q.list === undefined) throw invalid('A subject query needs the list too.', [{ pointer: '/querystring/list', message: 'required with subject' }]);
+        const seqs = await hub.store.subjectSeqs(q.list, q.subject, 500);
+        const rows = await hub.store.queryAudit({ ...base, seqs });
+        const events = new Map<number, Record<string, unknown>>();
+        for (const seq of seqs) {
+          const e = await hub.store.getEvent(q.list, seq);
+          if (e) events.set(seq, JSON.parse(renderEvent(e)));
+        }
+        const deliveries = [];
+        for (const row of rows) {
+          const matches = auditPredicate(row.scope);
+          for (const seq of seqs) {
+            const e = events.get(seq);
+            if (seq < row.firstSeq || seq > row.lastSeq || !e || (matches && !matches(e))) continue;
+            deliveries.push({ principal: row.principal, channel: row.channel, at: new Date(row.at).toISOString(), seq: String(seq), type: e.type });
+          }
+        }
+        return { subject: q.subject, list: q.list, deliveries };
+      }
+      const rows = (await hub.store.queryAudit(base)).filter((r) => ownsOnly(r.list));
+      return {
+        records: rows.map((r) => ({ principal: r.principal, list: r.list, channel: r.channel, firstSeq: String(r.firstSeq), lastSeq: String(r.lastSeq), count: r.count, at: new Date(r.at).toISOString() })),
+      };
+    },
+  );
+}

@@ -1,0 +1,99 @@
+/**
+ * A subscription's AMQP sink: one CloudEvent per message, published with
+ * `mandatory` on the broker's shared confirm channel.
+ *
+ * | what happened                                       | outcome |
+ * |-----------------------------------------------------|---------|
+ * | publisher confirm (basic.ack), not returned         | success |
+ * | returned as unroutable (312 NO_ROUTE)               | retry   |
+ * | basic.nack                                          | retry   |
+ * | channel or connection closed before the confirm     | retry   |
+ * | no confirm within `config.timeout`                  | retry   |
+ * | broker unreachable, egress refused at connect time  | retry   |
+ * | destination missing (not declaring), access refused | retry, the error names it |
+ * | invalid settings, routing key over 255 bytes,       | dead    |
+ * | a message the client cannot encode                  |         |
+ *
+ * Retries follow the subscription's schedule and end in its dead-letter
+ * queue, exactly as for webhooks; the position advances only on success.
+ */
+import type { SubscriptionSpec } from '../../../hub/subscriptions/spec.js';
+import type { SubscriptionRecord } from '../../../store/types.js';
+import type { DeliveryResult, Sink, SinkDelivery } from '../../sink.js';
+import { toAmqpMessage } from './codec.js';
+import { destinationOf, destinationProblem } from './destination.js';
+import { type AmqpPool, BrokerUnavailableError } from './pool.js';
+import { type AmqpSettings, MAX_SHORTSTR, parseAmqpSettings } from './settings.js';
+
+export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, pool: AmqpPool): Sink {
+  let settings: AmqpSettings | undefined;
+  let invalid: string | undefined;
+  try {
+    settings = parseAmqpSettings(spec.protocolsettings);
+  } catch (error) {
+    invalid = (error as Error).message;
+  }
+  const mode = spec.config.mode;
+  const timeoutMs = spec.config.timeout * 1000;
+  const destination = settings && destinationOf(settings);
+  void record;
+
+  return {
+    async deliver(d: SinkDelivery): Promise<DeliveryResult> {
+      const started = performance.now();
+      const took = () => Math.round(performance.now() - started);
+      const retry = (error: string, errorCode: string): DeliveryResult => ({ outcome: 'retry', latencyMs: took(), error, errorCode });
+      const dead = (error: string, errorCode: string): DeliveryResult => ({ outcome: 'dead', latencyMs: took(), error, errorCode });
+      if (!settings || !destination) return dead(invalid ?? 'invalid AMQP settings', 'EINVALIDSETTINGS');
+
+      const t = settings.target;
+      const exchange = t.kind === 'queue' ? '' : t.exchange;
+      const routingKey = t.kind === 'queue' ? t.queue : (t.routingKey ?? (typeof d.event.type === 'string' ? d.event.type : ''));
+      if (Buffer.byteLength(routingKey, 'utf8') > MAX_SHORTSTR) {
+        return dead(`the routing key (the event type) is longer than ${MAX_SHORTSTR} bytes; set protocolsettings.routingkey`, 'EINVALIDREQUEST');
+      }
+      let message;
+      try {
+        message = toAmqpMessage(d.event, mode, settings.style, d.deliveryId);
+      } catch (error) {
+        return dead(`the event cannot be encoded as an AMQP message: ${(error as Error).message}`, 'EINVALIDREQUEST');
+      }
+
+      let broker;
+      try {
+        broker = pool.broker(spec.sink);
+      } catch (error) {
+        return retry((error as Error).message, 'ECLOSED');
+      }
+      try {
+        await broker.ensureDestination(destination, timeoutMs);
+      } catch (error) {
+        if (error instanceof BrokerUnavailableError) return retry(error.message, error.code);
+        const problem = destinationProblem(error, settings, spec.sink);
+        return retry(problem.message, problem.code);
+      }
+
+      const outcome = await broker.publish(exchange, routingKey, message, Math.max(1, timeoutMs - took()));
+      if (outcome.ok) return { outcome: 'success', latencyMs: took() };
+      switch (outcome.kind) {
+        case 'returned':
+          return retry(
+            t.kind === 'queue'
+              ? `the broker returned the message as unroutable (${outcome.error}): queue '${t.queue}' does not exist`
+              : `the broker returned the message as unroutable (${outcome.error}): no queue is bound to exchange '${t.exchange}' for routing key '${routingKey}'`,
+            'NO_ROUTE',
+          );
+        case 'encode':
+          return dead(`the event cannot be sent as an AMQP message: ${outcome.error}`, 'EINVALIDREQUEST');
+        case 'nacked':
+          return retry(outcome.error, 'NACK');
+        case 'timeout':
+          return retry(outcome.error, 'ETIMEDOUT');
+        case 'closed':
+          return retry(outcome.error, 'ECONNCLOSED');
+        case 'unavailable':
+          return retry(outcome.error, 'EUNAVAILABLE');
+      }
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import type { Access } from '../access/access.js';
+import { validateRowFilter } from '../access/filters.js';
+import type { AccessRequestRecord, GrantRecord } from '../store/types.js';
+import { HubError, invalid, notFound } from './errors.js';
+import type { Hub } from './hub.js';
+
+/**
+ * Agreements: a consumer asks for access to a list with a purpose and the
+ * filter it wishes; the list's owner (or an admin) approves — possibly
+ * narrowing the filter and the fields — or denies with a reason. Approval
+ * creates the grant.
+ */
+export class Agreements {
+  constructor(
+    private readonly hub: Hub,
+    private readonly access: Access,
+  ) {}
+
+  async createGrant(list: string, input: { principal: string; filter?: unknown; fields?: string[] }, by: string): Promise<GrantRecord> {
+    await this.hub.requireList(list);
+    checkGrantInput(input.filter, input.fields);
+    const grant: GrantRecord = {
+      id: `grant_${randomUUID().replace(/-/g, '')}`,
+      list,
+      principal: input.principal,
+      filter: input.filter ?? null,
+      fields: input.fields ?? null,
+      createdBy: by,
+      createdAt: Date.now(),
+    };
+    await this.access.createGrant(grant);
+    return grant;
+  }
+
+  /** Filed by any principal. The list need not be visible to them: nothing here tells whether it exists. */
+  async request(list: string, principal: string, purpose: string, filter: unknown): Promise<AccessRequestRecord> {
+    const errors = validateRowFilter(filter, '/filter');
+    if (errors.length > 0) throw invalid('The wished filter is not valid.', errors);
+    const record: AccessRequestRecord = {
+      id: `areq_${randomUUID().replace(/-/g, '')}`,
+      list,
+      principal,
+      purpose,
+      filter: filter ?? null,
+      status: 'pending',
+      decidedBy: null,
+      reason: null,
+      grantId: null,
+      createdAt: Date.now(),
+      decidedAt: null,
+    };
+    await this.hub.store.createAccessRequest(record);
+    return record;
+  }
+
+  async get(id: string): Promise<AccessRequestRecord> {
+    const r = await this.hub.store.getAccessRequest(id);
+    if (!r) throw notFound(`Access request '${id}'`);
+    return r;
+  }
+
+  async approve(id: string, by: string, narrowed: { filter?: unknown; fields?: string[] }): Promise<{ request: AccessRequestRecord; grant: GrantRecord }> {
+    const r = await this.pending(id);
+    const filter = narrowed.filter !== undefined ? narrowed.filter : r.filter;
+    const grant = await this.createGrant(r.list, { principal: r.principal, filter: filter ?? undefined, fields: narrowed.fields }, by);
+    const request: AccessRequestRecord = { ...r, status: 'approved', decidedBy: by, decidedAt: Date.now(), grantId: grant.id };
+    await this.hub.store.updateAccessRequest(request);
+    return { request, grant };
+  }
+
+  async deny(id: string, by: string, reason: string): Promise<AccessRequestRecord> {
+    const r = await this.pending(id);
+    const request: AccessRequestRecord = { ...r, status: 'denied', decidedBy: by, decidedAt: Date.now(), reason };
+    await this.hub.store.updateAccessRequest(request);
+    return request;
+  }
+
+  private async pending(id: string): Promise<AccessRequestRecord> {
+    const r = await this.get(id);
+    if (r.status !== 'pending') throw new HubError(409, 'conflict', 'Already decided', `Access request '${id}' was already ${r.status}.`);
+    await this.hub.requireList(r.list);
+    return r;
+  }
+}
+
+export function checkGrantInput(filter: unknown, fields: unknown): void {
+  const errors = validateRowFilter(filter, '/filter');
+  if (fields !== undefined && (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string' || !/^[a-z0-9_]{1,64}$/.test(f)))) {
+    errors.push({ pointer: '/fields', message: 'must be an array of attribute names (a-z, 0-9)' });
+  }
+  if (errors.length > 0) throw invalid('The grant is not valid.', errors);
+}
