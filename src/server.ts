@@ -3,11 +3,13 @@ import { pino, type Logger } from 'pino';
 import { Access } from './access/access.js';
 import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
-import { readDeclaredLists } from './hub/declared-lists.js';
+import { type DeclaredAmqpIngest, readDeclaredConfig } from './hub/declared-lists.js';
 import { Hub } from './hub/hub.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { EgressPolicy, parseCidrList } from './delivery/egress/index.js';
 import { sinkChecker } from './delivery/sink-check.js';
+import { AmqpPool, amqpSink, amqpSinkCheck } from './delivery/sinks/amqp/index.js';
+import { type AmqpIngest, startAmqpIngest } from './ingest/amqp/index.js';
 import { SubscriptionService } from './hub/subscriptions/service.js';
 import { ensureSystemList } from './hub/system-events.js';
 import { Metrics } from './metrics.js';
@@ -21,6 +23,8 @@ export interface RunningHub {
   app: FastifyInstance;
   hub: Hub;
   dispatcher: Dispatcher;
+  /** AMQP: the shared delivery connections and the ingest consumers. */
+  amqp: { pool: AmqpPool; ingest: AmqpIngest };
   url: string;
   /** Set when the admin key was generated on this start: show it once. */
   generatedAdminKey?: string;
@@ -43,22 +47,28 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   await hub.start();
   const access = new Access(store, { insecure: config.insecure, jwtIssuers: parseJwtIssuers(config.jwtIssuers) });
   const { generatedKey } = await access.bootstrap(config.adminKey);
+  let amqpIngest: DeclaredAmqpIngest[] = [];
   if (config.configFile) {
-    for (const list of await readDeclaredLists(config.configFile)) await hub.putList(list);
+    const declared = await readDeclaredConfig(config.configFile);
+    for (const list of declared.lists) await hub.putList(list);
+    amqpIngest = declared.amqpIngest;
   }
   await ensureSystemList(hub);
   const audit = new AuditRecorder(store, config.auditRetentionDays, (error) => logger.error({ err: error }, 'could not write audit records'));
   const egress = new EgressPolicy(parseCidrList(config.egressAllow));
+  const amqpName = `herold ${config.origin}`;
+  const amqpPool = new AmqpPool({ policy: egress, connectionName: amqpName, log: logger });
   const dispatcher = new Dispatcher(hub, access, {
     egress,
     origin: config.origin,
     retry: { baseSeconds: 5, capSeconds: 3600, windowSeconds: config.retryWindowSeconds },
     disableAfterMs: config.disableAfterSeconds * 1000,
+    sinkFactories: { AMQP: (record, spec) => amqpSink(record, spec, amqpPool) },
     metrics,
     audit,
     log: logger,
   });
-  const subscriptions = new SubscriptionService(hub, dispatcher, sinkChecker(egress, config.origin));
+  const subscriptions = new SubscriptionService(hub, dispatcher, sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }));
   await dispatcher.start();
   const agreements = new Agreements(hub, access);
   const limits = { publish: new RateLimiter(config.publishRate, config.publishRate * 2), read: new RateLimiter(config.readRate, config.readRate * 2) };
@@ -70,6 +80,16 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     dispatcher.onAccessChange(change).catch((error) => logger.error({ err: error }, 'could not apply an access change to subscriptions'));
   });
   await app.listen({ host: config.host, port: config.port });
+  const ingest = startAmqpIngest(amqpIngest, {
+    hub,
+    authorize(principal, list) {
+      const decision = access.decide(access.principalFor(principal), 'events.publish', list);
+      return decision.allowed ? { allowed: true, sources: decision.scope.sources } : { allowed: false, detail: decision.detail };
+    },
+    maxEventBytes: config.maxEventBytes,
+    log: logger,
+    connectionName: amqpName,
+  });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -78,12 +98,15 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     app,
     hub,
     dispatcher,
+    amqp: { pool: amqpPool, ingest },
     url: `http://${host}:${port}`,
     generatedAdminKey: generatedKey,
     close() {
       closing ??= (async () => {
+        await ingest.stop();
         await app.close();
         await dispatcher.stop();
+        await amqpPool.close();
         await audit.stop();
         await hub.stop();
       })();
