@@ -89,8 +89,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
 
   // Close live streams first so that the server can finish in-flight requests and stop.
+  // Connections that go idle after close() began (a stream just ended, a publish just
+  // answered) are swept until the server has stopped, instead of lingering in keep-alive.
+  let sweeper: NodeJS.Timeout | null = null;
   app.addHook('preClose', async () => {
     app.streams.closeAll('The hub is shutting down; reconnect with Last-Event-ID to resume.');
+    sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+  });
+  app.addHook('onClose', async () => {
+    if (sweeper) clearInterval(sweeper);
   });
 
   await app.register(healthRoutes);

@@ -171,6 +171,19 @@ export async function closeConnectionsNamed(fragment: string, reason = 'herold t
   return pids.length;
 }
 
+/**
+ * Messages in the queue including those delivered but not yet acknowledged
+ * (rabbitmqctl; a passive declare counts only the ready ones).
+ */
+export async function totalMessages(queue: string): Promise<number> {
+  const { stdout } = await run('rabbitmqctl', ['-q', 'list_queues', 'name', 'messages', '--no-table-headers']);
+  for (const line of stdout.split('\n')) {
+    const [name, count] = line.trim().split(/\s+/);
+    if (name === queue) return Number(count);
+  }
+  throw new Error(`queue ${queue} not found`);
+}
+
 /** Parse a binary-mode data body back as the event's data (JSON when the content type says so). */
 export function bodyData(m: ConsumeMessage): unknown {
   const ct = String(m.properties.contentType ?? '');

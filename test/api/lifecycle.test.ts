@@ -85,7 +85,7 @@ describe('hub process lifecycle', () => {
     );
     await new Promise((r) => setTimeout(r, 30));
     const code = await hub.kill('SIGTERM');
-    expect(code).toBe(0);
+    expect(code, hub.output()).toBe(0);
     const results = await Promise.all(inflight);
     await reading;
     expect(messages.some((m) => m.event === 'close')).toBe(true);

@@ -98,6 +98,9 @@ export class AmqpIngestConsumer {
   private transientFailures = 0;
   private readonly returns = new Map<string, string>();
   private readyWaiters: (() => void)[] = [];
+  /** Resolved by stop() once the messages in hand are settled: only then may the connection close. */
+  private drainedResolve!: () => void;
+  private readonly drained = new Promise<void>((resolve) => (this.drainedResolve = resolve));
   readonly stats: IngestStats = { consuming: false, received: 0, stored: 0, duplicates: 0, deadLettered: 0, requeued: 0, connects: 0 };
   readonly masked: string;
 
@@ -133,10 +136,7 @@ export class AmqpIngestConsumer {
     if (channel && this.consumerTag) await channel.cancel(this.consumerTag).catch(() => undefined);
     const deadline = Date.now() + waitMs;
     while (this.inflight > 0 && Date.now() < deadline) await sleep(20);
-    const model = this.model;
-    this.model = null;
-    this.channel = null;
-    if (model) await model.close().catch(() => undefined);
+    this.drainedResolve();
     await this.loop;
   }
 
@@ -191,8 +191,8 @@ export class AmqpIngestConsumer {
         }
       }
       this.stats.consuming = false;
-      this.consumerTag = null;
       if (this.stopping.signal.aborted) break;
+      this.consumerTag = null;
       const model = this.model;
       this.model = null;
       this.channel = null;
@@ -202,9 +202,12 @@ export class AmqpIngestConsumer {
       this.deps.log.warn({ list, queue, broker: this.masked, retryInMs: delay }, 'AMQP ingest disconnected; reconnecting');
       await sleep(delay, this.stopping.signal);
     }
+    // Stopping: the acks of the messages in hand go out before the connection closes.
+    await this.drained;
     const model = this.model;
     this.model = null;
     this.channel = null;
+    this.consumerTag = null;
     if (model) await model.close().catch(() => undefined);
   }
 
