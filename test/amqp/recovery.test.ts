@@ -122,7 +122,10 @@ describe.skipIf(!rabbitAvailable)('AMQP recovery', () => {
     const batch = Array.from({ length: 100 }, () => makeEvent());
     await publishBatch(hub, list, batch);
     batch.forEach((e) => sent.add(e.id as string));
+    const t0 = Date.now();
+    const at = (what: string) => console.log(`restart test: ${what} at ${Date.now() - t0} ms`);
     await run('rabbitmqctl', ['stop_app']);
+    at('stopped');
     // Events published while the broker is down wait in the hub.
     const during = Array.from({ length: 100 }, () => makeEvent());
     await publishBatch(hub, list, during);
@@ -130,6 +133,7 @@ describe.skipIf(!rabbitAvailable)('AMQP recovery', () => {
     await wait(2000);
     await run('rabbitmqctl', ['start_app']);
     await run('rabbitmqctl', ['await_startup']);
+    at('started');
     const admin = await Rabbit.open();
     try {
       const rx = await admin.collect(queue);
@@ -138,8 +142,10 @@ describe.skipIf(!rabbitAvailable)('AMQP recovery', () => {
       }
       await admin.ch.waitForConfirms();
       await until(() => [...sent].every((id) => rx.messages.some((m) => m.properties.headers!.cloudEvents_id === id)), 60_000, 'every delivered event');
+      at('all delivered');
       const ids = async () => new Set(((await (await hub.fetch('/lists/rin/events?limit=1000')).json()).events as { id: string; source: string }[]).filter((e) => e.source === '/restart').map((e) => e.id));
       await until(async () => (await ids()).size === 200, 60_000, 'every ingested event');
+      at('all ingested');
     } finally {
       await admin.conn.close().catch(() => undefined);
     }

@@ -8,7 +8,7 @@
  * | invalid CloudEvent, too large, source not | dead-lettered with the reason (see below), then    |
  * | allowed, same (source, id) other content  | acked; never dropped silently                      |
  * | store error, list missing, principal may  | nack with requeue after a backoff (250 ms doubling |
- * | not publish (operator problems)           | to 30 s); the message stays in the queue           |
+ * | not publish (operator problems)           | to 10 s); the message stays in the queue           |
  *
  * Dead-lettering with a reason: an AMQP nack cannot carry one, so when
  * `deadLetterExchange` is configured Herold republishes the message itself
@@ -24,7 +24,7 @@
  * `prefetch` bounds the unacknowledged messages held (memory). Appends run
  * concurrently and share group commits; (source, id) idempotency makes a
  * redelivered message a harmless duplicate. The connection recovers with
- * backoff (250 ms … 30 s). `stop()` cancels the consumer, finishes the
+ * backoff (250 ms … 10 s). `stop()` cancels the consumer, finishes the
  * messages in hand (ack or requeue), then closes.
  */
 import { randomUUID } from 'node:crypto';
@@ -144,7 +144,7 @@ export class AmqpIngestConsumer {
 
   private backoff(n: number): number {
     const initial = this.deps.backoffInitialMs ?? 250;
-    const cap = this.deps.backoffMaxMs ?? 30_000;
+    const cap = this.deps.backoffMaxMs ?? 10_000;
     const ceiling = Math.min(cap, initial * 2 ** Math.min(n - 1, 20));
     return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
   }

@@ -6,7 +6,7 @@
  *   (broker restart, `rabbitmqctl close_connection`, network), publishes in
  *   flight fail at once (their confirm callbacks get "channel closed") and
  *   are classified `retry` by the sink; reconnection starts immediately and
- *   then backs off exponentially with jitter (200 ms … 30 s) while the broker
+ *   then backs off exponentially with jitter (200 ms … 10 s) while the broker
  *   stays unreachable. A publish waits for the connection up to its timeout.
  * - Every publish is `mandatory` and confirmed: the broker's basic.ack is
  *   success, basic.nack is a failure, and a basic.return (unroutable; it
@@ -298,7 +298,7 @@ export class Broker {
 
   private backoff(failures: number): number {
     const initial = this.options.backoffInitialMs ?? 200;
-    const cap = this.options.backoffMaxMs ?? 30_000;
+    const cap = this.options.backoffMaxMs ?? 10_000;
     const ceiling = Math.min(cap, initial * 2 ** Math.min(failures - 1, 20));
     return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
   }
