@@ -1,4 +1,4 @@
-import type { AppendEvent, AppendOutcome, AppendRequest, EventStore } from '../store/types.js';
+import type { AppendEvent, AppendOutcome, AppendRequest, EventStore, StoredEvent } from '../store/types.js';
 
 interface Pending {
   request: AppendRequest;
@@ -9,8 +9,8 @@ interface Pending {
 export interface AppenderOptions {
   /** Most events one shared commit takes; the rest wait for the next one. */
   maxGroupEvents: number;
-  /** Called after each commit with the lists whose head moved. */
-  onCommit: (heads: Map<string, number>) => void;
+  /** Called after each commit with the events it added, per list, in seq order. */
+  onCommit: (added: Map<string, StoredEvent[]>) => void;
 }
 
 /**
@@ -72,16 +72,18 @@ export class Appender {
       for (const p of group) p.reject(error);
       return;
     }
-    const heads = new Map<string, number>();
+    const added = new Map<string, StoredEvent[]>();
     outcomes.forEach((outcome, i) => {
-      if (outcome.ok && outcome.results.length > 0) {
-        const list = group[i].request.list;
-        let top = heads.get(list) ?? 0;
-        for (const r of outcome.results) if (r.seq > top) top = r.seq;
-        heads.set(list, top);
-      }
+      if (!outcome.ok) return;
+      const { list, events } = group[i].request;
+      outcome.results.forEach((r, j) => {
+        if (r.duplicate) return;
+        let forList = added.get(list);
+        if (!forList) added.set(list, (forList = []));
+        forList.push({ seq: r.seq, prevSeq: r.prevSeq ?? null, time: r.time ?? Date.now(), body: events[j].body });
+      });
     });
-    if (heads.size > 0) this.options.onCommit(heads);
+    if (added.size > 0) this.options.onCommit(added);
     outcomes.forEach((outcome, i) => group[i].resolve(outcome));
   }
 }

@@ -3,6 +3,7 @@ import type { AppendEvent, EventStore, ListInput, ListRecord, RangeFilter, Store
 import { Appender } from './appender.js';
 import { HubError, notFound } from './errors.js';
 import { LiveBus } from './live-bus.js';
+import { LiveTail, parsedOf } from './live-tail.js';
 
 /** A predicate over a structured CloudEvent (CESQL filter, grant row filter). */
 export type EventPredicate = (event: Record<string, unknown>) => boolean;
@@ -46,6 +47,7 @@ const DEFAULT_MAX_SCAN = 100_000;
  */
 export class Hub {
   readonly bus = new LiveBus();
+  private readonly tail = new LiveTail();
   private readonly appender: Appender;
 
   constructor(
@@ -54,8 +56,11 @@ export class Hub {
   ) {
     this.appender = new Appender(store, {
       maxGroupEvents: options.maxGroupEvents ?? 20_000,
-      onCommit: (heads) => {
-        for (const [list, head] of heads) this.bus.announce(list, head);
+      onCommit: (added) => {
+        for (const [list, events] of added) {
+          this.tail.add(list, events);
+          this.bus.announce(list, events[events.length - 1].seq);
+        }
       },
     });
   }
@@ -141,6 +146,29 @@ export class Hub {
     if (q.until !== undefined) upTo = Math.min(upTo, await this.store.seqBefore(list, q.until));
     const events: StoredEvent[] = [];
     const maxScan = q.maxScan ?? DEFAULT_MAX_SCAN;
+    // Caught-up readers are served from memory: one parse per event for all of them.
+    const recent = cursor < upTo && upTo - cursor <= maxScan ? this.tail.range(list, cursor, upTo) : undefined;
+    if (recent) {
+      const { types, subjects, sources, predicate } = q;
+      let full = false;
+      for (const entry of recent) {
+        cursor = entry.event.seq;
+        if (types || subjects || sources || predicate) {
+          const e = parsedOf(entry);
+          if (types && !types.includes(e.type as string)) continue;
+          if (subjects && !subjects.includes(e.subject as string)) continue;
+          if (sources && !sources.includes(e.source as string)) continue;
+          if (predicate && !predicate(e)) continue;
+        }
+        events.push(entry.event);
+        if (events.length === q.limit) {
+          full = true;
+          break;
+        }
+      }
+      if (!full) cursor = upTo;
+      return { events, next: Math.max(cursor, q.after), head };
+    }
     const filter: RangeFilter = { types: q.types, subjects: q.subjects, sources: q.sources };
     const scanStart = cursor;
     while (events.length < q.limit && cursor < upTo) {

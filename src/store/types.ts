@@ -50,8 +50,16 @@ export interface AppendRequest {
   events: AppendEvent[];
 }
 
+/** One event's result; a new event also carries what the store decided for it (for the live tail). */
+export interface AppendResult {
+  seq: number;
+  duplicate: boolean;
+  prevSeq?: number | null;
+  time?: number;
+}
+
 export type AppendOutcome =
-  | { ok: true; results: { seq: number; duplicate: boolean }[] }
+  | { ok: true; results: AppendResult[] }
   | { ok: false; reason: 'conflict'; index: number; seq: number }
   | { ok: false; reason: 'no-such-list' };
 

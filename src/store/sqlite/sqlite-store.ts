@@ -18,6 +18,7 @@ import type {
   SubscriptionRecord,
   AppendEvent,
   AppendOutcome,
+  AppendResult,
   AppendRequest,
   EventStore,
   ListInput,
@@ -346,10 +347,10 @@ export class SqliteStore implements EventStore {
     state: { head: number; lastTime: number },
     now: number,
     layers: IndexLayer[],
-  ): { seq: number; duplicate: boolean }[] {
+  ): AppendResult[] {
     const [requestLayer] = layers;
     const s = this.stmts;
-    const results: { seq: number; duplicate: boolean }[] = [];
+    const results: AppendResult[] = [];
     // Commit time never goes backwards within a list, so time windows map onto seq ranges.
     const time = Math.max(now, state.lastTime);
     for (let i = 0; i < events.length; i++) {
@@ -373,7 +374,7 @@ export class SqliteStore implements EventStore {
       requestLayer.addKey(listId, key, seq);
       state.head = seq;
       state.lastTime = time;
-      results.push({ seq, duplicate: false });
+      results.push({ seq, duplicate: false, prevSeq: prev, time });
     }
     return results;
   }
