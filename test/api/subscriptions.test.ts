@@ -123,14 +123,16 @@ describe('subscriptions and webhook delivery', () => {
     expect(status.lag === '0' || status.lag === '1').toBe(true);
   });
 
-  it('delivers in binary mode with a bearer token', async () => {
+  it('delivers in binary mode with a bearer token, custom headers and method', async () => {
     await fresh();
-    await subscribe({ config: { mode: 'binary' }, protocolsettings: { token: 'sekrit-token' } });
+    await subscribe({ config: { mode: 'binary' }, protocolsettings: { token: 'sekrit-token', headers: { 'x-tenant': 'oslo' }, method: 'PUT' } });
     const ev = makeEvent({ kommune: '0301' });
     await publishStructured(hub, list, ev);
     await rx.waitFor((r) => r.received.length === 1);
     const req = rx.received[0];
     expect(req.headers.authorization).toBe('Bearer sekrit-token');
+    expect(req.headers['x-tenant']).toBe('oslo');
+    expect(req.method).toBe('PUT');
     const parsed = HTTP.toEvent({ headers: req.headers as Record<string, string>, body: req.body }) as unknown as Record<string, unknown>;
     expect(parsed).toMatchObject({ id: ev.id, type: ev.type, source: ev.source, kommune: '0301', heroldseq: '1' });
     expect(JSON.parse(req.body)).toEqual(ev.data);

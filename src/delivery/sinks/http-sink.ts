@@ -7,6 +7,8 @@ import { type DeliveryResult, deliverWebhook } from './webhook/index.js';
 /** A subscription's webhook as a Sink: signs with every current secret, checks egress on each connect. */
 export function httpSink(record: SubscriptionRecord, spec: SubscriptionSpec, policy: EgressPolicy, origin: string): Sink {
   const token = typeof spec.protocolsettings.token === 'string' ? spec.protocolsettings.token : undefined;
+  const extraHeaders = spec.protocolsettings.headers as Record<string, string> | undefined;
+  const method = spec.protocolsettings.method as 'POST' | 'PUT' | undefined;
   return {
     deliver(d: SinkDelivery): Promise<DeliveryResult> {
       const now = Date.now();
@@ -21,6 +23,8 @@ export function httpSink(record: SubscriptionRecord, spec: SubscriptionSpec, pol
         timeoutMs: spec.config.timeout * 1000,
         policy,
         origin,
+        extraHeaders,
+        method,
       });
     },
   };

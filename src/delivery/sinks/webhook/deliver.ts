@@ -86,6 +86,10 @@ export interface WebhookDelivery {
   /** Cap for Retry-After; default {@link DEFAULT_MAX_RETRY_AFTER_MS}. */
   maxRetryAfterMs?: number;
   userAgent?: string;
+  /** Subscriber's own headers (Subscriptions API `protocolsettings.headers`); the hub's own headers win. */
+  extraHeaders?: Readonly<Record<string, string>>;
+  /** POST (default) or PUT (Subscriptions API `protocolsettings.method`). */
+  method?: 'POST' | 'PUT';
 }
 
 /** The outcome for a response status (and its headers, for Retry-After). */
@@ -116,6 +120,7 @@ const dead = (error: string, errorCode = 'EINVALIDREQUEST'): DeliveryResult => (
 export function buildWebhookRequest(req: WebhookDelivery, timestampSeconds: number): { headers: Record<string, string>; body: Buffer } {
   const encoded = req.mode === 'binary' ? toHttpBinary(req.event) : toHttpStructured(req.event);
   const headers: Record<string, string> = {
+    ...req.extraHeaders,
     ...encoded.headers,
     'content-length': String(encoded.body.length),
     'user-agent': req.userAgent ?? USER_AGENT,
@@ -147,7 +152,7 @@ export async function deliverWebhook(req: WebhookDelivery): Promise<DeliveryResu
 
     const result = await exchange({
       url: parsed.url,
-      method: 'POST',
+      method: req.method ?? 'POST',
       headers: built.headers,
       body: built.body,
       timeoutMs: req.timeoutMs,
