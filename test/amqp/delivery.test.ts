@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestHub, createList, makeEvent, publishBatch, publishStructured, startTestHub } from '../helpers/hub.js';
-import { AMQP_URL, Rabbit, bodyData, rabbitAvailable, unique, until, wait } from './rabbit.js';
+import { AMQP_URL, Rabbit, bodyData, rabbitAvailable, unique, until, wait, teardown } from './rabbit.js';
 
 /**
  * AMQP delivery (protocol "AMQP") against the real RabbitMQ, through the
@@ -17,8 +17,10 @@ describe.skipIf(!rabbitAvailable)('AMQP delivery', () => {
     rabbit = await Rabbit.open();
   });
   afterAll(async () => {
-    await hub?.close();
-    await rabbit?.cleanup();
+    await teardown(
+      () => hub?.close(),
+      () => rabbit?.cleanup(),
+    );
   });
 
   async function freshList(): Promise<string> {

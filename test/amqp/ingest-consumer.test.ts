@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../src/cloudevents/index.js';
 import { HubError } from '../../src/hub/errors.js';
 import { AmqpIngestConsumer, type AmqpIngestDeps } from '../../src/ingest/amqp/index.js';
-import { AMQP_URL, Rabbit, closeConnectionsNamed, rabbitAvailable, totalMessages, unique, until, wait } from './rabbit.js';
+import { AMQP_URL, Rabbit, closeConnectionsNamed, rabbitAvailable, totalMessages, unique, until, wait, teardown } from './rabbit.js';
 
 /**
  * The ingest consumer against the real broker with a scripted hub: the
@@ -16,8 +16,7 @@ describe.skipIf(!rabbitAvailable)('AMQP ingest consumer', () => {
     rabbit = await Rabbit.open();
   });
   afterAll(async () => {
-    for (const c of consumers) await c.stop(1000);
-    await rabbit?.cleanup();
+    await teardown(...consumers.map((c) => () => c.stop(1000)), () => rabbit?.cleanup());
   });
 
   const quiet = { info() {}, warn() {}, error() {} };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestHub, startTestHub } from '../helpers/hub.js';
-import { AMQP_URL, Collector, Rabbit, rabbitAvailable, totalMessages, unique, until, wait } from './rabbit.js';
+import { AMQP_URL, Collector, Rabbit, rabbitAvailable, totalMessages, unique, until, wait, teardown } from './rabbit.js';
 
 /**
  * AMQP ingest through a real hub configured with `amqpIngest` in its
@@ -61,9 +61,11 @@ describe.skipIf(!rabbitAvailable)('AMQP ingest', () => {
     await Promise.all(hub.running.amqp.ingest.consumers.map((c) => c.whenConsuming()));
   });
   afterAll(async () => {
-    await hub?.close();
-    await rabbit?.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    await teardown(
+      () => hub?.close(),
+      () => rabbit?.cleanup(),
+      () => rmSync(dir, { recursive: true, force: true }),
+    );
   });
 
   const events = async (list: string) => (await (await hub.fetch(`/lists/${list}/events?limit=1000`)).json()).events as Record<string, unknown>[];
@@ -164,7 +166,7 @@ describe.skipIf(!rabbitAvailable)('AMQP ingest', () => {
     await dead2.waitFor(1);
     const m = dead2.messages[0];
     expect(m.properties.messageId).toBe('nack-me');
-    expect(m.properties.headers!['x-death'][0]).toMatchObject({ reason: 'rejected', queue: q.nack });
+    expect(m.properties.headers!['x-death']![0]).toMatchObject({ reason: 'rejected', queue: q.nack });
     expect((await events('in-nack')).length).toBe(0);
   });
 

@@ -40,6 +40,19 @@ export function unique(prefix: string): string {
   return `herold-test.${prefix}.${process.pid}.${randomBytes(4).toString('hex')}`;
 }
 
+/** Run every teardown step even if one fails; report failures without hiding the others. */
+export async function teardown(...steps: (() => Promise<unknown> | unknown)[]): Promise<void> {
+  const errors: unknown[] = [];
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (error) {
+      errors.push(error);
+    }
+  }
+  if (errors.length > 0) throw errors[0];
+}
+
 export const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function until(pred: () => boolean | Promise<boolean>, ms = 15_000, what = 'condition'): Promise<void> {
@@ -145,13 +158,21 @@ export class Rabbit {
   }
 
   async cleanup(): Promise<void> {
-    const ch = await this.channel().catch(() => null);
-    if (ch) {
-      for (const q of this.queues) await ch.deleteQueue(q).catch(() => undefined);
-      for (const x of this.exchanges) await ch.deleteExchange(x).catch(() => undefined);
-      await ch.close().catch(() => undefined);
-    }
     await this.conn.close().catch(() => undefined);
+    // A fresh connection: the test may have had this one closed (broker restart).
+    const conn = await connect(AMQP_URL).catch(() => null);
+    if (!conn) return;
+    conn.on('error', () => undefined);
+    for (const [kind, names] of [['queue', this.queues], ['exchange', this.exchanges]] as const) {
+      for (const name of names) {
+        const ch = await conn.createChannel().catch(() => null);
+        if (!ch) continue;
+        ch.on('error', () => undefined);
+        await (kind === 'queue' ? ch.deleteQueue(name) : ch.deleteExchange(name)).catch(() => undefined);
+        await ch.close().catch(() => undefined);
+      }
+    }
+    await conn.close().catch(() => undefined);
   }
 }
 

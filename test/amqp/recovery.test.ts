@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestHub, createList, makeEvent, publishBatch, startTestHub } from '../helpers/hub.js';
-import { AMQP_URL, Rabbit, closeConnectionsNamed, rabbitAvailable, totalMessages, unique, until, wait } from './rabbit.js';
+import { AMQP_URL, Rabbit, closeConnectionsNamed, rabbitAvailable, totalMessages, unique, until, wait, teardown } from './rabbit.js';
 
 const run = promisify(execFile);
 
@@ -33,9 +33,11 @@ describe.skipIf(!rabbitAvailable)('AMQP recovery', () => {
     await hub.running.amqp.ingest.consumers[0].whenConsuming();
   });
   afterAll(async () => {
-    await hub?.close();
-    await rabbit?.cleanup();
-    rmSync(dir, { recursive: true, force: true });
+    await teardown(
+      () => hub?.close(),
+      () => rabbit?.cleanup(),
+      () => rmSync(dir, { recursive: true, force: true }),
+    );
   });
 
   /** Publish `total` events to the list in batches while `during(sentSoFar)` may disturb things. */

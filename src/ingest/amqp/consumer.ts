@@ -203,11 +203,15 @@ export class AmqpIngestConsumer {
       await sleep(delay, this.stopping.signal);
     }
     // Stopping: the acks of the messages in hand go out before the connection closes.
+    // Close the channel first: its close is ordered after its acks, while a
+    // connection close (channel 0) may overtake frames still queued for it.
     await this.drained;
     const model = this.model;
+    const channel = this.channel;
     this.model = null;
     this.channel = null;
     this.consumerTag = null;
+    if (channel) await channel.close().catch(() => undefined);
     if (model) await model.close().catch(() => undefined);
   }
 
