@@ -27,7 +27,7 @@ export const ProblemBody = Type.Object(
     detail: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ pointer: Type.String(), message: Type.String() }))),
   },
-  { description: 'RFC 9457 problem details (application/problem+json).' },
+  { additionalProperties: true, description: 'RFC 9457 problem details (application/problem+json); some problems add members, e.g. `seq` on 409.' },
 );
 
 export const problems = (...codes: number[]): Record<number, unknown> =>

@@ -38,7 +38,8 @@ export function registerServe(program: Command): void {
       for (const [key] of FLAGS) {
         const envValue = process.env[ENV_NAMES[key]];
         if (envValue !== undefined) raw[key] = envValue;
-        if (opts[key] !== undefined) raw[key] = String(opts[key]);
+        const flagValue = opts[key === 'configFile' ? 'config' : key];
+        if (flagValue !== undefined) raw[key] = String(flagValue);
       }
       if (process.env.HEROLD_INSECURE !== undefined) raw.insecure = process.env.HEROLD_INSECURE;
       if (opts.insecure === true) raw.insecure = 'true';

@@ -3,7 +3,7 @@ import type { AuditRecorder } from '../access/audit.js';
 import { auditScope } from '../access/audit-scope.js';
 import type { Hub } from '../hub/hub.js';
 import { type SubscriptionSpec, compileSubscriptionPredicate } from '../hub/subscriptions/spec.js';
-import { publishSystemEvent } from '../hub/system-events.js';
+import { SYSTEM_LIST, publishSystemEvent } from '../hub/system-events.js';
 import type { Metrics } from '../metrics.js';
 import type { SubscriptionRecord } from '../store/types.js';
 import type { EgressPolicy } from './egress/index.js';
@@ -60,7 +60,8 @@ export class Dispatcher {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    // Deliveries in flight get a few seconds; unfinished ones are delivered again after restart.
+    await Promise.all([...this.workers.values()].map((w) => w.stop(3000)));
     this.workers.clear();
     await this.journal.flush();
     await Promise.all([...this.sinks.values()].map((s) => s.close?.()));
@@ -142,6 +143,8 @@ export class Dispatcher {
       onDisable: (reason) => void this.disable(record.id, reason),
       onDeadLetter: (seq, reason, result) => {
         this.options.metrics?.deadLetters.inc();
+        // Dead letters of a subscription on the system list itself would feed back into it.
+        if (record.list === SYSTEM_LIST) return;
         void publishSystemEvent(this.hub, 'subscription.deadlettered', record.id, {
           subscription: record.id,
           list: record.list,

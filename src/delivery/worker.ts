@@ -332,6 +332,11 @@ export class SubscriptionWorker {
         break;
       case 'dead':
         this.deadLetter(seq, subject, `The sink refused the event (${result.status ?? result.error ?? 'error'}); it is not retried.`, result, row);
+        // A sink that refuses everything is failing too: it counts towards auto-disable.
+        this.failingSince ??= Date.now();
+        if (Date.now() - this.failingSince >= this.d.disableAfterMs) {
+          this.d.onDisable(`Deliveries have failed continuously since ${new Date(this.failingSince).toISOString()}.`);
+        }
         break;
       case 'gone':
         this.d.onDisable(`The sink answered 410 Gone at ${new Date().toISOString()}.`);
@@ -374,7 +379,9 @@ export class SubscriptionWorker {
     this.failingSince ??= now;
     const failures = (row?.failures ?? 0) + 1;
     const firstFailureAt = row?.firstFailureAt ?? now;
-    const delay = result.retryAfterMs ?? nextRetryDelayMs(this.d.retry, failures, firstFailureAt, now);
+    // Retry-After sets the time of the next attempt, but not how many there are or for how long.
+    const scheduled = nextRetryDelayMs(this.d.retry, failures, firstFailureAt, now);
+    const delay = scheduled === null ? null : (result.retryAfterMs ?? scheduled);
     if (delay === null) {
       this.deadLetter(seq, subject, `Retries exhausted after ${failures} attempts; last: ${result.status ?? result.error ?? 'error'}.`, result, row);
     } else {

@@ -49,6 +49,23 @@ describe('herold CLI', () => {
     expect(missing.stderr).toMatch(/--type and --source/);
   });
 
+  it('serve --config declares lists from a file', async () => {
+    const file = join(hub.dataDir, 'lists.yaml');
+    writeFileSync(file, 'lists:\n  - name: from.flag\n    title: From the flag\n');
+    const port = await freePort();
+    const proc = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', join(hub.dataDir, 'flagdata2'), '--config', file], { env: { ...process.env, HEROLD_ADMIN_KEY: ADMIN_KEY, HEROLD_LOG_LEVEL: 'warn' } });
+    try {
+      let list: Response | undefined;
+      for (let i = 0; i < 100 && !list?.ok; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        list = await fetch(`http://127.0.0.1:${port}/lists/from.flag`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } }).catch(() => undefined);
+      }
+      expect((await list!.json()).title).toBe('From the flag');
+    } finally {
+      proc.kill('SIGTERM');
+    }
+  });
+
   it('tails a list live as JSON lines', async () => {
     const child = spawn(process.execPath, [CLI, 'tail', 'cli', '--json', '--type', 'tail.me'], { env: env() });
     let out = '';

@@ -69,7 +69,9 @@ describe('publish', () => {
     const conflict = await publishStructured(hub, 'pub', { ...ev, data: { changed: true } });
     expect(conflict.status).toBe(409);
     expect(conflict.headers.get('content-type')).toContain('application/problem+json');
-    expect((await conflict.json()).errors[0].pointer).toBe('/id');
+    const problem = await conflict.json();
+    expect(problem.errors[0].pointer).toBe('/id');
+    expect(problem.seq).toBe(first.seq);
     expect((await (await hub.fetch('/lists/pub')).json()).head).toBe(headBefore);
   });
 

@@ -62,6 +62,20 @@ describe('live SSE', () => {
     s.close();
   });
 
+  it('ends a stream bounded by a past `until` and stays responsive', async () => {
+    await createList(hub, 'window');
+    await publishBatch(hub, 'window', [makeEvent(), makeEvent()]);
+    const s = await openStream(hub, '/lists/window/events?until=2000-01-01T00:00:00Z');
+    await s.done;
+    expect(s.messages.some((m) => m.event === 'end')).toBe(true);
+    const future = await openStream(hub, `/lists/window/events?until=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`);
+    await future.until(() => future.events().length === 2);
+    await publishStructured(hub, 'window', makeEvent());
+    await future.until(() => future.events().length === 3);
+    expect((await hub.fetch('/healthz')).status).toBe(200);
+    future.close();
+  });
+
   it('sends heartbeats while idle', async () => {
     const res = await hub.fetch('/lists/live/events?after=999', { headers: { accept: 'text/event-stream' } });
     const reader = res.body!.getReader();

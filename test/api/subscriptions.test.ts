@@ -170,13 +170,30 @@ describe('subscriptions and webhook delivery', () => {
     expect((await (await hub.fetch(`/subscriptions/${sub.id}/deadletters`)).json()).deadletters).toHaveLength(0);
   });
 
-  it('honours Retry-After on 429 and 503', async () => {
+  it('honours Retry-After on 429 and 503, within the retry schedule', async () => {
     await fresh();
     rx.respond = (_req, i) => (i === 0 ? { status: 429, headers: { 'retry-after': '1' } } : { status: 200 });
     await subscribe({ config: { retry: [0] } });
     await publishStructured(hub, list, makeEvent());
     await rx.waitFor((r) => r.received.length === 2);
     expect(rx.received[1].at - rx.received[0].at).toBeGreaterThanOrEqual(900);
+
+    // A sink that always asks to wait still runs out of retries.
+    await fresh();
+    rx.respond = () => ({ status: 503, headers: { 'retry-after': '1' } });
+    const sub = await subscribe({ config: { retry: [0.1] } });
+    await publishStructured(hub, list, makeEvent());
+    await expect.poll(async () => (await (await hub.fetch(`/subscriptions/${sub.id}/deadletters`)).json()).deadletters.length, { timeout: 5000 }).toBe(1);
+    expect(rx.received).toHaveLength(2);
+  });
+
+  it('disable and rotate work without a body', async () => {
+    await fresh();
+    const sub = await subscribe({});
+    expect((await hub.fetch(`/subscriptions/${sub.id}/secret/rotate`, { method: 'POST' })).status).toBe(200);
+    const disabled = await hub.fetch(`/subscriptions/${sub.id}/disable`, { method: 'POST' });
+    expect(disabled.status).toBe(200);
+    expect((await disabled.json()).status).toBe('disabled');
   });
 
   it('dead-letters other 4xx at once and when retries run out; redelivers dead letters with the same id', async () => {
@@ -312,6 +329,23 @@ describe('subscriptions and webhook delivery', () => {
 });
 
 describe('auto-disable after continuous failure', () => {
+  it('counts refusals (4xx) as failures too', async () => {
+    const hub = await startTestHub({ egressAllow: '127.0.0.0/8', disableAfterSeconds: '1' });
+    const rx = await Receiver.start();
+    try {
+      await createList(hub, 'refusing');
+      rx.respond = () => ({ status: 400 });
+      const sub = await (await hub.fetch('/lists/refusing/subscriptions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sink: rx.url }) })).json();
+      await publishStructured(hub, 'refusing', makeEvent());
+      await new Promise((r) => setTimeout(r, 1200));
+      await publishStructured(hub, 'refusing', makeEvent());
+      await expect.poll(async () => (await (await hub.fetch(`/subscriptions/${sub.id}`)).json()).status, { timeout: 5000 }).toBe('disabled');
+    } finally {
+      await rx.close();
+      await hub.close();
+    }
+  });
+
   it('disables a subscription that has failed longer than HEROLD_DISABLE_AFTER_SECONDS', async () => {
     const hub = await startTestHub({ egressAllow: '127.0.0.0/8', disableAfterSeconds: '1' });
     const rx = await Receiver.start();

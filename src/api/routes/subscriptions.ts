@@ -204,6 +204,9 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
         body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
         response: { 200: SubscriptionView, ...problems(401, 403, 404) },
       },
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
     },
     async (request) => {
       await own(request);
@@ -220,6 +223,9 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
         params: IdParams,
         body: Type.Optional(Type.Object({ graceSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 * 86400 })) }, { additionalProperties: false })),
         response: { 200: SubscriptionView, ...problems(401, 403, 404, 409) },
+      },
+      preValidation: async (request) => {
+        request.body ??= {};
       },
     },
     async (request) => {

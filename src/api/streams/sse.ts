@@ -48,6 +48,7 @@ export async function serveSse(
   let lastWrite = Date.now();
   try {
     while (!abort.signal.aborted) {
+      const before = cursor;
       const page = await hub.read(list, { ...query, after: cursor, limit: PAGE });
       if (abort.signal.aborted) break;
       let chunk = '';
@@ -70,14 +71,16 @@ export async function serveSse(
         }
         onDelivered?.(page.events);
       }
-      if (page.events.length === PAGE || cursor < hub.head(list)) continue;
+      // More to read at once only while reads make progress; a time window (`until`) stops short of the head.
+      if (page.events.length === PAGE || (cursor > before && cursor < hub.head(list))) continue;
       if (query.until !== undefined && query.until <= Date.now()) {
         end('end', 'The requested time window is complete.');
         break;
       }
       const wait = Math.max(1, heartbeatMs - (Date.now() - lastWrite));
-      await hub.bus.waitBeyond(list, cursor, wait, abort.signal);
-      if (!abort.signal.aborted && hub.head(list) <= cursor && Date.now() - lastWrite >= heartbeatMs - 5) {
+      const seen = Math.max(cursor, hub.head(list));
+      await hub.bus.waitBeyond(list, seen, wait, abort.signal);
+      if (!abort.signal.aborted && hub.head(list) <= seen && Date.now() - lastWrite >= heartbeatMs - 5) {
         res.write(': heartbeat\n\n');
         lastWrite = Date.now();
       }

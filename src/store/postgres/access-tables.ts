@@ -1,0 +1,227 @@
+import type pg from 'pg';
+import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord } from '../types.js';
+import type { Db } from './db.js';
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+const parse = (v: string | null): unknown => (v === null ? null : JSON.parse(v));
+
+/** What other nodes' access must apply: reload, and (when `change` is set) close streams and restart subscriptions it affects. */
+export interface AccessChangePayload {
+  change: { principal?: string; list?: string; keyId?: string } | null;
+}
+
+/**
+ * API keys, publishers, grants, access requests and audit rows in PostgreSQL.
+ * Every change to roles or grants is recorded in the cluster change log in
+ * the same transaction, because each node holds them in memory.
+ */
+export class PgAccessTables {
+  constructor(
+    private readonly db: Db,
+    private readonly changed: (client: pg.ClientBase, payload: AccessChangePayload) => Promise<void>,
+  ) {}
+
+  async setOwner(list: string, owner: string | null): Promise<void> {
+    await this.db.tx((c) => this.setOwnerIn(c, list, owner));
+  }
+
+  /** Set the owner inside a transaction; a different previous owner loses access at once. */
+  async setOwnerIn(c: pg.ClientBase, list: string, owner: string | null): Promise<void> {
+    const { rows } = await c.query<{ previous: string | null }>(
+      `WITH old AS (SELECT owner FROM lists WHERE name = $2 FOR UPDATE)
+       UPDATE lists SET owner = $1 WHERE name = $2 RETURNING (SELECT owner FROM old) AS previous`,
+      [owner, list],
+    );
+    if (rows.length === 0) return;
+    const previous = rows[0].previous;
+    await this.changed(c, { change: previous && previous !== owner ? { principal: previous, list } : null });
+  }
+
+  async createKey(k: ApiKeyRecord): Promise<void> {
+    await this.db.tx(async (c) => {
+      await c.query('INSERT INTO api_keys (id, principal, admin, prefix, hash, expires_at, revoked_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+        k.id,
+        k.principal,
+        k.admin,
+        k.prefix,
+        k.hash,
+        k.expiresAt,
+        k.revokedAt,
+        k.createdAt,
+      ]);
+      await this.changed(c, { change: null });
+    });
+  }
+
+  async keys(): Promise<ApiKeyRecord[]> {
+    const rows = await this.db.rows<Record<string, unknown>>('SELECT * FROM api_keys ORDER BY created_at');
+    return rows.map((r) => ({
+      id: r.id as string,
+      principal: r.principal as string,
+      admin: r.admin === true,
+      prefix: r.prefix as string,
+      hash: r.hash as string,
+      expiresAt: r.expires_at as number | null,
+      revokedAt: r.revoked_at as number | null,
+      createdAt: r.created_at as number,
+    }));
+  }
+
+  async revokeKey(id: string, at: number): Promise<boolean> {
+    return this.db.tx(async (c) => {
+      const { rows } = await c.query<{ principal: string }>('UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL RETURNING principal', [at, id]);
+      if (rows.length === 0) return false;
+      await this.changed(c, { change: { keyId: id, principal: rows[0].principal } });
+      return true;
+    });
+  }
+
+  async addPublisher(p: PublisherRecord): Promise<void> {
+    await this.db.tx(async (c) => {
+      await c.query(
+        `INSERT INTO publishers (list, principal, source, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (list, principal, source) DO UPDATE SET created_at = excluded.created_at`,
+        [p.list, p.principal, p.source, p.createdAt],
+      );
+      await this.changed(c, { change: null });
+    });
+  }
+
+  async removePublisher(list: string, principal: string): Promise<boolean> {
+    return this.db.tx(async (c) => {
+      const removed = ((await c.query('DELETE FROM publishers WHERE list = $1 AND principal = $2', [list, principal])).rowCount ?? 0) > 0;
+      if (removed) await this.changed(c, { change: { principal, list } });
+      return removed;
+    });
+  }
+
+  async publishers(): Promise<PublisherRecord[]> {
+    return this.db.rows<PublisherRecord>('SELECT list, principal, source, created_at AS "createdAt" FROM publishers');
+  }
+
+  async createGrant(g: GrantRecord): Promise<void> {
+    await this.db.tx(async (c) => {
+      await c.query('INSERT INTO grants (id, list, principal, filter, fields, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+        g.id,
+        g.list,
+        g.principal,
+        json(g.filter),
+        json(g.fields),
+        g.createdBy,
+        g.createdAt,
+      ]);
+      // A wider scope: streams reconnect to pick it up (as on the node that made it).
+      await this.changed(c, { change: { principal: g.principal, list: g.list } });
+    });
+  }
+
+  async deleteGrant(id: string): Promise<boolean> {
+    return this.db.tx(async (c) => {
+      const { rows } = await c.query<{ list: string; principal: string }>('DELETE FROM grants WHERE id = $1 RETURNING list, principal', [id]);
+      if (rows.length === 0) return false;
+      await this.changed(c, { change: { principal: rows[0].principal, list: rows[0].list } });
+      return true;
+    });
+  }
+
+  async grants(): Promise<GrantRecord[]> {
+    const rows = await this.db.rows<Record<string, unknown>>('SELECT * FROM grants ORDER BY created_at');
+    return rows.map((r) => ({
+      id: r.id as string,
+      list: r.list as string,
+      principal: r.principal as string,
+      filter: parse(r.filter as string | null),
+      fields: parse(r.fields as string | null) as string[] | null,
+      createdBy: r.created_by as string,
+      createdAt: r.created_at as number,
+    }));
+  }
+
+  async createRequest(r: AccessRequestRecord): Promise<void> {
+    await this.db.query(
+      `INSERT INTO access_requests (id, list, principal, purpose, filter, status, decided_by, reason, grant_id, created_at, decided_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [r.id, r.list, r.principal, r.purpose, json(r.filter), r.status, r.decidedBy, r.reason, r.grantId, r.createdAt, r.decidedAt],
+    );
+  }
+
+  async updateRequest(r: AccessRequestRecord): Promise<void> {
+    await this.db.query('UPDATE access_requests SET status = $2, decided_by = $3, reason = $4, grant_id = $5, decided_at = $6 WHERE id = $1', [
+      r.id,
+      r.status,
+      r.decidedBy,
+      r.reason,
+      r.grantId,
+      r.decidedAt,
+    ]);
+  }
+
+  async getRequest(id: string): Promise<AccessRequestRecord | undefined> {
+    const [r] = await this.db.rows<Record<string, unknown>>('SELECT * FROM access_requests WHERE id = $1', [id]);
+    return r && toRequest(r);
+  }
+
+  async requests(f: { list?: string; principal?: string; status?: string }): Promise<AccessRequestRecord[]> {
+    let sql = 'SELECT * FROM access_requests WHERE true';
+    const params: unknown[] = [];
+    if (f.list !== undefined) params.push(f.list), (sql += ` AND list = $${params.length}`);
+    if (f.principal !== undefined) params.push(f.principal), (sql += ` AND principal = $${params.length}`);
+    if (f.status !== undefined) params.push(f.status), (sql += ` AND status = $${params.length}`);
+    return (await this.db.rows<Record<string, unknown>>(sql + ' ORDER BY created_at LIMIT 10000', params)).map(toRequest);
+  }
+
+  async appendAudit(rows: AuditRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.query(
+      `INSERT INTO audit (at, principal, list, channel, first_seq, last_seq, count, scope)
+       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::int[], $8::text[])`,
+      [
+        rows.map((r) => r.at),
+        rows.map((r) => r.principal),
+        rows.map((r) => r.list),
+        rows.map((r) => r.channel),
+        rows.map((r) => r.firstSeq),
+        rows.map((r) => r.lastSeq),
+        rows.map((r) => r.count),
+        rows.map((r) => r.scope),
+      ],
+      'herold_append_audit',
+    );
+  }
+
+  async queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]> {
+    let sql = `SELECT id, at, principal, list, channel, first_seq AS "firstSeq", last_seq AS "lastSeq", count, scope FROM audit WHERE true`;
+    const params: unknown[] = [];
+    const p = (v: unknown) => (params.push(v), `$${params.length}`);
+    if (q.list !== undefined) sql += ` AND list = ${p(q.list)}`;
+    if (q.principal !== undefined) sql += ` AND principal = ${p(q.principal)}`;
+    if (q.since !== undefined) sql += ` AND at >= ${p(q.since)}`;
+    if (q.until !== undefined) sql += ` AND at < ${p(q.until)}`;
+    if (q.seqs !== undefined) {
+      if (q.seqs.length === 0) return [];
+      sql += ` AND EXISTS (SELECT 1 FROM unnest(${p(q.seqs)}::bigint[]) s WHERE first_seq <= s AND last_seq >= s)`;
+    }
+    sql += ` ORDER BY at DESC, id DESC LIMIT ${p(q.limit)}`;
+    return this.db.rows<AuditRow & { id: number }>(sql, params);
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    return (await this.db.query('DELETE FROM audit WHERE at < $1', [before])).rowCount ?? 0;
+  }
+}
+
+function toRequest(r: Record<string, unknown>): AccessRequestRecord {
+  return {
+    id: r.id as string,
+    list: r.list as string,
+    principal: r.principal as string,
+    purpose: r.purpose as string,
+    filter: parse(r.filter as string | null),
+    status: r.status as AccessRequestRecord['status'],
+    decidedBy: r.decided_by as string | null,
+    reason: r.reason as string | null,
+    grantId: r.grant_id as string | null,
+    createdAt: r.created_at as number,
+    decidedAt: r.decided_at as number | null,
+  };
+}
