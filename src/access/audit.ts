@@ -10,6 +10,8 @@ export type Channel = 'pull' | 'ndjson' | 'sse' | 'event' | 'webhook' | 'amqp';
  */
 export class AuditRecorder {
   private pending = new Map<string, AuditRow>();
+  /** Closed ranges waiting for the next batch write. */
+  private closed: AuditRow[] = [];
   private timer: NodeJS.Timeout | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
 
@@ -35,21 +37,16 @@ export class AuditRecorder {
       open.count += seqs.length;
       return;
     }
-    if (open) this.flushRow(key);
+    if (open) this.closed.push(open);
     this.pending.set(key, { at: Date.now(), principal, list, channel, firstSeq: first, lastSeq: last, count: seqs.length, scope: scopeText });
     this.timer ??= setTimeout(() => void this.flush(), 1000);
-  }
-
-  private flushRow(key: string): void {
-    const row = this.pending.get(key)!;
-    this.pending.delete(key);
-    this.store.appendAudit([row]).catch(this.onError);
   }
 
   async flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const rows = [...this.pending.values()];
+    const rows = [...this.closed, ...this.pending.values()];
+    this.closed = [];
     this.pending = new Map();
     if (rows.length > 0) await this.store.appendAudit(rows).catch(this.onError);
   }

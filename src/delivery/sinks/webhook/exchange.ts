@@ -83,7 +83,8 @@ const agentsByPolicy = new WeakMap<EgressPolicy, Agents>();
 function agentsFor(policy: EgressPolicy): Agents {
   let agents = agentsByPolicy.get(policy);
   if (agents === undefined) {
-    const options = { keepAlive: true, scheduling: 'lifo' as const, timeout: 5000 };
+    // Many subscriptions often share one receiver: keep enough idle sockets to avoid reconnecting.
+    const options = { keepAlive: true, scheduling: 'lifo' as const, timeout: 5000, maxFreeSockets: 4096 };
     agents = { http: new http.Agent(options), https: new https.Agent(options) };
     agentsByPolicy.set(policy, agents);
   }

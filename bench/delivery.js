@@ -1,0 +1,171 @@
+// Push delivery figures (issue 3): webhook fan-out to 100 subscriptions, publish → webhook
+// latency at 1,000 events/s, and what 1,000 subscriptions that match nothing cost the ingest path.
+// Receivers are plain node:http servers in this process on 127.0.0.1; the hub is a child process.
+import { createServer } from 'node:http';
+import { once } from 'node:events';
+import { agent, post } from './lib/http.js';
+import { batchJson, eventJson } from './lib/events.js';
+import { Hub } from './lib/hub.js';
+import { pace } from './lib/pacer.js';
+import { log, percentiles, round, sleep } from './lib/util.js';
+
+const BATCH = 'application/cloudevents-batch+json';
+
+async function receiver(onRequest) {
+  const server = createServer((req, res) => {
+    if (req.method === 'OPTIONS') {
+      res.writeHead(200, { 'webhook-allowed-origin': String(req.headers['webhook-request-origin'] ?? '*') }).end();
+      return;
+    }
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      onRequest(req, Buffer.concat(chunks));
+      res.writeHead(204).end();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+async function subscribe(hub, list, sink, extra = {}) {
+  const r = await hub.request('POST', `/lists/${list}/subscriptions`, { sink, protocolsettings: { validate: false }, ...extra });
+  if (r.status !== 201) throw new Error(`subscribe: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id;
+}
+
+async function publishBatches(hub, list, total, { concurrency = 4, size = 1000 } = {}) {
+  const ag = agent(concurrency);
+  const headers = { authorization: `Bearer ${(await import('./lib/hub.js')).ADMIN_KEY}`, 'content-type': BATCH };
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const start = next;
+        next += size;
+        const res = await post(ag, hub.url, `/lists/${list}/events`, headers, batchJson(start, Math.min(size, total - start)));
+        if (res.status !== 201) throw new Error(`publish: HTTP ${res.status}`);
+      }
+    }),
+  );
+  return total / ((performance.now() - t0) / 1000);
+}
+
+/** Deliveries per second with `subs` subscriptions on one list. */
+export async function fanOut({ subs, events }) {
+  process.env.HEROLD_EGRESS_ALLOW = '127.0.0.0/8';
+  const hub = await Hub.start({ label: 'delivery-fanout' });
+  let received = 0;
+  let done;
+  const all = new Promise((r) => (done = r));
+  const total = subs * events;
+  const rx = await receiver(() => {
+    if (++received === total) done();
+  });
+  try {
+    await hub.createList('fan');
+    for (let i = 0; i < subs; i++) await subscribe(hub, 'fan', `${rx.url}/s${i}`, { config: { concurrency: 16 } });
+    hub.resetPeakRss();
+    const t0 = performance.now();
+    await publishBatches(hub, 'fan', events);
+    const timeout = sleep(120_000).then(() => 'timeout');
+    const outcome = await Promise.race([all, timeout]);
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      deliveriesPerSecond: round(received / seconds),
+      deliveries: received,
+      expected: total,
+      complete: outcome !== 'timeout',
+      seconds: round(seconds, 2),
+      subscriptions: subs,
+      events,
+      target: 20_000,
+      meetsTarget: received / seconds >= 20_000,
+      memory: await hub.memory(),
+    };
+  } finally {
+    rx.server.close();
+    await hub.stop();
+  }
+}
+
+/** Publish → webhook latency at a steady rate, one subscription. */
+async function latency({ rate, durationMs, warmupMs }) {
+  process.env.HEROLD_EGRESS_ALLOW = '127.0.0.0/8';
+  const hub = await Hub.start({ label: 'delivery-latency' });
+  const samples = [];
+  let measuring = false;
+  const rx = await receiver((_req, body) => {
+    const now = performance.now();
+    const m = /"sentAt":([\d.]+)/.exec(body.toString());
+    if (m && measuring) samples.push(now - Number(m[1]));
+  });
+  try {
+    await hub.createList('lat');
+    await subscribe(hub, 'lat', rx.url);
+    const ag = agent(64);
+    const headers = { authorization: `Bearer ${(await import('./lib/hub.js')).ADMIN_KEY}`, 'content-type': 'application/cloudevents+json' };
+    const send = () => post(ag, hub.url, '/lists/lat/events', headers, eventJson(0, { extra: `"sentAt":${performance.now()}` })).catch(() => undefined);
+    await pace(rate, warmupMs, send);
+    measuring = true;
+    hub.resetPeakRss();
+    await pace(rate, durationMs, send);
+    await sleep(500);
+    measuring = false;
+    const p = percentiles(samples, [50, 90, 99]);
+    return { rate, samples: samples.length, p50Ms: round(p[50], 2), p90Ms: round(p[90], 2), p99Ms: round(p[99], 2), memory: await hub.memory() };
+  } finally {
+    rx.server.close();
+    await hub.stop();
+  }
+}
+
+/** Batched ingest with no subscriptions, then with 1,000 whose filters match nothing. */
+async function nonMatchingCost({ events, subs }) {
+  process.env.HEROLD_EGRESS_ALLOW = '127.0.0.0/8';
+  const hub = await Hub.start({ label: 'delivery-nonmatching' });
+  const rx = await receiver(() => undefined);
+  try {
+    await hub.createList('nm');
+    await publishBatches(hub, 'nm', Math.min(20_000, events)); // warm-up
+    const without = await publishBatches(hub, 'nm', events);
+    for (let i = 0; i < subs; i++) {
+      // Half filter on type in the query, half with a CESQL filter evaluated per event.
+      const filter = i % 2 ? { types: ['no.such.type'] } : { filters: [{ sql: "subject = 'person/none'" }] };
+      await subscribe(hub, 'nm', `${rx.url}/n${i}`, filter);
+    }
+    await sleep(500);
+    hub.resetPeakRss();
+    const withSubs = await publishBatches(hub, 'nm', events);
+    return {
+      ingestWithoutSubscriptions: round(without),
+      ingestWith1000NonMatching: round(withSubs),
+      ratio: round(withSubs / without, 3),
+      subscriptions: subs,
+      events,
+      memory: await hub.memory(),
+    };
+  } finally {
+    rx.server.close();
+    await hub.stop();
+  }
+}
+
+/** All delivery figures. `quick` uses smaller sizes for a smoke run. */
+export async function deliveryBench({ quick = false } = {}) {
+  log('delivery: fan-out to 100 subscriptions');
+  const fanout = await fanOut({ subs: 100, events: quick ? 200 : 2000 });
+  log('delivery: publish → webhook latency at 1,000 events/s');
+  const lat = await latency({ rate: 1000, durationMs: quick ? 3000 : 10_000, warmupMs: quick ? 1000 : 3000 });
+  log('delivery: cost of 1,000 non-matching subscriptions on ingest');
+  const cost = await nonMatchingCost({ events: quick ? 20_000 : 100_000, subs: 1000 });
+  return { webhookFanOut: fanout, publishToWebhookLatency: lat, nonMatchingSubscriptionsCost: cost };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const quick = process.argv.includes('--quick');
+  deliveryBench({ quick }).then((r) => console.log(JSON.stringify(r, null, 2)));
+}
