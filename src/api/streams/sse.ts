@@ -94,7 +94,7 @@ export async function serveSse(
       if (finalMessage) res.write(finalMessage);
       res.end();
       // Give a slow reader time to take the final message; one that reads nothing is dropped then.
-      setTimeout(() => res.destroy(), stallMs).unref();
+      setTimeout(() => res.destroy(), Math.max(stallMs, 10_000)).unref();
     }
   }
 }
