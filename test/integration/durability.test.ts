@@ -68,6 +68,23 @@ describe('kill -9 while publishing', () => {
         const { heroldseq, heroldtime, heroldprevseq, ...rest } = e;
         expect(rest).toEqual(ack.body);
       }
+      // The idempotency and subject indexes were rebuilt from the log: every acknowledged
+      // event republished is a duplicate with its original seq, and each heroldprevseq is
+      // the previous event with the same subject.
+      const sample = [...acknowledged.values()].slice(-300);
+      const again = await fetch(`${hub.url}/lists/kill/events`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/cloudevents-batch+json' },
+        body: JSON.stringify(sample.map((a) => a.body)),
+      });
+      expect(again.status).toBe(201);
+      const results = (await again.json()).results;
+      results.forEach((r: { seq: string; duplicate: boolean }, i: number) => expect(r).toEqual({ seq: String(sample[i].seq), duplicate: true }));
+      const lastBySubject = new Map<string, string>();
+      for (const e of served) {
+        expect(e.heroldprevseq, `prevseq of ${e.heroldseq}`).toBe(lastBySubject.get(e.subject));
+        lastBySubject.set(e.subject, e.heroldseq);
+      }
     } finally {
       await hub.kill('SIGTERM');
     }
