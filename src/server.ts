@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { Access } from './access/access.js';
+import { Access, type AccessChange } from './access/access.js';
 import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
 import { type DeclaredAmqpIngest, readDeclaredConfig } from './hub/declared-lists.js';
@@ -17,7 +17,7 @@ import { AuditRecorder } from './access/audit.js';
 import { parseJwtIssuers } from './access/jwt.js';
 import { RateLimiter } from './access/rate-limit.js';
 import { Agreements } from './hub/agreements.js';
-import { openStore } from './store/open-store.js';
+import { type StoreCluster, clusterOf, openStore } from './store/open-store.js';
 
 export interface RunningHub {
   app: FastifyInstance;
@@ -41,10 +41,11 @@ export function createLogger(config: Config): Logger {
 
 /** Open the store, apply declared lists, and listen. */
 export async function startHub(config: Config, logger: Logger = createLogger(config)): Promise<RunningHub> {
-  const store = openStore(config);
+  const store = openStore(config, logger);
   const metrics = new Metrics(() => store.sizeBytes());
   const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n) });
   await hub.start();
+  const cluster = clusterOf(store);
   const access = new Access(store, { insecure: config.insecure, jwtIssuers: parseJwtIssuers(config.jwtIssuers) });
   const { generatedKey } = await access.bootstrap(config.adminKey);
   let amqpIngest: DeclaredAmqpIngest[] = [];
@@ -64,15 +65,23 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     retry: { baseSeconds: 5, capSeconds: 3600, windowSeconds: config.retryWindowSeconds },
     disableAfterMs: config.disableAfterSeconds * 1000,
     sinkFactories: { AMQP: (record, spec) => amqpSink(record, spec, amqpPool) },
+    leases: cluster?.leases,
     metrics,
     audit,
     log: logger,
   });
   const subscriptions = new SubscriptionService(hub, dispatcher, sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }));
+  if (cluster) followCluster(cluster, hub, access, dispatcher, logger);
   await dispatcher.start();
   const agreements = new Agreements(hub, access);
   const limits = { publish: new RateLimiter(config.publishRate, config.publishRate * 2), read: new RateLimiter(config.readRate, config.readRate * 2) };
   const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, limits });
+  const retention = async () => {
+    for (const r of await hub.applyRetention()) logger.info(r, 'retention: deleted old events');
+  };
+  await retention();
+  const retentionTimer = setInterval(() => retention().catch((error) => logger.error({ err: error }, 'retention failed')), 3_600_000);
+  retentionTimer.unref();
   // Narrowed access is in force at once: streams close (clients reconnect under the new scope), subscriptions follow.
   access.on('change', (change) => {
     const closed = app.streams.closeWhere(change, 'Your access to this list changed; reconnect with Last-Event-ID to continue under your current access.');
@@ -113,4 +122,34 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
       return closing;
     },
   };
+}
+
+/**
+ * PostgreSQL cluster: what other nodes did reaches this one through the store.
+ * Their commits move this node's list heads (the live bus wakes SSE readers
+ * and subscription workers exactly as a local commit does); their changes to
+ * roles and grants reload this node's access and close or restart what they
+ * narrow; their changes to subscriptions restart the ones this node drives.
+ */
+function followCluster(cluster: StoreCluster, hub: Hub, access: Access, dispatcher: Dispatcher, logger: Logger): void {
+  cluster.link.on('heads', (heads) => {
+    for (const [list, head] of heads) hub.bus.announce(list, head);
+  });
+  // Changes are applied in log order, one at a time.
+  let applying: Promise<void> = Promise.resolve();
+  cluster.link.on('change', (change) => {
+    applying = applying.then(async () => {
+      try {
+        if (change.kind === 'access' || change.kind === 'lost') {
+          await access.reload();
+          const narrowed = change.kind === 'lost' ? {} : (change.payload.change as AccessChange | null);
+          if (!change.own && narrowed) access.emit('change', narrowed);
+        }
+        if (change.kind === 'subscription' && !change.own) await dispatcher.remoteChange(String(change.payload.id));
+        if (change.kind === 'lost') await dispatcher.remoteChangeAll();
+      } catch (error) {
+        logger.error({ err: error, change: change.n }, 'could not apply a change made on another node');
+      }
+    });
+  });
 }

@@ -96,6 +96,24 @@ export class Hub {
     return this.bus.head(list);
   }
 
+  /**
+   * Retention: delete each list's events committed more than `retentionDays`
+   * ago. Readers whose cursor is older simply continue with the oldest event kept.
+   */
+  async applyRetention(now = Date.now()): Promise<{ list: string; deleted: number }[]> {
+    if (!this.store.trimThrough) return [];
+    const done: { list: string; deleted: number }[] = [];
+    for (const list of await this.store.listLists()) {
+      if (!list.retentionDays) continue;
+      const through = await this.store.seqBefore(list.name, now - list.retentionDays * 86_400_000);
+      if (through === 0) continue;
+      const deleted = await this.store.trimThrough(list.name, through);
+      this.tail.dropThrough(list.name, through);
+      if (deleted > 0) done.push({ list: list.name, deleted });
+    }
+    return done;
+  }
+
   // ---- publish -----------------------------------------------------------
 
   /** Append validated events atomically; answers after the commit. */

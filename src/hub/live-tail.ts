@@ -28,6 +28,15 @@ export class LiveTail {
     if (entries.length > this.capacity * 1.5) entries.splice(0, entries.length - this.capacity);
   }
 
+  /** Forget events up to `seq` (retention deleted them). */
+  dropThrough(list: string, seq: number): void {
+    const entries = this.lists.get(list);
+    if (!entries) return;
+    const keep = entries.findIndex((e) => e.event.seq > seq);
+    if (keep < 0) entries.length = 0;
+    else entries.splice(0, keep);
+  }
+
   /**
    * Entries with seq in (after, upTo], or undefined when the tail does not
    * reach back to `after` (the caller reads the store instead).

@@ -232,6 +232,11 @@ export interface EventStore {
   getEvent(list: string, seq: number): Promise<StoredEvent | undefined>;
   /** The largest seq committed before `time` (epoch ms), or 0. Commit time never decreases with seq. */
   seqBefore(list: string, time: number): Promise<number>;
+  /**
+   * Retention: delete the events with seq <= `seq` (and their idempotency keys).
+   * Returns how many were deleted. Sequence numbers are never reused.
+   */
+  trimThrough?(list: string, seq: number): Promise<number>;
 
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;

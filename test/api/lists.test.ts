@@ -77,3 +77,29 @@ describe('event lists', () => {
     expect((await hub.fetch('/no/such/route')).status).toBe(404);
   });
 });
+
+describe('retention', () => {
+  it('deletes events older than retentionDays; seqs are never reused', async () => {
+    const { startTestHub: start, createList: create, makeEvent, publishBatch } = await import('../helpers/hub.js');
+    const hub = await start();
+    try {
+      await create(hub, 'short', { retentionDays: 1 });
+      await create(hub, 'forever');
+      const events = [makeEvent(), makeEvent(), makeEvent()];
+      await publishBatch(hub, 'short', events);
+      await publishBatch(hub, 'forever', [makeEvent()]);
+      // Nothing is a day old yet.
+      expect(await hub.running.hub.applyRetention()).toEqual([]);
+      // Two days later.
+      expect(await hub.running.hub.applyRetention(Date.now() + 2 * 86_400_000)).toEqual([{ list: 'short', deleted: 3 }]);
+      const page = await (await hub.fetch('/lists/short/events')).json();
+      expect(page).toMatchObject({ events: [], next: '3', head: '3' });
+      expect((await hub.fetch('/lists/short/events/2')).status).toBe(404);
+      expect((await (await hub.fetch('/lists/forever/events')).json()).events).toHaveLength(1);
+      const next = await (await publishBatch(hub, 'short', [makeEvent()])).json();
+      expect(next.results[0].seq).toBe('4');
+    } finally {
+      await hub.close();
+    }
+  });
+});

@@ -441,6 +441,17 @@ export class SqliteStore implements EventStore {
     return lo;
   }
 
+  async trimThrough(list: string, seq: number): Promise<number> {
+    const state = this.lists.get(list);
+    if (!state || seq <= 0) return 0;
+    // Keys of deleted events go too (a republish after retention is a new event);
+    // those still in the overlay are dropped when the overlay is flushed and re-read.
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM idempotency WHERE list_id = ? AND seq <= ?').run(state.id, seq);
+      return this.db.prepare('DELETE FROM events WHERE pos > ? AND pos <= ?').run(pos(state.id, 0), pos(state.id, Math.min(seq, MAX_SEQ))).changes;
+    })();
+  }
+
   async getSetting(key: string): Promise<string | undefined> {
     return this.stmts.getSetting.get(key) as string | undefined;
   }
