@@ -24,11 +24,31 @@ export interface DispatcherOptions {
   sinkFactories?: Record<string, (record: SubscriptionRecord, spec: SubscriptionSpec) => Sink>;
   metrics?: Metrics;
   audit?: AuditRecorder;
+  /** Cluster: drive only the subscriptions this node holds a lease on (PostgreSQL). Without it, all of them. */
+  leases?: SubscriptionLeases;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
 /**
- * Runs every active subscription's worker in this process, and applies
+ * Which node drives which subscription (src/store/postgres/leases.ts). The
+ * dispatcher starts a worker when its node gains a lease and stops it when it
+ * loses one; changes made through another node reach it as `remoteChange`.
+ */
+export interface SubscriptionLeases {
+  start(handlers: { acquired(id: string): Promise<void>; lost(id: string): Promise<void> }): Promise<void>;
+  /** Stop renewing and hand every lease back. */
+  stop(): Promise<void>;
+  holds(id: string): boolean;
+  /** Take the lease now unless another live node holds it. */
+  claim(id: string): Promise<boolean>;
+  release(id: string): Promise<void>;
+  /** Ask the node that holds it to reload the subscription from the store. */
+  poke(id: string): Promise<void>;
+}
+
+/**
+ * Runs every active subscription's worker in this process (or, in a cluster,
+ * those whose lease this node holds), and applies
  * subscription changes at once (no cache lag): the subscription service calls
  * `refresh` or `remove` in the same request that changed the store.
  */
@@ -38,6 +58,8 @@ export class Dispatcher {
   readonly journal: DeliveryJournal;
   private pruneTimer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** Per subscription, the last start/stop in progress: they run one after another. */
+  private readonly serials = new Map<string, Promise<void>>();
 
   constructor(
     private readonly hub: Hub,
@@ -48,8 +70,20 @@ export class Dispatcher {
   }
 
   async start(): Promise<void> {
-    for (const record of await this.hub.store.listSubscriptions()) {
-      if (record.status === 'active') await this.startWorker(record);
+    const leases = this.options.leases;
+    if (leases) {
+      await leases.start({
+        acquired: (id) => this.serial(id, () => this.startFromStore(id)),
+        lost: (id) =>
+          this.serial(id, async () => {
+            await this.stopWorker(id);
+            await this.journal.flush();
+          }),
+      });
+    } else {
+      for (const record of await this.hub.store.listSubscriptions()) {
+        if (record.status === 'active') await this.startWorker(record);
+      }
     }
     this.pruneTimer = setInterval(() => {
       this.hub.store.pruneAttempts(1000).catch((error) => this.options.log.warn({ err: error }, 'pruning attempts failed'));
@@ -65,20 +99,70 @@ export class Dispatcher {
     this.workers.clear();
     await this.journal.flush();
     await Promise.all([...this.sinks.values()].map((s) => s.close?.()));
+    await this.options.leases?.stop();
+  }
+
+  /** Run start/stop steps of one subscription one after another (lease changes race with API changes). */
+  private serial(id: string, fn: () => Promise<void>): Promise<void> {
+    const next = (this.serials.get(id) ?? Promise.resolve()).then(fn, fn);
+    const tracked = next.catch(() => undefined);
+    this.serials.set(id, tracked);
+    void tracked.then(() => {
+      if (this.serials.get(id) === tracked) this.serials.delete(id);
+    });
+    return next;
+  }
+
+  /** This node gained the lease: drive the subscription from its stored state. */
+  private async startFromStore(id: string): Promise<void> {
+    if (this.stopping || this.workers.has(id)) return;
+    const record = await this.hub.store.getSubscription(id);
+    if (!record || record.status !== 'active') {
+      await this.options.leases?.release(id);
+      return;
+    }
+    // Roles and grants reach each node through the change log; take the latest before deciding.
+    if (!this.access.decide(this.access.principalFor(record.owner), 'events.read', record.list).allowed) await this.access.reload();
+    await this.startWorker(record);
+  }
+
+  /** A subscription changed through another node: if this node drives it, restart it from the store. */
+  async remoteChange(id: string): Promise<void> {
+    const leases = this.options.leases;
+    if (!leases || (!this.workers.has(id) && !leases.holds(id))) return;
+    await this.serial(id, () => this.restart(id, false));
+  }
+
+  /** Changes from other nodes were missed (this node was cut off for long): restart every worker from the store. */
+  async remoteChangeAll(): Promise<void> {
+    await Promise.all([...this.workers.keys()].map((id) => this.remoteChange(id)));
   }
 
   /** The subscription changed (created, updated, enabled): restart its worker from the stored state. */
   async refresh(id: string): Promise<void> {
+    await this.serial(id, () => this.restart(id, true));
+  }
+
+  private async restart(id: string, claim: boolean): Promise<void> {
     await this.stopWorker(id);
     await this.journal.flush();
     const record = await this.hub.store.getSubscription(id);
-    if (record && record.status === 'active' && !this.stopping) await this.startWorker(record);
+    const leases = this.options.leases;
+    if (record && record.status === 'active' && !this.stopping) {
+      // In a cluster, the node that holds the lease drives it; a free one is taken here at once.
+      if (!leases || leases.holds(id) || (claim && (await leases.claim(id)))) await this.startWorker(record);
+    } else if (leases?.holds(id)) {
+      await leases.release(id);
+    }
   }
 
   /** The subscription is gone: stop it and drop its pending bookkeeping. */
   async remove(id: string): Promise<void> {
-    await this.stopWorker(id);
-    this.journal.forget(id);
+    await this.serial(id, async () => {
+      await this.stopWorker(id);
+      this.journal.forget(id);
+      if (this.options.leases?.holds(id)) await this.options.leases.release(id);
+    });
   }
 
   /**
@@ -98,8 +182,21 @@ export class Dispatcher {
 
   redeliver(id: string, seqs: number[]): boolean {
     const worker = this.workers.get(id);
-    if (!worker) return false;
-    worker.redeliver(seqs);
+    if (worker) {
+      worker.redeliver(seqs);
+      return true;
+    }
+    const leases = this.options.leases;
+    if (!leases) return false;
+    // Driven by another node (or by none right now): store the retries, then tell the holder to load them.
+    const now = Date.now();
+    for (const seq of seqs) {
+      this.journal.upsertRetry({ subscriptionId: id, seq, subject: null, state: 'retry', failures: 0, firstFailureAt: null, nextAt: now, lastStatus: null, lastError: null });
+    }
+    void this.journal
+      .flush()
+      .then(() => leases.poke(id))
+      .catch((error) => this.options.log.error({ err: error, subscription: id }, 'could not hand a redelivery to the node driving the subscription'));
     return true;
   }
 
@@ -182,6 +279,7 @@ export class Dispatcher {
     await this.journal.flush();
     const fresh = (await this.hub.store.getSubscription(id)) ?? record;
     await this.hub.store.updateSubscription({ ...fresh, status: 'disabled', disabledReason: reason, updatedAt: new Date().toISOString() });
+    if (this.options.leases?.holds(id)) await this.options.leases.release(id).catch(() => undefined);
     this.options.log.warn({ subscription: id, reason }, 'subscription disabled');
     await publishSystemEvent(this.hub, 'subscription.disabled', id, { subscription: id, list: record.list, reason }).catch((error) =>
       this.options.log.warn({ err: error }, 'could not publish system event'),

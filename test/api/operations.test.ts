@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestHub, createList, makeEvent, publishBatch, publishStructured, startTestHub } from '../helpers/hub.js';
+import { backend } from '../helpers/pg.js';
 
 describe('operations', () => {
   let hub: TestHub;
@@ -16,7 +17,7 @@ describe('operations', () => {
     expect(h.status).toBe(200);
     expect(await h.json()).toEqual({ status: 'ok' });
     const r = await hub.fetch('/readyz', { auth: false });
-    expect(await r.json()).toEqual({ status: 'ready', store: 'sqlite' });
+    expect(await r.json()).toEqual({ status: 'ready', store: backend });
   });
 
   it('exposes publish counts, latency histograms, open streams and store size', async () => {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { ADMIN_KEY } from './hub.js';
+import { collectSchemas, schemaForDir, tagSchema, testDatabaseUrl, urlForSchema } from './pg.js';
 
 export const CLI = resolve(process.cwd(), 'dist/cli/main.js');
 
@@ -22,10 +23,24 @@ export interface ChildHub {
   kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * The environment that puts a child hub on the test backend: with
+ * HEROLD_TEST_DATABASE_URL set, a PostgreSQL schema derived from the data
+ * directory (so a restart on the same directory finds its data again).
+ */
+export async function backendEnv(dataDir: string, extraEnv: Record<string, string> = {}): Promise<Record<string, string>> {
+  const pgUrl = testDatabaseUrl();
+  if (!pgUrl || extraEnv.HEROLD_DATABASE_URL !== undefined) return {};
+  await collectSchemas();
+  const schema = schemaForDir(dataDir);
+  await tagSchema(schema, dataDir);
+  return { HEROLD_DATABASE_URL: urlForSchema(pgUrl, schema) };
+}
+
 /** `herold serve` as a real child process (the built CLI), ready when /readyz answers. */
 export async function startChildHub(dataDir: string, port: number, extraEnv: Record<string, string> = {}): Promise<ChildHub> {
   const child = spawn(process.execPath, [CLI, 'serve', '--port', String(port), '--data-dir', dataDir], {
-    env: { ...process.env, HEROLD_ADMIN_KEY: ADMIN_KEY, HEROLD_LOG_LEVEL: 'warn', ...extraEnv },
+    env: { ...process.env, HEROLD_ADMIN_KEY: ADMIN_KEY, HEROLD_LOG_LEVEL: 'warn', ...(await backendEnv(dataDir, extraEnv)), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

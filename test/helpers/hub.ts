@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { type Config, resolveConfig } from '../../src/config.js';
 import { type RunningHub, startHub } from '../../src/server.js';
 import { pino } from 'pino';
+import { dropSchema, freshSchema, testDatabaseUrl, urlForSchema } from './pg.js';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef0123456789';
 
@@ -16,11 +17,23 @@ export interface TestHub {
   close(): Promise<void>;
 }
 
-/** A real hub on a free port with its own data directory. */
+/**
+ * A real hub on a free port with its own data directory, and with
+ * HEROLD_TEST_DATABASE_URL set, its own fresh PostgreSQL schema.
+ */
 export async function startTestHub(overrides: Partial<Record<keyof Config, string>> = {}): Promise<TestHub> {
   const dataDir = mkdtempSync(join(tmpdir(), 'herold-test-'));
-  const config = resolveConfig({ port: '0', dataDir, adminKey: ADMIN_KEY, logLevel: 'silent', sync: 'normal', ...overrides });
-  const running = await startHub(config, pino({ level: 'silent' }));
+  const pgUrl = testDatabaseUrl();
+  const schema = pgUrl && overrides.databaseUrl === undefined ? freshSchema() : undefined;
+  const databaseUrl = schema ? urlForSchema(pgUrl!, schema, { pool_max: '4' }) : undefined;
+  const config = resolveConfig({ port: '0', dataDir, adminKey: ADMIN_KEY, logLevel: 'silent', sync: 'normal', databaseUrl, ...overrides });
+  let running: RunningHub;
+  try {
+    running = await startHub(config, pino({ level: 'silent' }));
+  } catch (error) {
+    if (schema) await dropSchema(schema);
+    throw error;
+  }
   return {
     url: running.url,
     running,
@@ -34,6 +47,7 @@ export async function startTestHub(overrides: Partial<Record<keyof Config, strin
     async close() {
       await running.close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (schema) await dropSchema(schema);
     },
   };
 }

@@ -1,0 +1,621 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import pg from 'pg';
+import type {
+  AccessRequestRecord,
+  ApiKeyRecord,
+  AppendOutcome,
+  AppendRequest,
+  AttemptRow,
+  AuditQuery,
+  AuditRow,
+  DeadLetterRow,
+  DeliveryProgress,
+  EventStore,
+  GrantRecord,
+  ListInput,
+  ListRecord,
+  PublisherRecord,
+  RangeQuery,
+  RetryRow,
+  StoredEvent,
+  SubscriptionRecord,
+} from '../types.js';
+import { type AccessChangePayload, PgAccessTables } from './access-tables.js';
+import { type GroupRows, type KeyMatch, type LockedList, keysOf, lookups, planGroup } from './append.js';
+import { ClusterLink, type ClusterLog, headsPayloads, recordChange } from './cluster.js';
+import { type PgSettings, parsePgUrl, pgTypes, wrapError } from './connection.js';
+import { Db } from './db.js';
+import { PgLeases } from './leases.js';
+import { MIGRATIONS } from './migrations.js';
+import { PgSubscriptionTables } from './subscription-tables.js';
+import { idempotencyKey } from '../idempotency-key.js';
+
+export interface PostgresStoreOptions {
+  /** postgres:// URL; `options=-c search_path=<schema>` selects a schema (created if missing). */
+  url: string;
+  log?: ClusterLog;
+}
+
+interface ListRow {
+  id: number;
+  name: string;
+  title: string | null;
+  description: string | null;
+  retention_days: number | null;
+  created_at: string;
+  updated_at: string;
+  head: number;
+  last_time: number;
+  owner: string | null;
+}
+
+/** Most rows or body bytes per INSERT statement while writing a group. */
+const CHUNK_ROWS = 5000;
+const CHUNK_BYTES = 32 * 1024 * 1024;
+
+const SILENT: ClusterLog = { warn: () => undefined };
+
+/**
+ * The PostgreSQL event store: one database (or one schema of it) shared by
+ * every node of a cluster. See docs/architecture.md "Exact visibility on
+ * PostgreSQL" for how sequence numbers stay gap-free under concurrency.
+ */
+export class PostgresStore implements EventStore {
+  readonly kind = 'postgres' as const;
+  readonly settings: PgSettings;
+  /** This process in the cluster (leases, change log). */
+  readonly nodeId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private pool!: pg.Pool;
+  private db!: Db;
+  private subs!: PgSubscriptionTables;
+  private access!: PgAccessTables;
+  private readonly listIds = new Map<string, number>();
+  private readonly rangeShapes = new Set<string>();
+  private schema = '';
+  private channel = '';
+  private link: ClusterLink | null = null;
+  private leases: PgLeases | null = null;
+  private readonly log: ClusterLog;
+
+  constructor(private readonly options: PostgresStoreOptions) {
+    this.settings = parsePgUrl(options.url);
+    this.log = options.log ?? SILENT;
+  }
+
+  /** Cross-node signals: heads of other nodes' commits, access and subscription changes. */
+  get cluster(): ClusterLink {
+    if (!this.link) throw new Error('The PostgreSQL store is not open.');
+    return this.link;
+  }
+
+  /** Subscription leases for this node (one holder per subscription across the cluster). */
+  get subscriptionLeases(): PgLeases {
+    this.leases ??= new PgLeases(this.db, this.nodeId, this.settings.leaseSeconds, (c, id) => this.subscriptionChanged(c, id), this.log);
+    return this.leases;
+  }
+
+  async open(): Promise<void> {
+    this.pool = new pg.Pool({
+      connectionString: this.settings.connectionString,
+      max: this.settings.poolMax,
+      types: pgTypes,
+      keepAlive: true,
+      connectionTimeoutMillis: 5000,
+      idleTimeoutMillis: 30_000,
+    });
+    // Idle connections die when the server restarts; the pool replaces them on demand.
+    this.pool.on('error', (error) => this.log.warn({ err: error }, 'postgres: an idle connection failed'));
+    this.db = new Db(this.pool);
+    try {
+      await this.migrate();
+    } catch (error) {
+      await this.pool.end().catch(() => undefined);
+      throw wrapError(error);
+    }
+    this.channel = `herold_${createHash('sha1').update(this.schema).digest('hex').slice(0, 16)}`;
+    this.subs = new PgSubscriptionTables(this.db, (c, id) => this.subscriptionChanged(c, id));
+    this.access = new PgAccessTables(this.db, (c, payload) => this.accessChanged(c, payload));
+    this.link = new ClusterLink(this.pool, this.settings.connectionString, this.channel, this.nodeId, this.log);
+    await this.link.start();
+  }
+
+  /** Apply missing migrations under an advisory lock per schema: safe when several nodes start at once. */
+  private async migrate(): Promise<void> {
+    await this.db.tx(async (c) => {
+      let { rows } = await c.query<{ schema: string | null; path: string }>(`SELECT current_schema() AS schema, current_setting('search_path') AS path`);
+      let schema = rows[0].schema;
+      const wanted = schema ?? firstSchema(rows[0].path);
+      if (!wanted) throw new Error(`PostgreSQL: no schema to create tables in (search_path is '${rows[0].path}').`);
+      await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`herold:migrate:${wanted}`]);
+      if (schema === null) {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(wanted)}`);
+        ({ rows } = await c.query(`SELECT current_schema() AS schema, current_setting('search_path') AS path`));
+        schema = rows[0].schema;
+        if (schema === null) throw new Error(`PostgreSQL: could not create schema '${wanted}'.`);
+      }
+      this.schema = schema;
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+      const applied = new Set((await c.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      for (const m of MIGRATIONS) {
+        if (applied.has(m.version)) continue;
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_migrations (version) VALUES ($1)', [m.version]);
+      }
+    });
+  }
+
+  private async subscriptionChanged(c: pg.ClientBase, id: string): Promise<void> {
+    await recordChange(c, this.channel, this.nodeId, 'subscription', { id });
+  }
+
+  private async accessChanged(c: pg.ClientBase, payload: AccessChangePayload): Promise<void> {
+    await recordChange(c, this.channel, this.nodeId, 'access', payload);
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool) return;
+    await this.leases?.stop().catch(() => undefined);
+    await this.link?.stop();
+    await this.pool.end().catch(() => undefined);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  // ---- lists ---------------------------------------------------------------
+
+  async upsertList(input: ListInput): Promise<{ created: boolean; list: ListRecord }> {
+    const now = new Date().toISOString();
+    return this.db.tx(async (c) => {
+      const inserted = await c.query<ListRow>(
+        `INSERT INTO lists (name, title, description, retention_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT (name) DO NOTHING RETURNING *`,
+        [input.name, input.title ?? null, input.description ?? null, input.retentionDays ?? null, now],
+      );
+      const created = inserted.rows.length > 0;
+      if (!created) {
+        await c.query(
+          `UPDATE lists SET
+             title = CASE WHEN $2 THEN $3 ELSE title END,
+             description = CASE WHEN $4 THEN $5 ELSE description END,
+             retention_days = CASE WHEN $6 THEN $7::integer ELSE retention_days END,
+             updated_at = $8
+           WHERE name = $1`,
+          [
+            input.name,
+            input.title !== undefined,
+            input.title ?? null,
+            input.description !== undefined,
+            input.description ?? null,
+            input.retentionDays !== undefined,
+            input.retentionDays ?? null,
+            now,
+          ],
+        );
+      }
+      if (input.owner !== undefined) await this.access.setOwnerIn(c, input.name, input.owner);
+      const { rows } = await c.query<ListRow>('SELECT * FROM lists WHERE name = $1', [input.name]);
+      this.listIds.set(rows[0].name, rows[0].id);
+      return { created, list: toListRecord(rows[0]) };
+    });
+  }
+
+  async getList(name: string): Promise<ListRecord | undefined> {
+    const [row] = await this.db.rows<ListRow>('SELECT * FROM lists WHERE name = $1', [name], 'herold_get_list');
+    if (row) this.listIds.set(row.name, row.id);
+    return row && toListRecord(row);
+  }
+
+  async listLists(): Promise<ListRecord[]> {
+    const rows = await this.db.rows<ListRow>('SELECT * FROM lists ORDER BY name COLLATE "C"');
+    for (const row of rows) this.listIds.set(row.name, row.id);
+    return rows.map(toListRecord);
+  }
+
+  private async listId(name: string): Promise<number | undefined> {
+    const cached = this.listIds.get(name);
+    if (cached !== undefined) return cached;
+    const [row] = await this.db.rows<{ id: number }>('SELECT id FROM lists WHERE name = $1', [name], 'herold_list_id');
+    if (row) this.listIds.set(name, row.id);
+    return row?.id;
+  }
+
+  // ---- append ----------------------------------------------------------------
+
+  /**
+   * One transaction for the whole group. The rows of the lists it appends to
+   * are locked first (in id order, so groups never deadlock); seqs are taken
+   * after the locked head, and the head moves in the same transaction. Every
+   * duplicate and conflict is decided before anything is written, so each
+   * request is stored whole or not at all, and the group costs a constant
+   * number of round trips whatever its size. The new heads go out as one
+   * NOTIFY, delivered to the other nodes when (and only if) the group commits.
+   */
+  async appendGroup(requests: AppendRequest[]): Promise<AppendOutcome[]> {
+    const keys = keysOf(requests);
+    const names = [...new Set(requests.map((r) => r.list))];
+    return this.db.tx(async (c) => {
+      const locked = await c.query<{ id: number; name: string; head: number; last_time: number }>({
+        name: 'herold_lock_lists',
+        text: 'SELECT id, name, head, last_time FROM lists WHERE name = ANY($1::text[]) ORDER BY id FOR UPDATE',
+        values: [names],
+      });
+      const lists = new Map<string, LockedList>();
+      for (const r of locked.rows) {
+        lists.set(r.name, { id: r.id, head: r.head, lastTime: r.last_time });
+        this.listIds.set(r.name, r.id);
+      }
+      const want = lookups(requests, lists, keys);
+      let matches: KeyMatch[] = [];
+      if (want.keys.length > 0) {
+        const res = await c.query<{ list_id: number; key: string; seq: number; source: string; body: string }>({
+          name: 'herold_find_keys',
+          text: `SELECT e.list_id, e.key::text AS key, e.seq, e.source, e.body
+                 FROM unnest($1::int[], $2::bigint[]) AS k(list_id, key) JOIN events e ON e.list_id = k.list_id AND e.key = k.key`,
+          values: [want.keyLists, want.keys],
+        });
+        matches = res.rows.map((r) => ({ listId: r.list_id, key: r.key, seq: r.seq, source: r.source, body: r.body }));
+      }
+      const subjectHeads = new Map<string, number>();
+      if (want.subjects.length > 0) {
+        const res = await c.query<{ list_id: number; subject: string; seq: number }>({
+          name: 'herold_subject_heads',
+          text: `SELECT s.list_id, s.subject, s.seq FROM unnest($1::int[], $2::text[]) AS k(list_id, subject)
+                 JOIN subjects s ON s.list_id = k.list_id AND s.subject = k.subject`,
+          values: [want.subjectLists, want.subjects],
+        });
+        for (const r of res.rows) subjectHeads.set(`${r.list_id}\u0000${r.subject}`, r.seq);
+      }
+      const { outcomes, rows } = planGroup(requests, lists, matches, subjectHeads, keys, Date.now());
+      if (rows.seq.length > 0) await this.writeGroup(c, rows);
+      return outcomes;
+    });
+  }
+
+  private async writeGroup(c: pg.ClientBase, rows: GroupRows): Promise<void> {
+    // Large groups: events in chunks first, then the last chunk with subjects, heads and the notification.
+    let from = 0;
+    const n = rows.seq.length;
+    let end = chunkEnd(rows, from);
+    while (end < n) {
+      await c.query({ name: 'herold_insert_events', text: INSERT_EVENTS, values: eventColumns(rows, from, end) });
+      from = end;
+      end = chunkEnd(rows, from);
+    }
+    const subjects = [...rows.subjects.values()];
+    const heads = [...rows.heads.entries()];
+    await c.query({
+      name: 'herold_write_group',
+      text: WRITE_GROUP,
+      values: [
+        ...eventColumns(rows, from, end),
+        subjects.map((s) => s.listId),
+        subjects.map((s) => s.subject),
+        subjects.map((s) => s.seq),
+        heads.map(([id]) => id),
+        heads.map(([, h]) => h.head),
+        heads.map(([, h]) => h.lastTime),
+        this.channel,
+        headsPayloads(
+          this.nodeId,
+          heads.map(([, h]) => [h.name, h.head]),
+        ),
+      ],
+    });
+  }
+
+  // ---- read ------------------------------------------------------------------
+
+  async readRange(list: string, q: RangeQuery): Promise<StoredEvent[]> {
+    if (q.limit <= 0 || q.upTo <= q.after) return [];
+    const id = await this.listId(list);
+    if (id === undefined) return [];
+    const params: unknown[] = [id, q.after, q.upTo];
+    let where = 'list_id = $1 AND seq > $2 AND seq <= $3';
+    let shape = 'r';
+    const addIn = (column: string, values: string[] | undefined) => {
+      if (!values || values.length === 0) return;
+      params.push(values);
+      where += ` AND ${column} = ANY($${params.length}::text[])`;
+      shape += column[0] + column[1];
+    };
+    addIn('type', q.types);
+    addIn('subject', q.subjects);
+    addIn('source', q.sources);
+    params.push(q.limit);
+    const text = `SELECT seq, prev_seq AS "prevSeq", time, body FROM events WHERE ${where} ORDER BY seq LIMIT $${params.length}`;
+    const name = `herold_range_${shape}`;
+    this.rangeShapes.add(shape);
+    return this.db.rows<StoredEvent>(text, params, name);
+  }
+
+  async getEvent(list: string, seq: number): Promise<StoredEvent | undefined> {
+    if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
+    const id = await this.listId(list);
+    if (id === undefined) return undefined;
+    const [row] = await this.db.rows<StoredEvent>(
+      'SELECT seq, prev_seq AS "prevSeq", time, body FROM events WHERE list_id = $1 AND seq = $2',
+      [id, seq],
+      'herold_get_event',
+    );
+    return row;
+  }
+
+  async seqBefore(list: string, time: number): Promise<number> {
+    const id = await this.listId(list);
+    if (id === undefined) return 0;
+    const [row] = await this.db.rows<{ seq: number }>('SELECT herold_seq_before($1, $2) AS seq', [id, Math.trunc(time)], 'herold_seq_before');
+    return row?.seq ?? 0;
+  }
+
+  async trimThrough(list: string, seq: number): Promise<number> {
+    const id = await this.listId(list);
+    if (id === undefined || seq <= 0) return 0;
+    // The idempotency keys live on the event rows and go with them.
+    return (await this.db.query('DELETE FROM events WHERE list_id = $1 AND seq <= $2', [id, seq])).rowCount ?? 0;
+  }
+
+  async subjectSeqs(list: string, subject: string, max: number): Promise<number[]> {
+    const id = await this.listId(list);
+    if (id === undefined || max <= 0) return [];
+    const rows = await this.db.rows<{ seq: number }>(
+      `WITH RECURSIVE chain(seq, n) AS (
+         SELECT seq, 1 FROM subjects WHERE list_id = $1 AND subject = $2
+         UNION ALL
+         SELECT e.prev_seq, c.n + 1 FROM chain c JOIN events e ON e.list_id = $1 AND e.seq = c.seq
+         WHERE e.prev_seq IS NOT NULL AND c.n < $3
+       ) SELECT seq FROM chain ORDER BY n`,
+      [id, subject, max],
+    );
+    return rows.map((r) => r.seq);
+  }
+
+  // ---- settings --------------------------------------------------------------
+
+  async getSetting(key: string): Promise<string | undefined> {
+    const [row] = await this.db.rows<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]);
+    return row?.value;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.db.query('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, value]);
+  }
+
+  // ---- subscriptions -----------------------------------------------------------
+
+  createSubscription(record: SubscriptionRecord): Promise<void> {
+    return this.subs.create(record);
+  }
+
+  getSubscription(id: string): Promise<SubscriptionRecord | undefined> {
+    return this.subs.get(id);
+  }
+
+  listSubscriptions(list?: string): Promise<SubscriptionRecord[]> {
+    return this.subs.list(list);
+  }
+
+  updateSubscription(record: SubscriptionRecord): Promise<void> {
+    return this.subs.update(record);
+  }
+
+  deleteSubscription(id: string): Promise<boolean> {
+    return this.subs.delete(id);
+  }
+
+  saveDeliveryWork(work: {
+    progress: DeliveryProgress[];
+    retries: RetryRow[];
+    deleteRetries: { subscriptionId: string; seq: number }[];
+    deadLetters: DeadLetterRow[];
+    attempts: AttemptRow[];
+  }): Promise<void> {
+    return this.subs.saveWork(work);
+  }
+
+  listRetries(subscriptionId: string): Promise<RetryRow[]> {
+    return this.subs.retries(subscriptionId);
+  }
+
+  listDeadLetters(subscriptionId: string, after: number, limit: number): Promise<DeadLetterRow[]> {
+    return this.subs.deadLetters(subscriptionId, after, limit);
+  }
+
+  takeDeadLetters(subscriptionId: string, seqs?: number[]): Promise<number[]> {
+    return this.subs.takeDeadLetters(subscriptionId, seqs);
+  }
+
+  listAttempts(subscriptionId: string, before: number | undefined, limit: number): Promise<(AttemptRow & { id: number })[]> {
+    return this.subs.attempts(subscriptionId, before, limit);
+  }
+
+  pruneAttempts(keep: number): Promise<void> {
+    return this.subs.pruneAttempts(keep);
+  }
+
+  // ---- access --------------------------------------------------------------------
+
+  setListOwner(list: string, owner: string | null): Promise<void> {
+    return this.access.setOwner(list, owner);
+  }
+
+  createApiKey(key: ApiKeyRecord): Promise<void> {
+    return this.access.createKey(key);
+  }
+
+  listApiKeys(): Promise<ApiKeyRecord[]> {
+    return this.access.keys();
+  }
+
+  revokeApiKey(id: string, at: number): Promise<boolean> {
+    return this.access.revokeKey(id, at);
+  }
+
+  addPublisher(p: PublisherRecord): Promise<void> {
+    return this.access.addPublisher(p);
+  }
+
+  removePublisher(list: string, principal: string): Promise<boolean> {
+    return this.access.removePublisher(list, principal);
+  }
+
+  listPublishers(): Promise<PublisherRecord[]> {
+    return this.access.publishers();
+  }
+
+  createGrant(g: GrantRecord): Promise<void> {
+    return this.access.createGrant(g);
+  }
+
+  deleteGrant(id: string): Promise<boolean> {
+    return this.access.deleteGrant(id);
+  }
+
+  listGrants(): Promise<GrantRecord[]> {
+    return this.access.grants();
+  }
+
+  createAccessRequest(r: AccessRequestRecord): Promise<void> {
+    return this.access.createRequest(r);
+  }
+
+  updateAccessRequest(r: AccessRequestRecord): Promise<void> {
+    return this.access.updateRequest(r);
+  }
+
+  getAccessRequest(id: string): Promise<AccessRequestRecord | undefined> {
+    return this.access.getRequest(id);
+  }
+
+  listAccessRequests(filter: { list?: string; principal?: string; status?: string }): Promise<AccessRequestRecord[]> {
+    return this.access.requests(filter);
+  }
+
+  appendAudit(rows: AuditRow[]): Promise<void> {
+    return this.access.appendAudit(rows);
+  }
+
+  queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]> {
+    return this.access.queryAudit(q);
+  }
+
+  pruneAudit(before: number): Promise<number> {
+    return this.access.pruneAudit(before);
+  }
+
+  async sizeBytes(): Promise<number> {
+    const [row] = await this.db.rows<{ bytes: number | null }>(
+      `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c
+       WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'm')`,
+    );
+    return row?.bytes ?? 0;
+  }
+
+  // ---- bulk import (herold import / migrate) ----------------------------------------
+
+  /** Make sure nothing else is appending, then write events with the seqs they had (export/import keeps numbers). */
+  async importEvents(list: string, events: (StoredEvent & { source: string; id: string; type: string; subject: string | null })[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.tx(async (c) => {
+      const { rows } = await c.query<{ id: number; head: number; last_time: number }>('SELECT id, head, last_time FROM lists WHERE name = $1 FOR UPDATE', [list]);
+      if (rows.length === 0) throw new Error(`import: no list '${list}'`);
+      const { id, head } = rows[0];
+      let expected = head;
+      for (const e of events) {
+        if (e.seq <= expected) throw new Error(`import: list '${list}' already holds seq ${e.seq} (head ${head}); import into an empty list, in seq order.`);
+        expected = e.seq;
+      }
+      const subjects = new Map<string, number>();
+      for (const e of events) if (e.subject !== null) subjects.set(e.subject, e.seq);
+      const last = events[events.length - 1];
+      const rowsToWrite: GroupRows = {
+        listId: events.map(() => id),
+        seq: events.map((e) => e.seq),
+        time: events.map((e) => e.time),
+        prevSeq: events.map((e) => e.prevSeq),
+        key: events.map((e) => idempotencyKey(e.source, e.id).toString()),
+        type: events.map((e) => e.type),
+        source: events.map((e) => e.source),
+        subject: events.map((e) => e.subject),
+        body: events.map((e) => e.body),
+        subjects: new Map([...subjects].map(([subject, seq]) => [subject, { listId: id, subject, seq }])),
+        heads: new Map([[id, { head: last.seq, lastTime: Math.max(last.time, rows[0].last_time), name: list }]]),
+      };
+      await this.writeGroup(c, rowsToWrite);
+    });
+  }
+}
+
+const EVENT_ARRAYS = '$1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[]';
+
+const INSERT_EVENTS = `INSERT INTO events (list_id, seq, time, prev_seq, key, type, source, subject, body) SELECT * FROM unnest(${EVENT_ARRAYS})`;
+
+const WRITE_GROUP = `
+  WITH ins AS (
+    ${INSERT_EVENTS}
+  ), subj AS (
+    INSERT INTO subjects (list_id, subject, seq) SELECT * FROM unnest($10::int[], $11::text[], $12::bigint[])
+    ON CONFLICT (list_id, subject) DO UPDATE SET seq = GREATEST(subjects.seq, excluded.seq)
+  ), upd AS (
+    UPDATE lists l SET head = v.head, last_time = v.last_time
+    FROM unnest($13::int[], $14::bigint[], $15::bigint[]) AS v(id, head, last_time) WHERE l.id = v.id
+  )
+  SELECT pg_notify($16, p) FROM unnest($17::text[]) AS p`;
+
+function chunkEnd(rows: GroupRows, from: number): number {
+  let bytes = 0;
+  let i = from;
+  while (i < rows.seq.length && i - from < CHUNK_ROWS) {
+    bytes += rows.body[i].length;
+    i++;
+    if (bytes >= CHUNK_BYTES) break;
+  }
+  return i;
+}
+
+function eventColumns(rows: GroupRows, from: number, to: number): unknown[] {
+  return [
+    rows.listId.slice(from, to),
+    rows.seq.slice(from, to),
+    rows.time.slice(from, to),
+    rows.prevSeq.slice(from, to),
+    rows.key.slice(from, to),
+    rows.type.slice(from, to),
+    rows.source.slice(from, to),
+    rows.subject.slice(from, to),
+    rows.body.slice(from, to),
+  ];
+}
+
+function toListRecord(row: ListRow): ListRecord {
+  return {
+    name: row.name,
+    title: row.title,
+    description: row.description,
+    retentionDays: row.retention_days,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    head: row.head,
+    owner: row.owner,
+  };
+}
+
+/** The first schema named in a search_path setting (not "$user"). */
+function firstSchema(path: string): string | undefined {
+  for (const part of path.split(',')) {
+    const name = part.trim().replace(/^"(.*)"$/, '$1');
+    if (name && name !== '$user') return name;
+  }
+  return undefined;
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
