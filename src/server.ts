@@ -96,6 +96,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
       return decision.allowed ? { allowed: true, sources: decision.scope.sources } : { allowed: false, detail: decision.detail };
     },
     maxEventBytes: config.maxEventBytes,
+    maxBatchEvents: config.maxBatchEvents,
     log: logger,
     connectionName: amqpName,
   });

@@ -64,6 +64,8 @@ export interface AmqpIngestDeps {
   /** May this principal publish to this list now (asked per message, so changes apply at once)? */
   authorize(principal: string, list: string): IngestDecision;
   maxEventBytes: number;
+  /** Most events in one batch-mode message (default 1000). */
+  maxBatchEvents?: number;
   log: IngestLog;
   /** Prefix of the broker-visible connection name (`<name> ingest <list>`). */
   connectionName?: string;
@@ -234,7 +236,12 @@ export class AmqpIngestConsumer {
   }
 
   private async handle(channel: ConfirmChannel, msg: ConsumeMessage): Promise<void> {
-    const verdict = await this.judge(msg);
+    let verdict: Verdict;
+    try {
+      verdict = await this.judge(msg);
+    } catch (error) {
+      verdict = { kind: 'requeue', reason: `unexpected error: ${(error as Error)?.message ?? String(error)}` };
+    }
     switch (verdict.kind) {
       case 'ack':
         this.transientFailures = 0;
@@ -258,7 +265,13 @@ export class AmqpIngestConsumer {
   /** Decode, authorise, append. Only a resolved append (a commit) yields 'ack'. */
   private async judge(msg: ConsumeMessage): Promise<Verdict> {
     const { list, principal } = this.config;
-    const decoded = decodeAmqpMessage(msg, { maxEventBytes: this.deps.maxEventBytes });
+    let decoded;
+    try {
+      decoded = decodeAmqpMessage(msg, { maxEventBytes: this.deps.maxEventBytes, maxBatchEvents: this.deps.maxBatchEvents });
+    } catch (error) {
+      // A bug, not the provider's fault; still never dropped: it goes where invalid messages go.
+      return { kind: 'dead', reason: `Herold could not read the message: ${(error as Error)?.message ?? String(error)}` };
+    }
     if (!decoded.ok) return { kind: 'dead', reason: decoded.reason };
     const decision = this.deps.authorize(principal, list);
     if (!decision.allowed) return { kind: 'requeue', reason: `the ingest principal '${principal}' may not publish to '${list}': ${decision.detail}` };
