@@ -336,6 +336,34 @@ describe.skipIf(!rabbitAvailable)('AMQP delivery', () => {
     expect(got).toEqual(expected);
   });
 
+  it('a consumer\'s grant applies through AMQP: its row filter and field minimisation, and revocation at once', async () => {
+    const list = await freshList();
+    const json = { 'content-type': 'application/json' };
+    const key = (await (await hub.fetch('/api-keys', { method: 'POST', headers: json, body: JSON.stringify({ principal: 'org:cms-amqp' }) })).json()).key as string;
+    const grant = await (await hub.fetch(`/lists/${list}/grants`, { method: 'POST', headers: json, body: JSON.stringify({ principal: 'org:cms-amqp', filter: "kommune = '0301'", fields: ['subject', 'kommune'] }) })).json();
+    expect(grant.id).toBeDefined();
+    const queue = await rabbit.queue(unique('q'));
+    const rx = await rabbit.collect(queue);
+    const res = await fetch(`${hub.url}/lists/${list}/subscriptions`, {
+      method: 'POST',
+      headers: { ...json, authorization: `Bearer ${key}` },
+      body: JSON.stringify({ sink: AMQP_URL, protocol: 'AMQP', protocolsettings: { queue } }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const oslo = makeEvent({ kommune: '0301', secret: 'no', subject: 'person/1' });
+    await publishBatch(hub, list, [makeEvent({ kommune: '4601', subject: 'person/2' }), oslo]);
+    await rx.waitFor(1);
+    await wait(300);
+    expect(rx.messages).toHaveLength(1);
+    expect(rx.attributes(0)).toEqual({ specversion: '1.0', id: oslo.id, source: oslo.source, type: oslo.type, subject: 'person/1', kommune: '0301', heroldseq: '2', heroldtime: expect.any(String) });
+    expect(rx.messages[0].content.length).toBe(0); // data is not among the granted fields
+    // Revoking the grant stops deliveries at once.
+    expect((await hub.fetch(`/grants/${grant.id}`, { method: 'DELETE' })).status).toBe(204);
+    await publishStructured(hub, list, makeEvent({ kommune: '0301' }));
+    await wait(500);
+    expect(rx.messages).toHaveLength(1);
+  });
+
   it('one connection per broker, however many subscriptions', async () => {
     const list = await freshList();
     for (let i = 0; i < 5; i++) {
