@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isMaskedSinkOf, maskSinkUrl } from '../../delivery/sinks/amqp/settings.js';
+import { isMaskedSinkOf, maskSinkUrl } from './amqp-settings.js';
 import type { AttemptRow, DeadLetterRow, SubscriptionRecord } from '../../store/types.js';
 import { HubError, invalid, notFound } from '../errors.js';
 import type { EventPredicate, Hub } from '../hub.js';

@@ -1,6 +1,6 @@
 import type { Violation } from '../../cloudevents/event.js';
 import { compileFilters, validateFilters } from '../../cesql/index.js';
-import { amqpSettingsProblems } from '../../delivery/sinks/amqp/settings.js';
+import { amqpSettingsProblems } from './amqp-settings.js';
 import { invalid } from '../errors.js';
 import type { EventPredicate } from '../hub.js';
 

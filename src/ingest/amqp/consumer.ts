@@ -31,9 +31,9 @@ import { randomUUID } from 'node:crypto';
 import { type ChannelModel, type ConfirmChannel, type ConsumeMessage, IllegalOperationError } from 'amqplib';
 import type { CloudEvent } from '../../cloudevents/index.js';
 import { connectAmqp, describeAmqpError } from '../../delivery/sinks/amqp/connect.js';
-import { maskSinkUrl } from '../../delivery/sinks/amqp/settings.js';
+import { maskSinkUrl } from '../../hub/subscriptions/amqp-settings.js';
 import { HubError } from '../../hub/errors.js';
-import { decodeAmqpMessage } from './decode.js';
+import { decodeAmqpMessage } from '../../cloudevents/amqp-decode.js';
 
 export interface AmqpIngestConfig {
   /** The list the events are appended to. */

@@ -7,7 +7,7 @@
 import { AmqpIngestConsumer, type AmqpIngestConfig, type AmqpIngestDeps } from './consumer.js';
 
 export { AmqpIngestConsumer, type AmqpIngestConfig, type AmqpIngestDeps, type IngestDecision, type IngestLog, type IngestStats } from './consumer.js';
-export { decodeAmqpMessage, reasonText, type AmqpIngestMessage, type Decoded, type DecodeLimits } from './decode.js';
+export { decodeAmqpMessage, reasonText, type AmqpIngestMessage, type Decoded, type DecodeLimits } from '../../cloudevents/amqp-decode.js';
 
 export interface AmqpIngest {
   consumers: AmqpIngestConsumer[];

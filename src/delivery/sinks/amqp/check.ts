@@ -13,7 +13,7 @@ import type { SubscriptionSpec } from '../../../hub/subscriptions/spec.js';
 import { type EgressPolicy, EGRESS_REFUSED, type Resolver, checkLiteralHost, resolveChecked, systemResolver } from '../../egress/index.js';
 import { AmqpUrlError, connectAmqp, describeAmqpError, parseAmqpUrl } from './connect.js';
 import { destinationOf, destinationProblem } from './destination.js';
-import { amqpSettingsProblems, parseAmqpSettings } from './settings.js';
+import { amqpSettingsProblems, parseAmqpSettings } from '../../../hub/subscriptions/amqp-settings.js';
 
 export interface AmqpCheckOptions {
   resolve?: Resolver;

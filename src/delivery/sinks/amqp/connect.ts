@@ -6,7 +6,7 @@
  */
 import { type ChannelModel, connect } from 'amqplib';
 import { EgressRefusedError, type EgressPolicy, type Resolver, checkLiteralHost, safeLookup } from '../../egress/index.js';
-import { maskSinkUrl } from './settings.js';
+import { maskSinkUrl } from '../../../hub/subscriptions/amqp-settings.js';
 
 export interface ConnectOptions {
   /** Egress policy; omit only for connections an operator configured (ingest), never for subscribers' sinks. */

@@ -11,7 +11,7 @@
 import type { Channel } from 'amqplib';
 import { amqpReplyCode, describeAmqpError } from './connect.js';
 import type { Destination } from './pool.js';
-import type { AmqpSettings } from './settings.js';
+import type { AmqpSettings } from '../../../hub/subscriptions/amqp-settings.js';
 
 export function destinationOf(settings: AmqpSettings): Destination {
   const t = settings.target;

@@ -22,9 +22,9 @@
  */
 import { type Channel, type ChannelModel, type ConfirmChannel, IllegalOperationError } from 'amqplib';
 import type { EgressPolicy, Resolver } from '../../egress/index.js';
-import type { AmqpMessage } from './codec.js';
+import type { AmqpMessage } from '../../../cloudevents/amqp-encode.js';
 import { amqpReplyCode, connectAmqp, describeAmqpError } from './connect.js';
-import { maskSinkUrl } from './settings.js';
+import { maskSinkUrl } from '../../../hub/subscriptions/amqp-settings.js';
 
 export interface AmqpLog {
   info(obj: object, msg: string): void;

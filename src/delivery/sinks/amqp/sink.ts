@@ -20,10 +20,10 @@
 import type { SubscriptionSpec } from '../../../hub/subscriptions/spec.js';
 import type { SubscriptionRecord } from '../../../store/types.js';
 import type { DeliveryResult, Sink, SinkDelivery } from '../../sink.js';
-import { toAmqpMessage } from './codec.js';
+import { toAmqpMessage } from '../../../cloudevents/amqp-encode.js';
 import { destinationOf, destinationProblem } from './destination.js';
 import { type AmqpPool, BrokerUnavailableError } from './pool.js';
-import { type AmqpSettings, MAX_SHORTSTR, parseAmqpSettings } from './settings.js';
+import { type AmqpSettings, MAX_SHORTSTR, parseAmqpSettings } from '../../../hub/subscriptions/amqp-settings.js';
 
 export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, pool: AmqpPool): Sink {
   let settings: AmqpSettings | undefined;

@@ -16,7 +16,9 @@
  * delivery failure (retried) with an error that names it.
  */
 
-export type AmqpStyle = 'cloudEvents' | 'ce';
+import type { AmqpStyle } from '../../cloudevents/amqp-encode.js';
+
+export type { AmqpStyle };
 
 export type AmqpTarget =
   | { kind: 'exchange'; exchange: string; routingKey?: string; bindQueue?: string }

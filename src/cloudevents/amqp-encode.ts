@@ -25,8 +25,9 @@
  * `app-id` `herold`.
  */
 import type { Options } from 'amqplib';
-import { STRUCTURED_CONTENT_TYPE, declaresJsonData } from '../../../cloudevents/index.js';
-import type { AmqpStyle } from './settings.js';
+import { STRUCTURED_CONTENT_TYPE, declaresJsonData } from './index.js';
+/** Application-property prefix: `cloudEvents_` (the AMQP binding) or `ce-` (Knative-style consumers). */
+export type AmqpStyle = 'cloudEvents' | 'ce';
 
 export interface AmqpMessage {
   content: Buffer;

@@ -28,9 +28,9 @@
  * (e.g. gzip) is refused: the body would not be the data.
  */
 import { isUtf8 } from 'node:buffer';
-import { type CloudEvent, type Violation, isCloudEventsError, parseHttpEvents } from '../../cloudevents/index.js';
-import { CE_PREFIX, isJsonMediaType, isTextMediaType, parseMediaType } from '../../cloudevents/media-type.js';
-import { escapePointerToken, isAttributeName, validateInto } from '../../cloudevents/validate.js';
+import { type CloudEvent, type Violation, isCloudEventsError, parseHttpEvents } from './index.js';
+import { CE_PREFIX, isJsonMediaType, isTextMediaType, parseMediaType } from './media-type.js';
+import { escapePointerToken, isAttributeName, validateInto } from './validate.js';
 
 export interface AmqpIngestMessage {
   content: Buffer;
