@@ -156,13 +156,21 @@ export class SubscriptionWorker {
       }
       // 2. New events.
       if (this.ready.length === 0 && this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding && this.readCursor < hub.head(record.list)) {
-        const page = await hub.read(record.list, {
-          after: this.readCursor,
-          limit: Math.min(READ_PAGE, this.maxOutstanding - this.outstanding.size),
-          types: this.d.types,
-          sources: this.d.sources,
-          predicate: this.d.predicate && this.d.scope.predicate ? (e) => this.d.predicate!(e) && this.d.scope.predicate!(e) : (this.d.predicate ?? this.d.scope.predicate),
-        });
+        let page;
+        try {
+          page = await hub.read(record.list, {
+            after: this.readCursor,
+            limit: Math.min(READ_PAGE, this.maxOutstanding - this.outstanding.size),
+            types: this.d.types,
+            sources: this.d.sources,
+            predicate: this.d.predicate && this.d.scope.predicate ? (e) => this.d.predicate!(e) && this.d.scope.predicate!(e) : (this.d.predicate ?? this.d.scope.predicate),
+          });
+        } catch (error) {
+          // The store is away for a moment (a networked database): try again, do not give up on the subscription.
+          this.d.log.warn({ err: error, subscription: this.id }, 'could not read events; trying again in 1 s');
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
         if (this.stopped) break;
         for (const e of page.events) this.accept(e);
         this.pump();

@@ -58,15 +58,16 @@ export async function tagSchema(schema: string, dataDir: string): Promise<void> 
 let collected = false;
 /**
  * Drop schemas of child hubs whose data directory is gone (the test removed
- * it) and test-hub schemas older than a day: a test run leaves nothing behind
- * for long, and a run in parallel is never disturbed.
+ * it) and test-hub and cluster schemas older than a day (left by a run that
+ * was killed): nothing stays behind for long, and a run in parallel is never
+ * disturbed.
  */
 export async function collectSchemas(): Promise<void> {
   if (collected || !testDatabaseUrl()) return;
   collected = true;
   await withClient(async (c) => {
     const { rows } = await c.query<{ name: string; dir: string | null }>(
-      `SELECT nspname AS name, obj_description(oid, 'pg_namespace') AS dir FROM pg_namespace WHERE nspname LIKE 'herold\\_c\\_%' OR nspname LIKE 'herold\\_t\\_%'`,
+      `SELECT nspname AS name, obj_description(oid, 'pg_namespace') AS dir FROM pg_namespace WHERE nspname ~ '^herold_[ctk]_'`,
     );
     const dayAgo = Date.now() - 86_400_000;
     for (const { name, dir } of rows) {

@@ -26,6 +26,10 @@ export class Db {
       throw wrapError(error);
     }
     let broken: Error | undefined;
+    // A connection that dies between two statements emits 'error' on the client: without a
+    // listener that would end the process. The failing statement reports it instead.
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(client);
@@ -37,6 +41,7 @@ export class Db {
       throw wrapError(error);
     } finally {
       // A connection that failed mid-transaction is not given back to the pool.
+      client.off('error', onError);
       client.release(broken);
     }
   }
