@@ -60,7 +60,7 @@ describe(`cluster: PostgreSQL ${REAL ? 'restarts (pg_ctlcluster)' : 'goes away (
           const decoder = new TextDecoder();
           let buf = '';
           // One read outstanding at a time; the timeout only lets the loop look at `streaming`.
-          let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+          let pending: ReturnType<typeof reader.read> | null = null;
           while (streaming) {
             pending ??= reader.read();
             const result = await Promise.race([pending, sleep(500).then(() => null)]);
