@@ -104,3 +104,30 @@ describe('hub process lifecycle', () => {
     }
   });
 });
+
+describe('secrets in logs', () => {
+  it('never writes API keys, the admin key or signing secrets to the log, even at debug level', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { Receiver } = await import('../helpers/receiver.js');
+    const { ADMIN_KEY } = await import('../helpers/hub.js');
+    const rx = await Receiver.start();
+    const hub = await startChildHub(mkdtempSync(join(tmpdir(), 'herold-logs-')), await freePort(), { HEROLD_LOG_LEVEL: 'trace', HEROLD_EGRESS_ALLOW: '127.0.0.0/8' });
+    try {
+      const json = { ...auth, 'content-type': 'application/json' };
+      const key = (await (await fetch(`${hub.url}/api-keys`, { method: 'POST', headers: json, body: JSON.stringify({ principal: 'org:x' }) })).json()).key;
+      await fetch(`${hub.url}/lists/logs`, { method: 'PUT', headers: json, body: '{}' });
+      const sub = await (await fetch(`${hub.url}/lists/logs/subscriptions`, { method: 'POST', headers: json, body: JSON.stringify({ sink: rx.url, protocolsettings: { token: 'sink-bearer-token-xyz' } }) })).json();
+      await fetch(`${hub.url}/lists/logs/events`, { headers: { authorization: `Bearer ${key}` } });
+      await fetch(`${hub.url}/lists/logs/events`, { headers: { authorization: 'Bearer wrong-key-abcdef' } });
+      await fetch(`${hub.url}/lists/logs/events`, { method: 'POST', headers: { ...auth, 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(makeEvent()) });
+      await rx.waitFor((r) => r.received.length === 1);
+      await hub.kill('SIGTERM');
+      const out = hub.output();
+      expect(out.length).toBeGreaterThan(1000);
+      for (const secret of [ADMIN_KEY, key, sub.secret, 'sink-bearer-token-xyz', 'wrong-key-abcdef']) expect(out).not.toContain(secret);
+    } finally {
+      await hub.kill('SIGKILL');
+      await rx.close();
+    }
+  });
+});
