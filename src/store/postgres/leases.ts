@@ -140,10 +140,12 @@ export class PgLeases {
       this.held.add(id);
       this.runHandler('acquired', id);
     }
+    // A node counts as alive while it has beaten within two renewal intervals: a dead node stops
+    // counting before its leases expire, so the fair share is right when they can be taken.
     const [counts] = await this.db.rows<{ nodes: number; subs: number }>(
       `SELECT (SELECT count(*) FROM nodes WHERE seen_at > now() - make_interval(secs => $1))::int AS nodes,
               (SELECT count(*) FROM subscriptions WHERE status = 'active')::int AS subs`,
-      [ttl],
+      [(2 * this.intervalMs) / 1000],
     );
     const fair = Math.ceil(counts.subs / Math.max(1, counts.nodes));
     const holding = this.held.size - this.releasing.size;
