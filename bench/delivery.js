@@ -116,7 +116,7 @@ async function latency({ rate, durationMs, warmupMs }) {
     await sleep(500);
     measuring = false;
     const p = percentiles(samples, [50, 90, 99]);
-    return { rate, samples: samples.length, p50Ms: round(p[50], 2), p90Ms: round(p[90], 2), p99Ms: round(p[99], 2), memory: await hub.memory() };
+    return { rate, samples: samples.length, p50Ms: p.p50, p90Ms: p.p90, p99Ms: p.p99, memory: await hub.memory() };
   } finally {
     rx.server.close();
     await hub.stop();

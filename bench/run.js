@@ -14,7 +14,7 @@ import { EVENT_BYTES } from './lib/events.js';
 import { fsyncProbe, log, machineBusyOver, round, sleep, startFsyncMonitor } from './lib/util.js';
 import { runWorker } from './lib/worker.js';
 
-const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq'];
+const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp'];
 
 const TARGETS = {
   ingest: { eventsPerSecond: 100_000, text: 'batched durable ingest (--sync full) >= 100,000 events/s; product: ahead of RabbitMQ quorum-queue confirms in the same run' },
@@ -459,7 +459,22 @@ async function main() {
     problems: [],
     caveats: [],
   };
-  const runs = { ingest: scenarioIngest, single: scenarioSingle, sse: scenarioSse, replay: scenarioReplay, rabbitmq: scenarioRabbit };
+  const runs = {
+    ingest: scenarioIngest,
+    single: scenarioSingle,
+    sse: scenarioSse,
+    replay: scenarioReplay,
+    rabbitmq: scenarioRabbit,
+    // Push delivery (issue 3) and AMQP (issue 6) live in their own modules.
+    delivery: async () => {
+      await waitForQuiet('delivery');
+      return (await import('./delivery.js')).deliveryBench({ quick: opts.quick });
+    },
+    amqp: async () => {
+      await waitForQuiet('amqp');
+      return (await import('./amqp.js')).runAmqpBench({ quick: opts.quick, log });
+    },
+  };
   for (const name of ALL) {
     if (!opts.only.includes(name)) continue;
     try {
@@ -531,6 +546,14 @@ async function main() {
     for (const [k, v] of Object.entries(rq.confirms)) add(`RabbitMQ confirms, ${k} queue`, v.figure, 'msg/s', 'reference', null, null);
     for (const [k, v] of Object.entries(rq.latency)) add(`RabbitMQ publish→consume at 2,000/s, ${k}`, v.figure, 'ms', 'reference', null, null);
   } else if (rq) add('RabbitMQ', null, null, 'reference', null, null, { unavailable: rq.reason });
+
+  if (sc.delivery?.webhookFanOut) {
+    const d = sc.delivery;
+    add('webhook fan-out, 100 subscriptions', d.webhookFanOut.deliveriesPerSecond, 'deliveries/s', '>= 20,000', d.webhookFanOut.meetsTarget, d.webhookFanOut.memory?.peakRssMiB ?? null);
+    add('publish→webhook at 1,000/s', d.publishToWebhookLatency.p50Ms, 'ms p50', 'informational', null, d.publishToWebhookLatency.memory?.peakRssMiB ?? null, { p99Ms: d.publishToWebhookLatency.p99Ms });
+    add('ingest with 1,000 non-matching subscriptions', d.nonMatchingSubscriptionsCost.ratio, 'ratio to none', 'small cost', null, d.nonMatchingSubscriptionsCost.memory?.peakRssMiB ?? null);
+  }
+  if (Array.isArray(sc.amqp?.summary)) doc.summary.push(...sc.amqp.summary);
 
   doc.finishedAt = new Date().toISOString();
   doc.totalSeconds = round((performance.now() - t0) / 1000, 1);
