@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/integration/**'],
+    // Integration and cluster suites have configs of their own (run by .ci/run).
+    exclude: ['test/integration/**', 'test/cluster/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
