@@ -49,7 +49,7 @@ export async function publishRoutes(app: FastifyInstance): Promise<void> {
       const scope = authorize(access, request, 'events.publish', list);
       limitRate(limits.publish, request.principal!, reply);
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const { mode, events } = parseHttpEvents(request.headers, body, codecLimits);
+      const { mode, events, serialized } = parseHttpEvents(request.headers, body, codecLimits);
       if (scope.sources) {
         const errors = events
           .map((e, i) => ({ e, i }))
@@ -59,7 +59,7 @@ export async function publishRoutes(app: FastifyInstance): Promise<void> {
           throw new HubError(403, 'forbidden', 'Forbidden source', `You may publish to '${list}' only events whose source starts with ${scope.sources.map((s) => `'${s}'`).join(' or ')}.`, errors);
         }
       }
-      const { results } = await hub.publish(list, events);
+      const { results } = await hub.publish(list, events, serialized);
       if (mode === 'batch') {
         reply.code(201);
         return { results: results.map((r) => ({ seq: String(r.seq), duplicate: r.duplicate })) };
