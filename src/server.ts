@@ -141,7 +141,9 @@ function followCluster(cluster: StoreCluster, hub: Hub, access: Access, dispatch
   cluster.link.on('change', (change) => {
     applying = applying.then(async () => {
       try {
-        if (change.kind === 'access' || change.kind === 'lost') {
+        // This node's own changes are already in force in memory; reloading for them could
+        // overwrite a newer local change with a snapshot read just before it.
+        if ((change.kind === 'access' && !change.own) || change.kind === 'lost') {
           await access.reload();
           const narrowed = change.kind === 'lost' ? {} : (change.payload.change as AccessChange | null);
           if (!change.own && narrowed) access.emit('change', narrowed);
