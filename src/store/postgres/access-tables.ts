@@ -1,9 +1,7 @@
 import type pg from 'pg';
 import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord } from '../types.js';
+import { accessRequestOf, fromJsonText as parse, jsonText as json } from '../rows.js';
 import type { Db } from './db.js';
-
-const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
-const parse = (v: string | null): unknown => (v === null ? null : JSON.parse(v));
 
 /** What other nodes' access must apply: reload, and (when `change` is set) close streams and restart subscriptions it affects. */
 export interface AccessChangePayload {
@@ -158,7 +156,7 @@ export class PgAccessTables {
 
   async getRequest(id: string): Promise<AccessRequestRecord | undefined> {
     const [r] = await this.db.rows<Record<string, unknown>>('SELECT * FROM access_requests WHERE id = $1', [id]);
-    return r && toRequest(r);
+    return r && accessRequestOf(r);
   }
 
   async requests(f: { list?: string; principal?: string; status?: string }): Promise<AccessRequestRecord[]> {
@@ -167,7 +165,7 @@ export class PgAccessTables {
     if (f.list !== undefined) params.push(f.list), (sql += ` AND list = $${params.length}`);
     if (f.principal !== undefined) params.push(f.principal), (sql += ` AND principal = $${params.length}`);
     if (f.status !== undefined) params.push(f.status), (sql += ` AND status = $${params.length}`);
-    return (await this.db.rows<Record<string, unknown>>(sql + ' ORDER BY created_at LIMIT 10000', params)).map(toRequest);
+    return (await this.db.rows<Record<string, unknown>>(sql + ' ORDER BY created_at LIMIT 10000', params)).map(accessRequestOf);
   }
 
   async appendAudit(rows: AuditRow[]): Promise<void> {
@@ -208,20 +206,4 @@ export class PgAccessTables {
   async pruneAudit(before: number): Promise<number> {
     return (await this.db.query('DELETE FROM audit WHERE at < $1', [before])).rowCount ?? 0;
   }
-}
-
-function toRequest(r: Record<string, unknown>): AccessRequestRecord {
-  return {
-    id: r.id as string,
-    list: r.list as string,
-    principal: r.principal as string,
-    purpose: r.purpose as string,
-    filter: parse(r.filter as string | null),
-    status: r.status as AccessRequestRecord['status'],
-    decidedBy: r.decided_by as string | null,
-    reason: r.reason as string | null,
-    grantId: r.grant_id as string | null,
-    createdAt: r.created_at as number,
-    decidedAt: r.decided_at as number | null,
-  };
 }

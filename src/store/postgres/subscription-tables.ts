@@ -1,34 +1,7 @@
 import type pg from 'pg';
 import type { AttemptRow, DeadLetterRow, DeliveryProgress, RetryRow, SubscriptionRecord } from '../types.js';
+import { type SubscriptionRow, subscriptionOf } from '../rows.js';
 import type { Db } from './db.js';
-
-interface SubscriptionRow {
-  id: string;
-  list: string;
-  owner: string;
-  spec: string;
-  secrets: string;
-  status: 'active' | 'disabled';
-  disabled_reason: string | null;
-  position: number;
-  failing_since: number | null;
-  created_at: string;
-  updated_at: string;
-}
-
-const toRecord = (r: SubscriptionRow): SubscriptionRecord => ({
-  id: r.id,
-  list: r.list,
-  owner: r.owner,
-  spec: JSON.parse(r.spec),
-  secrets: JSON.parse(r.secrets),
-  status: r.status,
-  disabledReason: r.disabled_reason,
-  position: r.position,
-  failingSince: r.failing_since,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 
 const RETRY_COLUMNS = `subscription_id AS "subscriptionId", seq, subject, state, failures, first_failure_at AS "firstFailureAt",
   next_at AS "nextAt", last_status AS "lastStatus", last_error AS "lastError"`;
@@ -54,7 +27,7 @@ export class PgSubscriptionTables {
 
   async get(id: string): Promise<SubscriptionRecord | undefined> {
     const [row] = await this.db.rows<SubscriptionRow>('SELECT * FROM subscriptions WHERE id = $1', [id], 'herold_sub_get');
-    return row && toRecord(row);
+    return row && subscriptionOf(row);
   }
 
   async list(list?: string): Promise<SubscriptionRecord[]> {
@@ -62,7 +35,7 @@ export class PgSubscriptionTables {
       list === undefined
         ? await this.db.rows<SubscriptionRow>('SELECT * FROM subscriptions ORDER BY created_at, id')
         : await this.db.rows<SubscriptionRow>('SELECT * FROM subscriptions WHERE list = $1 ORDER BY created_at, id', [list]);
-    return rows.map(toRecord);
+    return rows.map(subscriptionOf);
   }
 
   async update(r: SubscriptionRecord): Promise<void> {

@@ -1,8 +1,6 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord } from '../types.js';
-
-const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
-const parse = (v: string | null): unknown => (v === null ? null : JSON.parse(v));
+import { accessRequestOf, fromJsonText as parse, jsonText as json } from '../rows.js';
 
 /** API keys, publishers, grants, access requests and audit rows in SQLite. */
 export class SqliteAccessTables {
@@ -104,7 +102,7 @@ export class SqliteAccessTables {
 
   getRequest(id: string): AccessRequestRecord | undefined {
     const r = this.s.getRequest.get(id) as Record<string, unknown> | undefined;
-    return r && toRequest(r);
+    return r && accessRequestOf(r);
   }
 
   requests(f: { list?: string; principal?: string; status?: string }): AccessRequestRecord[] {
@@ -113,7 +111,7 @@ export class SqliteAccessTables {
     if (f.list !== undefined) (sql += ' AND list = ?'), params.push(f.list);
     if (f.principal !== undefined) (sql += ' AND principal = ?'), params.push(f.principal);
     if (f.status !== undefined) (sql += ' AND status = ?'), params.push(f.status);
-    return (this.db.prepare(sql + ' ORDER BY created_at LIMIT 10000').all(...params) as Record<string, unknown>[]).map(toRequest);
+    return (this.db.prepare(sql + ' ORDER BY created_at LIMIT 10000').all(...params) as Record<string, unknown>[]).map(accessRequestOf);
   }
 
   appendAudit(rows: AuditRow[]): void {
@@ -142,20 +140,4 @@ export class SqliteAccessTables {
   pruneAudit(before: number): number {
     return this.s.pruneAudit.run(before).changes;
   }
-}
-
-function toRequest(r: Record<string, unknown>): AccessRequestRecord {
-  return {
-    id: r.id as string,
-    list: r.list as string,
-    principal: r.principal as string,
-    purpose: r.purpose as string,
-    filter: parse(r.filter as string | null),
-    status: r.status as AccessRequestRecord['status'],
-    decidedBy: r.decided_by as string | null,
-    reason: r.reason as string | null,
-    grantId: r.grant_id as string | null,
-    createdAt: r.created_at as number,
-    decidedAt: r.decided_at as number | null,
-  };
 }

@@ -1,33 +1,6 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { AttemptRow, DeadLetterRow, DeliveryProgress, RetryRow, SubscriptionRecord } from '../types.js';
-
-interface SubscriptionRow {
-  id: string;
-  list: string;
-  owner: string;
-  spec: string;
-  secrets: string;
-  status: 'active' | 'disabled';
-  disabled_reason: string | null;
-  position: number;
-  failing_since: number | null;
-  created_at: string;
-  updated_at: string;
-}
-
-const toRecord = (r: SubscriptionRow): SubscriptionRecord => ({
-  id: r.id,
-  list: r.list,
-  owner: r.owner,
-  spec: JSON.parse(r.spec),
-  secrets: JSON.parse(r.secrets),
-  status: r.status,
-  disabledReason: r.disabled_reason,
-  position: r.position,
-  failingSince: r.failing_since,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
+import { type SubscriptionRow, subscriptionOf } from '../rows.js';
 
 /** Subscriptions, retries, dead letters and attempts in SQLite. */
 export class SqliteSubscriptionTables {
@@ -96,12 +69,12 @@ export class SqliteSubscriptionTables {
 
   get(id: string): SubscriptionRecord | undefined {
     const row = this.s.get.get(id) as SubscriptionRow | undefined;
-    return row && toRecord(row);
+    return row && subscriptionOf(row);
   }
 
   list(list?: string): SubscriptionRecord[] {
     const rows = (list === undefined ? this.s.all.all() : this.s.byList.all(list)) as SubscriptionRow[];
-    return rows.map(toRecord);
+    return rows.map(subscriptionOf);
   }
 
   update(r: SubscriptionRecord): void {

@@ -1,0 +1,56 @@
+import type { AccessRequestRecord, SubscriptionRecord } from './types.js';
+
+/**
+ * Row mappings shared by the SQLite and PostgreSQL stores: both keep the same
+ * columns, and JSON-valued columns as text.
+ */
+
+/** A JSON column's text for a value (null stays null). */
+export const jsonText = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+/** A JSON column's value from its text (null stays null). */
+export const fromJsonText = (v: string | null): unknown => (v === null ? null : JSON.parse(v));
+
+export interface SubscriptionRow {
+  id: string;
+  list: string;
+  owner: string;
+  spec: string;
+  secrets: string;
+  status: 'active' | 'disabled';
+  disabled_reason: string | null;
+  position: number;
+  failing_since: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export const subscriptionOf = (r: SubscriptionRow): SubscriptionRecord => ({
+  id: r.id,
+  list: r.list,
+  owner: r.owner,
+  spec: JSON.parse(r.spec),
+  secrets: JSON.parse(r.secrets),
+  status: r.status,
+  disabledReason: r.disabled_reason,
+  position: r.position,
+  failingSince: r.failing_since,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+export function accessRequestOf(r: Record<string, unknown>): AccessRequestRecord {
+  return {
+    id: r.id as string,
+    list: r.list as string,
+    principal: r.principal as string,
+    purpose: r.purpose as string,
+    filter: fromJsonText(r.filter as string | null),
+    status: r.status as AccessRequestRecord['status'],
+    decidedBy: r.decided_by as string | null,
+    reason: r.reason as string | null,
+    grantId: r.grant_id as string | null,
+    createdAt: r.created_at as number,
+    decidedAt: r.decided_at as number | null,
+  };
+}
