@@ -29,8 +29,8 @@ export interface GroupRows {
   source: string[];
   subject: (string | null)[];
   body: string[];
-  /** Last seq per (list, subject) after this group. */
-  subjects: Map<string, { listId: number; subject: string; seq: number }>;
+  /** Per list id: subject → its last seq after this group. */
+  subjects: Map<number, Map<string, number>>;
   /** New head and commit time per list id. */
   heads: Map<number, { head: number; lastTime: number; name: string }>;
 }
@@ -42,32 +42,90 @@ interface Candidate {
   body: string;
 }
 
+/** What the group knows about one list while it is being planned. */
+interface ListPlan {
+  list: LockedList;
+  head: number;
+  lastTime: number;
+  /** key → stored events and events added earlier in the group. */
+  keys: Map<string, Candidate[]>;
+  /** subject → last seq: from the store, then as the group adds events. */
+  subjects: Map<string, number>;
+  /** subject → last seq of this group's own events (what the store must learn). */
+  added: Map<string, number>;
+}
+
+/** What the group needs to know from the database, per list. */
+export interface Lookups {
+  /** Distinct keys (decimal strings) of the group's events, and the ids of the lists they go to. */
+  keys: string[];
+  listIds: number[];
+  /** Per list id, the distinct subjects of its events. */
+  subjects: Map<number, string[]>;
+}
+
+/** The idempotency key of every event, as decimal strings (computed once per group). */
+export function keysOf(requests: AppendRequest[]): string[][] {
+  return requests.map((r) => r.events.map((ev) => idempotencyKey(ev.source, ev.id).toString()));
+}
+
+export function lookups(requests: AppendRequest[], lists: Map<string, LockedList>, keys: string[][]): Lookups {
+  const keySet = new Set<string>();
+  const subjects = new Map<number, Set<string>>();
+  for (let r = 0; r < requests.length; r++) {
+    const list = lists.get(requests[r].list);
+    if (!list) continue;
+    let subj = subjects.get(list.id);
+    if (!subj) subjects.set(list.id, (subj = new Set()));
+    const events = requests[r].events;
+    const k = keys[r];
+    for (let i = 0; i < events.length; i++) {
+      keySet.add(k[i]);
+      const s = events[i].subject;
+      if (s !== null) subj.add(s);
+    }
+  }
+  return {
+    keys: [...keySet],
+    listIds: [...subjects.keys()],
+    subjects: new Map([...subjects].filter(([, s]) => s.size > 0).map(([id, s]) => [id, [...s]])),
+  };
+}
+
 /**
  * Decide a whole group in memory, under the list rows' locks: every
  * duplicate, conflict and missing list is known before anything is written,
  * so each request is atomic on its own without a savepoint per request, and
- * the group is written with a constant number of statements.
+ * the group is written with a constant number of statements. A request that
+ * fails (conflict) is undone in the plan before the next one is decided.
  */
 export function planGroup(
   requests: AppendRequest[],
   lists: Map<string, LockedList>,
   matches: KeyMatch[],
-  subjectHeads: Map<string, number>,
+  subjectHeads: Map<number, Map<string, number>>,
   keys: string[][],
   now: number,
 ): { outcomes: AppendOutcome[]; rows: GroupRows } {
-  const stored = new Map<string, Candidate[]>();
+  const plans = new Map<number, ListPlan>();
+  const planOf = (list: LockedList): ListPlan => {
+    let p = plans.get(list.id);
+    if (!p) {
+      p = { list, head: list.head, lastTime: list.lastTime, keys: new Map(), subjects: subjectHeads.get(list.id) ?? new Map(), added: new Map() };
+      plans.set(list.id, p);
+    }
+    return p;
+  };
   for (const m of matches) {
-    const k = `${m.listId}:${m.key}`;
-    let c = stored.get(k);
-    if (!c) stored.set(k, (c = []));
-    c.push({ seq: m.seq, source: m.source, id: undefined, body: m.body });
+    const list = [...lists.values()].find((l) => l.id === m.listId);
+    if (!list) continue;
+    const p = planOf(list);
+    const c = p.keys.get(m.key);
+    const cand: Candidate = { seq: m.seq, source: m.source, id: undefined, body: m.body };
+    if (c) c.push(cand);
+    else p.keys.set(m.key, [cand]);
   }
   const rows: GroupRows = { listId: [], seq: [], time: [], prevSeq: [], key: [], type: [], source: [], subject: [], body: [], subjects: new Map(), heads: new Map() };
-  // What earlier requests of this group added (visible to later ones).
-  const groupKeys = new Map<string, Candidate[]>();
-  const groupSubjects = new Map<string, number>();
-  const state = new Map<number, { head: number; lastTime: number }>();
   const outcomes: AppendOutcome[] = [];
 
   for (let r = 0; r < requests.length; r++) {
@@ -77,20 +135,23 @@ export function planGroup(
       outcomes.push({ ok: false, reason: 'no-such-list' });
       continue;
     }
-    const before = state.get(list.id) ?? { head: list.head, lastTime: list.lastTime };
-    let head = before.head;
+    const p = planOf(list);
+    const firstRow = rows.seq.length;
+    const headBefore = p.head;
     // Commit time never goes backwards within a list, so time windows map onto seq ranges.
-    const time = Math.max(now, before.lastTime);
+    const time = Math.max(now, p.lastTime);
     const results: AppendResult[] = [];
-    const added: { key: string; cand: Candidate; subject: string | null; ev: AppendRequest['events'][number]; prev: number | null }[] = [];
-    const requestKeys = new Map<string, Candidate[]>();
-    const requestSubjects = new Map<string, number>();
+    // To undo this request: the keys it added, and the subjects' previous values.
+    const undoKeys: string[] = [];
+    const undoSubjects: [string, number | undefined, number | undefined][] = [];
     let failed: AppendOutcome | undefined;
-    for (let i = 0; i < request.events.length; i++) {
-      const ev = request.events[i];
-      const key = keys[r][i];
-      const k = `${list.id}:${key}`;
-      const existing = findMatch(ev.source, ev.id, requestKeys.get(k), groupKeys.get(k), stored.get(k));
+    const events = request.events;
+    const k = keys[r];
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i];
+      const key = k[i];
+      const cands = p.keys.get(key);
+      const existing = cands && findMatch(ev.source, ev.id, cands);
       if (existing) {
         if (!sameEventContent(existing.body, ev.body)) {
           failed = { ok: false, reason: 'conflict', index: i, seq: existing.seq };
@@ -99,101 +160,65 @@ export function planGroup(
         results.push({ seq: existing.seq, duplicate: true });
         continue;
       }
-      const seq = ++head;
+      const seq = ++p.head;
       let prev: number | null = null;
       if (ev.subject !== null) {
-        const sk = `${list.id}\u0000${ev.subject}`;
-        prev = requestSubjects.get(sk) ?? groupSubjects.get(sk) ?? subjectHeads.get(sk) ?? null;
-        requestSubjects.set(sk, seq);
+        const before = p.subjects.get(ev.subject);
+        prev = before ?? null;
+        undoSubjects.push([ev.subject, before, p.added.get(ev.subject)]);
+        p.subjects.set(ev.subject, seq);
+        p.added.set(ev.subject, seq);
       }
       const cand: Candidate = { seq, source: ev.source, id: ev.id, body: ev.body };
-      let rk = requestKeys.get(k);
-      if (!rk) requestKeys.set(k, (rk = []));
-      rk.push(cand);
-      added.push({ key, cand, subject: ev.subject, ev, prev });
+      if (cands) cands.push(cand);
+      else p.keys.set(key, [cand]);
+      undoKeys.push(key);
+      rows.listId.push(list.id);
+      rows.seq.push(seq);
+      rows.time.push(time);
+      rows.prevSeq.push(prev);
+      rows.key.push(key);
+      rows.type.push(ev.type);
+      rows.source.push(ev.source);
+      rows.subject.push(ev.subject);
+      rows.body.push(ev.body);
       results.push({ seq, duplicate: false, prevSeq: prev, time });
     }
     if (failed) {
+      // Stored whole or not at all: take back what this request planned.
+      p.head = headBefore;
+      for (const key of undoKeys) {
+        const c = p.keys.get(key)!;
+        c.pop();
+        if (c.length === 0) p.keys.delete(key);
+      }
+      for (let u = undoSubjects.length - 1; u >= 0; u--) {
+        const [subject, before, addedBefore] = undoSubjects[u];
+        if (before === undefined) p.subjects.delete(subject);
+        else p.subjects.set(subject, before);
+        if (addedBefore === undefined) p.added.delete(subject);
+        else p.added.set(subject, addedBefore);
+      }
+      for (const column of [rows.listId, rows.seq, rows.time, rows.prevSeq, rows.key, rows.type, rows.source, rows.subject, rows.body]) column.length = firstRow;
       outcomes.push(failed);
       continue;
     }
-    // The request stands: its events join the group.
-    for (const [k, cands] of requestKeys) {
-      const g = groupKeys.get(k);
-      if (g) g.push(...cands);
-      else groupKeys.set(k, cands);
-    }
-    for (const [sk, seq] of requestSubjects) groupSubjects.set(sk, seq);
-    for (const a of added) {
-      rows.listId.push(list.id);
-      rows.seq.push(a.cand.seq);
-      rows.time.push(time);
-      rows.prevSeq.push(a.prev);
-      rows.key.push(a.key);
-      rows.type.push(a.ev.type);
-      rows.source.push(a.ev.source);
-      rows.subject.push(a.subject);
-      rows.body.push(a.ev.body);
-      if (a.subject !== null) rows.subjects.set(`${list.id}\u0000${a.subject}`, { listId: list.id, subject: a.subject, seq: a.cand.seq });
-    }
-    if (added.length > 0) {
-      state.set(list.id, { head, lastTime: time });
-      rows.heads.set(list.id, { head, lastTime: time, name: request.list });
+    if (p.head > headBefore) {
+      p.lastTime = time;
+      rows.heads.set(list.id, { head: p.head, lastTime: time, name: request.list });
     }
     outcomes.push({ ok: true, results });
   }
+  for (const [id, p] of plans) if (p.added.size > 0) rows.subjects.set(id, p.added);
   return { outcomes, rows };
 }
 
-function findMatch(source: string, id: string, ...lists: (Candidate[] | undefined)[]): Candidate | undefined {
-  for (const list of lists) {
-    if (!list) continue;
-    for (const c of list) {
-      if (c.source !== source) continue;
-      // The hash matched and the source too: confirm the id to rule out a collision.
-      c.id ??= (JSON.parse(c.body) as { id?: string }).id;
-      if (c.id === id) return c;
-    }
+function findMatch(source: string, id: string, cands: Candidate[]): Candidate | undefined {
+  for (const c of cands) {
+    if (c.source !== source) continue;
+    // The hash matched and the source too: confirm the id to rule out a collision.
+    c.id ??= (JSON.parse(c.body) as { id?: string }).id;
+    if (c.id === id) return c;
   }
   return undefined;
-}
-
-/** The idempotency key of every event, as decimal strings (computed once per group). */
-export function keysOf(requests: AppendRequest[]): string[][] {
-  return requests.map((r) => r.events.map((ev) => idempotencyKey(ev.source, ev.id).toString()));
-}
-
-/** (list id, key) pairs to look up, and (list id, subject) pairs whose last seq is needed. */
-export function lookups(
-  requests: AppendRequest[],
-  lists: Map<string, LockedList>,
-  keys: string[][],
-): { keyLists: number[]; keys: string[]; subjectLists: number[]; subjects: string[] } {
-  const keySeen = new Set<string>();
-  const subjSeen = new Set<string>();
-  const out = { keyLists: [] as number[], keys: [] as string[], subjectLists: [] as number[], subjects: [] as string[] };
-  for (let r = 0; r < requests.length; r++) {
-    const list = lists.get(requests[r].list);
-    if (!list) continue;
-    const events = requests[r].events;
-    for (let i = 0; i < events.length; i++) {
-      const ev = events[i];
-      const key = keys[r][i];
-      const k = `${list.id}:${key}`;
-      if (!keySeen.has(k)) {
-        keySeen.add(k);
-        out.keyLists.push(list.id);
-        out.keys.push(key);
-      }
-      if (ev.subject !== null) {
-        const sk = `${list.id}\u0000${ev.subject}`;
-        if (!subjSeen.has(sk)) {
-          subjSeen.add(sk);
-          out.subjectLists.push(list.id);
-          out.subjects.push(ev.subject);
-        }
-      }
-    }
-  }
-  return out;
 }

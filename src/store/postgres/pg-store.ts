@@ -28,6 +28,7 @@ import { type PgSettings, parsePgUrl, pgTypes, wrapError } from './connection.js
 import { Db } from './db.js';
 import { PgLeases } from './leases.js';
 import { MIGRATIONS } from './migrations.js';
+import { SubjectHeads, upsertSubjects } from './subject-heads.js';
 import { PgSubscriptionTables } from './subscription-tables.js';
 import { idempotencyKey } from '../idempotency-key.js';
 
@@ -75,6 +76,7 @@ export class PostgresStore implements EventStore {
   private schema = '';
   private channel = '';
   private link: ClusterLink | null = null;
+  private subjects!: SubjectHeads;
   private leases: PgLeases | null = null;
   private readonly log: ClusterLog;
 
@@ -114,6 +116,7 @@ export class PostgresStore implements EventStore {
       throw wrapError(error);
     }
     this.channel = `herold_${createHash('sha1').update(this.schema).digest('hex').slice(0, 16)}`;
+    this.subjects = new SubjectHeads(this.db, this.log);
     this.subs = new PgSubscriptionTables(this.db, (c, id) => this.subscriptionChanged(c, id));
     this.access = new PgAccessTables(this.db, (c, payload) => this.accessChanged(c, payload));
     this.link = new ClusterLink(this.pool, this.settings.connectionString, this.channel, this.nodeId, this.log);
@@ -156,6 +159,7 @@ export class PostgresStore implements EventStore {
   async close(): Promise<void> {
     if (!this.pool) return;
     await this.leases?.stop().catch(() => undefined);
+    await this.subjects?.flushAll().catch(() => undefined);
     await this.link?.stop();
     await this.pool.end().catch(() => undefined);
   }
@@ -241,7 +245,11 @@ export class PostgresStore implements EventStore {
   async appendGroup(requests: AppendRequest[]): Promise<AppendOutcome[]> {
     const keys = keysOf(requests);
     const names = [...new Set(requests.map((r) => r.list))];
-    return this.db.tx(async (c) => {
+    const touched: number[] = [];
+    let outcomes: AppendOutcome[];
+    let rows: GroupRows;
+    try {
+    ({ outcomes, rows } = await this.db.tx(async (c) => {
       const locked = await c.query<{ id: number; name: string; head: number; last_time: number }>({
         name: 'herold_lock_lists',
         text: 'SELECT id, name, head, last_time FROM lists WHERE name = ANY($1::text[]) ORDER BY id FOR UPDATE',
@@ -257,26 +265,31 @@ export class PostgresStore implements EventStore {
       if (want.keys.length > 0) {
         const res = await c.query<{ list_id: number; key: string; seq: number; source: string; body: string }>({
           name: 'herold_find_keys',
-          text: `SELECT e.list_id, e.key::text AS key, e.seq, e.source, e.body
-                 FROM unnest($1::int[], $2::bigint[]) AS k(list_id, key) JOIN events e ON e.list_id = k.list_id AND e.key = k.key`,
-          values: [want.keyLists, want.keys],
+          // The hash index finds the keys; `+ 0` keeps the planner from also scanning the primary key for the list.
+          // A key found in another list of the group is ignored by planGroup (matches are per list and key).
+          text: `SELECT list_id, key::text AS key, seq, source, body FROM events WHERE key = ANY($1::bigint[]) AND list_id + 0 = ANY($2::int[])`,
+          values: [intArray(want.keys), intArray(want.listIds)],
         });
         matches = res.rows.map((r) => ({ listId: r.list_id, key: r.key, seq: r.seq, source: r.source, body: r.body }));
       }
-      const subjectHeads = new Map<string, number>();
-      if (want.subjects.length > 0) {
-        const res = await c.query<{ list_id: number; subject: string; seq: number }>({
-          name: 'herold_subject_heads',
-          text: `SELECT s.list_id, s.subject, s.seq FROM unnest($1::int[], $2::text[]) AS k(list_id, subject)
-                 JOIN subjects s ON s.list_id = k.list_id AND s.subject = k.subject`,
-          values: [want.subjectLists, want.subjects],
-        });
-        for (const r of res.rows) subjectHeads.set(`${r.list_id}\u0000${r.subject}`, r.seq);
+      const subjectHeads = new Map<number, Map<string, number>>();
+      for (const list of lists.values()) {
+        const subjects = want.subjects.get(list.id);
+        if (!subjects) continue;
+        touched.push(list.id);
+        subjectHeads.set(list.id, await this.subjects.lookup(c, list.id, list.head, subjects));
       }
-      const { outcomes, rows } = planGroup(requests, lists, matches, subjectHeads, keys, Date.now());
-      if (rows.seq.length > 0) await this.writeGroup(c, rows);
-      return outcomes;
-    });
+      const planned = planGroup(requests, lists, matches, subjectHeads, keys, Date.now());
+      if (planned.rows.seq.length > 0) await this.writeGroup(c, planned.rows);
+      return planned;
+    }));
+    } catch (error) {
+      for (const id of touched) this.subjects.forget(id);
+      throw error;
+    }
+    // Committed: the subjects' new last events join this node's map.
+    for (const [id, h] of rows.heads) this.subjects.committed(id, h.head, rows.subjects.get(id) ?? []);
+    return outcomes;
   }
 
   private async writeGroup(c: pg.ClientBase, rows: GroupRows): Promise<void> {
@@ -289,19 +302,15 @@ export class PostgresStore implements EventStore {
       from = end;
       end = chunkEnd(rows, from);
     }
-    const subjects = [...rows.subjects.values()];
     const heads = [...rows.heads.entries()];
     await c.query({
       name: 'herold_write_group',
       text: WRITE_GROUP,
       values: [
         ...eventColumns(rows, from, end),
-        subjects.map((s) => s.listId),
-        subjects.map((s) => s.subject),
-        subjects.map((s) => s.seq),
-        heads.map(([id]) => id),
-        heads.map(([, h]) => h.head),
-        heads.map(([, h]) => h.lastTime),
+        intArray(heads.map(([id]) => id)),
+        intArray(heads.map(([, h]) => h.head)),
+        intArray(heads.map(([, h]) => h.lastTime)),
         this.channel,
         headsPayloads(
           this.nodeId,
@@ -365,9 +374,15 @@ export class PostgresStore implements EventStore {
   async subjectSeqs(list: string, subject: string, max: number): Promise<number[]> {
     const id = await this.listId(list);
     if (id === undefined || max <= 0) return [];
+    // The last event: in the subjects table, or after its watermark in the log.
     const rows = await this.db.rows<{ seq: number }>(
       `WITH RECURSIVE chain(seq, n) AS (
-         SELECT seq, 1 FROM subjects WHERE list_id = $1 AND subject = $2
+         SELECT seq, 1 FROM (
+           SELECT GREATEST(
+             (SELECT seq FROM subjects WHERE list_id = $1 AND subject = $2),
+             (SELECT max(seq) FROM events WHERE list_id = $1 AND subject = $2
+                AND seq > COALESCE((SELECT seq FROM subject_watermarks WHERE list_id = $1), 0))) AS seq
+         ) last WHERE seq IS NOT NULL
          UNION ALL
          SELECT e.prev_seq, c.n + 1 FROM chain c JOIN events e ON e.list_id = $1 AND e.seq = c.seq
          WHERE e.prev_seq IS NOT NULL AND c.n < $3
@@ -545,29 +560,42 @@ export class PostgresStore implements EventStore {
         source: events.map((e) => e.source),
         subject: events.map((e) => e.subject),
         body: events.map((e) => e.body),
-        subjects: new Map([...subjects].map(([subject, seq]) => [subject, { listId: id, subject, seq }])),
+        subjects: new Map(),
         heads: new Map([[id, { head: last.seq, lastTime: Math.max(last.time, rows[0].last_time), name: list }]]),
       };
       await this.writeGroup(c, rowsToWrite);
+      const sorted = [...subjects].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      for (let i = 0; i < sorted.length; i += 10_000) await upsertSubjects(c, id, sorted.slice(i, i + 10_000));
+      // Was the subjects table complete up to the old head, it is now complete up to the new one.
+      const wm = (await c.query<{ seq: number }>('SELECT seq FROM subject_watermarks WHERE list_id = $1', [id])).rows[0]?.seq ?? 0;
+      if (wm >= head) {
+        await c.query(
+          `INSERT INTO subject_watermarks (list_id, seq) VALUES ($1, $2) ON CONFLICT (list_id) DO UPDATE SET seq = GREATEST(subject_watermarks.seq, excluded.seq)`,
+          [id, last.seq],
+        );
+      }
     });
+    this.subjects.forget((await this.listId(list)) ?? -1);
   }
 }
 
-const EVENT_ARRAYS = '$1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[]';
+// Text columns travel as one string each, joined with U+001E (record separator), NULL as U+001F:
+// parsing a text[] literal of escaped JSON costs the server several times more than splitting.
+// Neither character can occur: the attributes are CloudEvents strings (no control characters) and
+// the body is JSON, which escapes them.
+const EVENT_ARRAYS =
+  '$1::int[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[], string_to_array($6, chr(30)), string_to_array($7, chr(30)), string_to_array($8, chr(30), chr(31)), string_to_array($9, chr(30))';
 
 const INSERT_EVENTS = `INSERT INTO events (list_id, seq, time, prev_seq, key, type, source, subject, body) SELECT * FROM unnest(${EVENT_ARRAYS})`;
 
 const WRITE_GROUP = `
   WITH ins AS (
     ${INSERT_EVENTS}
-  ), subj AS (
-    INSERT INTO subjects (list_id, subject, seq) SELECT * FROM unnest($10::int[], $11::text[], $12::bigint[])
-    ON CONFLICT (list_id, subject) DO UPDATE SET seq = GREATEST(subjects.seq, excluded.seq)
   ), upd AS (
     UPDATE lists l SET head = v.head, last_time = v.last_time
-    FROM unnest($13::int[], $14::bigint[], $15::bigint[]) AS v(id, head, last_time) WHERE l.id = v.id
+    FROM unnest($10::int[], $11::bigint[], $12::bigint[]) AS v(id, head, last_time) WHERE l.id = v.id
   )
-  SELECT pg_notify($16, p) FROM unnest($17::text[]) AS p`;
+  SELECT pg_notify($13, p) FROM unnest($14::text[]) AS p`;
 
 function chunkEnd(rows: GroupRows, from: number): number {
   let bytes = 0;
@@ -582,16 +610,33 @@ function chunkEnd(rows: GroupRows, from: number): number {
 
 function eventColumns(rows: GroupRows, from: number, to: number): unknown[] {
   return [
-    rows.listId.slice(from, to),
-    rows.seq.slice(from, to),
-    rows.time.slice(from, to),
-    rows.prevSeq.slice(from, to),
-    rows.key.slice(from, to),
-    rows.type.slice(from, to),
-    rows.source.slice(from, to),
-    rows.subject.slice(from, to),
-    rows.body.slice(from, to),
+    intArray(rows.listId.slice(from, to)),
+    intArray(rows.seq.slice(from, to)),
+    intArray(rows.time.slice(from, to)),
+    intArray(rows.prevSeq.slice(from, to)),
+    intArray(rows.key.slice(from, to)),
+    joinText(rows.type.slice(from, to)),
+    joinText(rows.source.slice(from, to)),
+    joinText(rows.subject.slice(from, to)),
+    joinText(rows.body.slice(from, to)),
   ];
+}
+
+/** An integer array literal built directly (pg's own array encoder quotes and escapes every element). */
+function intArray(values: (number | string | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    if (i > 0) out += ',';
+    const v = values[i];
+    out += v === null ? 'NULL' : v;
+  }
+  return out + '}';
+}
+
+/** Texts as one parameter for string_to_array($n, chr(30), chr(31)); null for an empty list. */
+function joinText(values: (string | null)[]): string | null {
+  if (values.length === 0) return null;
+  return values.map((v) => (v === null ? '\u001f' : v)).join('\u001e');
 }
 
 function toListRecord(row: ListRow): ListRecord {
