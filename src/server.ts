@@ -133,18 +133,29 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
  * narrow; their changes to subscriptions restart the ones this node drives.
  */
 function followCluster(cluster: StoreCluster, hub: Hub, access: Access, dispatcher: Dispatcher, logger: Logger): void {
-  cluster.link.on('heads', (heads) => {
-    for (const [list, head] of heads) hub.bus.announce(list, head);
+  // Per list, one after another: the new events go into the live tail once, then readers wake.
+  const heads = new Map<string, Promise<void>>();
+  cluster.link.on('heads', (pairs) => {
+    for (const [list, head] of pairs) {
+      const next = (heads.get(list) ?? Promise.resolve()).then(() => hub.remoteCommit(list, head));
+      heads.set(list, next);
+      void next.then(() => heads.get(list) === next && heads.delete(list));
+    }
   });
   // Changes are applied in log order, one at a time.
   let applying: Promise<void> = Promise.resolve();
+  let reloadedAt = 0;
   cluster.link.on('change', (change) => {
     applying = applying.then(async () => {
       try {
         // This node's own changes are already in force in memory; reloading for them could
-        // overwrite a newer local change with a snapshot read just before it.
-        if ((change.kind === 'access' && !change.own) || change.kind === 'lost') {
+        // overwrite a newer local change with a snapshot read just before it. But a reload for
+        // another node's change that ran just now may have read a snapshot from before this
+        // node's own change: then read again, now that it is committed.
+        const ownAfterReload = change.kind === 'access' && change.own && Date.now() - reloadedAt < 2000;
+        if ((change.kind === 'access' && !change.own) || change.kind === 'lost' || ownAfterReload) {
           await access.reload();
+          reloadedAt = Date.now();
           const narrowed = change.kind === 'lost' ? {} : (change.payload.change as AccessChange | null);
           if (!change.own && narrowed) access.emit('change', narrowed);
         }

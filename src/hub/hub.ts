@@ -70,6 +70,26 @@ export class Hub {
     for (const list of await this.store.listLists()) this.bus.announce(list.name, list.head);
   }
 
+  /**
+   * Another node committed up to `head` (PostgreSQL cluster). Its new events
+   * are read once into the live tail, so that this node's caught-up readers
+   * filter them in memory instead of each querying the store; then they wake.
+   */
+  async remoteCommit(list: string, head: number): Promise<void> {
+    const known = this.bus.head(list);
+    if (head <= known) return;
+    if (head - known <= 5000) {
+      try {
+        const events = await this.store.readRange(list, { after: known, upTo: head, limit: head - known });
+        // Only a complete range, and only if nothing moved the head meanwhile (the tail stays in order).
+        if (events.length === head - known && this.bus.head(list) === known) this.tail.add(list, events);
+      } catch {
+        // The readers read the store themselves.
+      }
+    }
+    this.bus.announce(list, head);
+  }
+
   /** Finish every accepted publish, then close the store. */
   async stop(): Promise<void> {
     await this.appender.drain();
