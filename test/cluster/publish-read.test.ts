@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '../helpers/hub.js';
+import { Receiver } from '../helpers/receiver.js';
 import { Cluster, auth, json, readAll, sleep } from './cluster.js';
 
 /**
@@ -194,5 +195,57 @@ describe('cluster: concurrent publishers on every node', () => {
     })();
     expect(await Promise.race([closed, sleep(5000).then(() => false)])).toBe(true);
     for (const node of [0, 1, 2]) expect(await waitFor(node, 404)).toBe(404);
+  });
+  it('a subscription changed, redelivered and deleted through another node is applied by the node that drives it', async () => {
+    await fetch(`${cluster.url(0)}/lists/subs`, { method: 'PUT', headers: auth });
+    const rx = await Receiver.start();
+    try {
+      const created = await fetch(`${cluster.url(0)}/lists/subs/subscriptions`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ sink: rx.url, types: ['a'] }),
+      });
+      expect(created.status).toBe(201);
+      const { id } = await json(created);
+      const publish = (node: number, type: string) =>
+        fetch(`${cluster.url(node)}/lists/subs/events`, { method: 'POST', headers: { ...auth, 'content-type': 'application/cloudevents+json' }, body: JSON.stringify(makeEvent({ type })) });
+      const ids = (type?: string) => rx.events().filter((e) => type === undefined || e.type === type).map((e) => e.id);
+      for (let i = 0; i < 3; i++) expect((await publish(i, 'a')).status).toBe(201);
+      await rx.waitFor(() => ids('a').length === 3);
+      const [{ node: holder }] = await cluster.sql<{ node: string }>('SELECT node FROM subscription_leases WHERE subscription_id = $1', [id]);
+      const pids = cluster.nodes.map((n) => n!.process.pid);
+      const other = pids.findIndex((pid) => !holder.includes(`-${pid}-`));
+      expect(other).toBeGreaterThanOrEqual(0);
+      // Redelivery asked on a node that does not drive it: the driver sends it again, with the same webhook-id.
+      const first = rx.received[0];
+      const redeliver = await fetch(`${cluster.url(other)}/subscriptions/${id}/redeliver`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ seqs: [JSON.parse(first.body).heroldseq] }),
+      });
+      expect(redeliver.status).toBe(202);
+      await rx.waitFor((r) => r.received.length === 4);
+      expect(rx.received[3].headers['webhook-id']).toBe(first.headers['webhook-id']);
+      // A changed filter, made on that other node, is in force on the driver at once.
+      const put = await fetch(`${cluster.url(other)}/subscriptions/${id}`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ sink: rx.url, types: ['b'] }) });
+      expect(put.status).toBe(200);
+      await sleep(300);
+      expect((await publish(other, 'a')).status).toBe(201);
+      expect((await publish(other, 'b')).status).toBe(201);
+      await rx.waitFor(() => ids('b').length === 1);
+      await sleep(300);
+      expect(ids('a')).toHaveLength(4);
+      // Deleted on yet another node: nothing more arrives.
+      const third = [0, 1, 2].find((i) => i !== other && !holder.includes(`-${pids[i]}-`)) ?? other;
+      expect((await fetch(`${cluster.url(third)}/subscriptions/${id}`, { method: 'DELETE', headers: auth })).status).toBe(204);
+      await sleep(300);
+      const before = rx.received.length;
+      expect((await publish(0, 'b')).status).toBe(201);
+      await sleep(1000);
+      expect(rx.received.length).toBe(before);
+      expect(await cluster.sql('SELECT 1 FROM subscription_leases WHERE subscription_id = $1', [id])).toEqual([]);
+    } finally {
+      await rx.close();
+    }
   });
 });
