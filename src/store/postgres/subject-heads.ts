@@ -6,6 +6,8 @@ import type { Db } from './db.js';
 const FLUSH_AFTER_EVENTS = 100_000;
 /** Rows per upsert statement while flushing. */
 const FLUSH_CHUNK = 10_000;
+/** Read other nodes' events back one by one up to this many; beyond it, start again from the table. */
+const CATCH_UP_LIMIT = 200_000;
 /** Most subjects held per list; beyond it, entries already in the table are dropped. */
 const MAX_ENTRIES = 1_000_000;
 
@@ -70,6 +72,15 @@ export class SubjectHeads {
       const watermark = Math.min(rows[0]?.seq ?? 0, head);
       s = { known: watermark, watermark, map: new Map(), flushing: null, lastAppend: Date.now() };
       this.lists.set(listId, s);
+    }
+    if (head - s.known > CATCH_UP_LIMIT) {
+      // Others wrote much since this node last looked; they will have flushed: start from the table.
+      const { rows } = await c.query<{ seq: number }>({ name: 'herold_subject_watermark', text: 'SELECT seq FROM subject_watermarks WHERE list_id = $1', values: [listId] });
+      const watermark = Math.min(rows[0]?.seq ?? 0, head);
+      if (watermark > s.known) {
+        s.map.clear();
+        s.known = s.watermark = watermark;
+      }
     }
     if (head > s.known) {
       // What other nodes (or this one before a restart) committed since.
