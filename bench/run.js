@@ -14,7 +14,7 @@ import { EVENT_BYTES } from './lib/events.js';
 import { fsyncProbe, log, machineBusyOver, round, sleep, startFsyncMonitor } from './lib/util.js';
 import { runWorker } from './lib/worker.js';
 
-const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp'];
+const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres'];
 
 const TARGETS = {
   ingest: { eventsPerSecond: 100_000, text: 'batched durable ingest (--sync full) >= 100,000 events/s; product: ahead of RabbitMQ quorum-queue confirms in the same run' },
@@ -474,6 +474,12 @@ async function main() {
       await waitForQuiet('amqp');
       return (await import('./amqp.js')).runAmqpBench({ quick: opts.quick, log });
     },
+    // PostgreSQL (issue 5): ingest, read and delivery on SQLite, PostgreSQL with
+    // one node and with two, side by side in this run.
+    postgres: async () => {
+      await waitForQuiet('postgres');
+      return (await import('./postgres.js')).postgresBench({ quick: opts.quick });
+    },
   };
   for (const name of ALL) {
     if (!opts.only.includes(name)) continue;
@@ -554,6 +560,19 @@ async function main() {
     add('ingest with 1,000 non-matching subscriptions', d.nonMatchingSubscriptionsCost.ratio, 'ratio to none', 'small cost', null, d.nonMatchingSubscriptionsCost.memory?.peakRssMiB ?? null);
   }
   if (Array.isArray(sc.amqp?.summary)) doc.summary.push(...sc.amqp.summary);
+  if (Array.isArray(sc.postgres?.table)) {
+    const pgs = sc.postgres;
+    for (const row of pgs.table) {
+      const sqlite = row.sqlite;
+      for (const config of ['sqlite', 'postgres_1_node', 'postgres_2_nodes']) {
+        if (row[config] == null) continue;
+        const isTarget = row.scenario === 'ingest' && config === 'postgres_1_node';
+        const memory = pgs.scenarios[row.scenario]?.[config]?.memory;
+        const peakRss = Array.isArray(memory) ? Math.max(...memory.map((m) => m.peakRssMiB ?? 0)) : null;
+        add(`${row.scenario} on ${config.replace(/_/g, ' ')}`, row[config], row.unit, isTarget ? '>= 30,000' : 'informational', isTarget ? row[config] >= pgs.targets.ingest.eventsPerSecond : null, peakRss, config === 'sqlite' ? {} : { vsSqlite: ratio(row[config], sqlite) });
+      }
+    }
+  }
 
   doc.finishedAt = new Date().toISOString();
   doc.totalSeconds = round((performance.now() - t0) / 1000, 1);
