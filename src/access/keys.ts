@@ -1,8 +1,11 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 
-/** SHA-256 of a credential, hex: keys are stored and compared only in this form. */
+/**
+ * SHA-256 of a credential, hex: keys are stored and compared only in this form.
+ * Runs on every authenticated request; the one-shot `crypto.hash` avoids a Hash object.
+ */
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key, 'hex');
 }
 
 /**

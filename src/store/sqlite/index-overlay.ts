@@ -52,20 +52,35 @@ export class IndexLayer {
     for (const [listId, m] of other.subjects) for (const [subject, seq] of m) this.setSubject(listId, subject, seq);
   }
 
-  /** Rows for the flush, sorted by key so that each B-tree page is written once. */
+  /**
+   * Rows for the flush, sorted by key so that each B-tree page is written once.
+   * Keys sort natively in a BigInt64Array (signed, as SQLite orders INTEGER),
+   * several times faster than a comparator over row tuples.
+   */
   sortedKeyRows(): [number, bigint, number][] {
     const rows: [number, bigint, number][] = [];
-    for (const [listId, m] of this.keys) {
-      for (const [key, v] of m) for (const seq of Array.isArray(v) ? v : [v]) rows.push([listId, key, seq]);
+    for (const listId of [...this.keys.keys()].sort((a, b) => a - b)) {
+      const m = this.keys.get(listId)!;
+      const keys = BigInt64Array.from(m.keys()).sort();
+      for (const key of keys) {
+        const v = m.get(key)!;
+        if (Array.isArray(v)) for (const seq of [...v].sort((a, b) => a - b)) rows.push([listId, key, seq]);
+        else rows.push([listId, key, v]);
+      }
     }
-    return rows.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : a[2] - b[2]));
+    return rows;
   }
 
   sortedSubjectRows(): [number, string, number][] {
     const rows: [number, string, number][] = [];
-    for (const [listId, m] of this.subjects) for (const [subject, seq] of m) rows.push([listId, subject, seq]);
-    // SQLite compares TEXT with memcmp (BINARY collation): sort the same way.
-    return rows.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    for (const listId of [...this.subjects.keys()].sort((a, b) => a - b)) {
+      const m = this.subjects.get(listId)!;
+      // The default sort compares UTF-16 code units; SQLite's BINARY collation
+      // compares UTF-8 bytes. They differ only for characters beyond U+D7FF,
+      // which costs a little page locality, never correctness.
+      for (const subject of [...m.keys()].sort()) rows.push([listId, subject, m.get(subject)!]);
+    }
+    return rows;
   }
 }
 
