@@ -124,7 +124,7 @@ async function latency({ rate, durationMs, warmupMs }) {
 }
 
 /** Batched ingest with no subscriptions, then with 1,000 whose filters match nothing. */
-async function nonMatchingCost({ events, subs }) {
+export async function nonMatchingCost({ events, subs }) {
   process.env.HEROLD_EGRESS_ALLOW = '127.0.0.0/8';
   const hub = await Hub.start({ label: 'delivery-nonmatching' });
   const rx = await receiver(() => undefined);

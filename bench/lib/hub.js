@@ -20,9 +20,11 @@ export class Hub {
     hub.stderrLines = [];
     hub.stderrCount = 0;
     hub.processWarnings = [];
+    // HEROLD_BENCH_HUB_NODE_ARGS: extra Node flags for the hub, e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile a scenario.
+    const nodeArgs = (process.env.HEROLD_BENCH_HUB_NODE_ARGS ?? '').split(' ').filter(Boolean);
     hub.child = spawn(
       process.execPath,
-      [join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--port', String(hub.port), '--data-dir', hub.dataDir, '--sync', sync],
+      [...nodeArgs, join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--port', String(hub.port), '--data-dir', hub.dataDir, '--sync', sync],
       {
         cwd: ROOT,
         env: { ...process.env, HEROLD_ADMIN_KEY: ADMIN_KEY, HEROLD_LOG_LEVEL: 'warn' },

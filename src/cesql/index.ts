@@ -33,5 +33,15 @@ export {
   type FilterDialect,
   type FilterPredicate,
 } from './filters.js';
+export {
+  allOfRequirements,
+  anyOfRequirements,
+  filterRequirements,
+  INDEXED_ATTRIBUTES,
+  mayMatch,
+  NO_REQUIREMENTS,
+  type IndexedAttribute,
+  type Requirements,
+} from './requirements.js';
 export { MAX_EXPRESSION_LENGTH, MAX_NESTING, MAX_TREE_DEPTH } from './parser.js';
 export type { CesqlType, StaticType } from './values.js';

@@ -5,6 +5,7 @@ import type { Hub } from '../hub/hub.js';
 import { type SubscriptionSpec, compileSubscriptionPredicate } from '../hub/subscriptions/spec.js';
 import { SYSTEM_LIST, publishSystemEvent } from '../hub/system-events.js';
 import type { Metrics } from '../metrics.js';
+import { filterRequirements } from '../cesql/index.js';
 import type { SubscriptionRecord } from '../store/types.js';
 import type { EgressPolicy } from './egress/index.js';
 import { DeliveryJournal } from './journal.js';
@@ -232,6 +233,7 @@ export class Dispatcher {
       record,
       config: spec.config,
       predicate: compileSubscriptionPredicate({ filters: spec.filters }),
+      requires: filterRequirements(spec.filters),
       types: spec.types,
       sources: spec.source === undefined ? undefined : [spec.source],
       scope: decision.scope,

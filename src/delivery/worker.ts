@@ -7,6 +7,7 @@ import type { DeliveryConfig } from '../hub/subscriptions/spec.js';
 import type { RetryRow, StoredEvent, SubscriptionRecord } from '../store/types.js';
 import type { DeliveryJournal } from './journal.js';
 import { type RetryPolicy, nextRetryDelayMs } from './retry.js';
+import type { Requirements } from '../cesql/index.js';
 import type { DeliveryResult, Sink } from './sink.js';
 
 export interface WorkerDeps {
@@ -17,6 +18,8 @@ export interface WorkerDeps {
   config: DeliveryConfig;
   /** The subscription's own filter (types, source, filters). */
   predicate?: EventPredicate;
+  /** What the filter requires of type, source or subject, so the live tail can skip whole commits. */
+  requires?: Requirements;
   /** Exact filters pushed into the store's query. */
   types?: string[];
   sources?: string[];
@@ -163,6 +166,7 @@ export class SubscriptionWorker {
             limit: Math.min(READ_PAGE, this.maxOutstanding - this.outstanding.size),
             types: this.d.types,
             sources: this.d.sources,
+            requires: this.d.requires,
             predicate: this.d.predicate && this.d.scope.predicate ? (e) => this.d.predicate!(e) && this.d.scope.predicate!(e) : (this.d.predicate ?? this.d.scope.predicate),
           });
         } catch (error) {

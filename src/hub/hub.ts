@@ -4,6 +4,7 @@ import { Appender } from './appender.js';
 import { HubError, notFound } from './errors.js';
 import { LiveBus } from './live-bus.js';
 import { LiveTail, parsedOf } from './live-tail.js';
+import { allOfRequirements, NO_REQUIREMENTS, type Requirements } from '../cesql/index.js';
 
 /** A predicate over a structured CloudEvent (CESQL filter, grant row filter). */
 export type EventPredicate = (event: Record<string, unknown>) => boolean;
@@ -16,6 +17,12 @@ export interface ReadQuery extends RangeFilter {
   until?: number;
   /** Applied to each candidate after the store's exact-match filters. */
   predicate?: EventPredicate;
+  /**
+   * What a matching event's type, source or subject must be, read off the
+   * predicate (cesql/requirements.ts). Optional and only ever weaker than the
+   * predicate; it lets the live tail skip whole commits.
+   */
+  requires?: Requirements;
   /**
    * How many sequence numbers one call may look through before it returns a
    * short (possibly empty) page; `next` then still moves past them.
@@ -189,23 +196,36 @@ export class Hub {
     const events: StoredEvent[] = [];
     const maxScan = q.maxScan ?? DEFAULT_MAX_SCAN;
     // Caught-up readers are served from memory: one parse per event for all of them.
-    const recent = cursor < upTo && upTo - cursor <= maxScan ? this.tail.range(list, cursor, upTo) : undefined;
+    const recent = cursor < upTo && upTo - cursor <= maxScan ? this.tail.chunks(list, cursor, upTo) : undefined;
     if (recent) {
       const { types, subjects, sources, predicate } = q;
+      const filtered = types || subjects || sources || predicate;
+      const requires = filtered ? requirementsOf(q) : NO_REQUIREMENTS;
+      const skippable = requires !== NO_REQUIREMENTS;
       let full = false;
-      for (const entry of recent) {
-        cursor = entry.event.seq;
-        if (types || subjects || sources || predicate) {
-          const e = parsedOf(entry);
-          if (types && !types.includes(e.type as string)) continue;
-          if (subjects && !subjects.includes(e.subject as string)) continue;
-          if (sources && !sources.includes(e.source as string)) continue;
-          if (predicate && !predicate(e)) continue;
+      scan: for (const chunk of recent) {
+        // A commit holding none of the values the filter requires is passed over whole.
+        if (skippable && !LiveTail.mayMatch(chunk, requires)) {
+          cursor = Math.min(chunk.first + chunk.entries.length - 1, upTo);
+          continue;
         }
-        events.push(entry.event);
-        if (events.length === q.limit) {
-          full = true;
-          break;
+        const from = Math.max(0, cursor + 1 - chunk.first);
+        const to = Math.min(chunk.entries.length, upTo + 1 - chunk.first);
+        for (let i = from; i < to; i++) {
+          const entry = chunk.entries[i];
+          cursor = entry.event.seq;
+          if (filtered) {
+            const e = parsedOf(entry);
+            if (types && !types.includes(e.type as string)) continue;
+            if (subjects && !subjects.includes(e.subject as string)) continue;
+            if (sources && !sources.includes(e.source as string)) continue;
+            if (predicate && !predicate(e)) continue;
+          }
+          events.push(entry.event);
+          if (events.length === q.limit) {
+            full = true;
+            break scan;
+          }
         }
       }
       if (!full) cursor = upTo;
@@ -256,4 +276,13 @@ export class Hub {
       after = page.next;
     }
   }
+}
+
+/** The query's own exact filters as requirements, with those of its predicate. */
+function requirementsOf(q: ReadQuery): Requirements {
+  let r = q.requires ?? NO_REQUIREMENTS;
+  if (q.types) r = allOfRequirements(r, { type: new Set(q.types) });
+  if (q.sources) r = allOfRequirements(r, { source: new Set(q.sources) });
+  if (q.subjects) r = allOfRequirements(r, { subject: new Set(q.subjects) });
+  return Object.keys(r).length === 0 ? NO_REQUIREMENTS : r;
 }

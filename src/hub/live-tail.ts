@@ -1,3 +1,4 @@
+import { INDEXED_ATTRIBUTES, mayMatch, type IndexedAttribute, type Requirements } from '../cesql/index.js';
 import type { StoredEvent } from '../store/types.js';
 
 /** A recent event with its parsed form, made once and shared by every reader. */
@@ -6,50 +7,111 @@ export interface TailEntry {
   parsed?: Record<string, unknown>;
 }
 
+/** The values of the indexed attributes in one chunk, made on first use. */
+type ChunkSummary = Record<IndexedAttribute, Set<string>>;
+
+/** One commit's events (contiguous seqs). */
+export interface TailChunk {
+  readonly first: number;
+  readonly entries: TailEntry[];
+  summary?: ChunkSummary;
+}
+
 /**
- * The most recent events of each list, in memory. Readers that are caught up
- * (live SSE clients, subscription workers) read new events from here instead
- * of each running its own query, and each event is parsed at most once for
- * all their filters: filtering before fan-out.
+ * The most recent events of each list, in memory, one chunk per commit.
+ * Readers that are caught up (live SSE clients, subscription workers) read
+ * new events from here instead of each running its own query, and each event
+ * is parsed at most once for all their filters: filtering before fan-out.
+ *
+ * Each chunk also knows, once someone asks, which types, sources and subjects
+ * it holds, so a reader whose filter requires values the chunk lacks skips it
+ * whole (see cesql/requirements.ts).
  */
 export class LiveTail {
-  private readonly lists = new Map<string, TailEntry[]>();
+  private readonly lists = new Map<string, { chunks: TailChunk[]; size: number }>();
 
   constructor(private readonly capacity = 20_000) {}
 
   /** Append committed events (in seq order, contiguous with what is held). */
   add(list: string, events: StoredEvent[]): void {
-    let entries = this.lists.get(list);
-    if (!entries) this.lists.set(list, (entries = []));
-    const last = entries.at(-1)?.event.seq;
+    if (events.length === 0) return;
+    let tail = this.lists.get(list);
+    if (!tail) this.lists.set(list, (tail = { chunks: [], size: 0 }));
+    const last = lastSeq(tail.chunks.at(-1));
     // A gap means some commits were not seen here: start over from these.
-    if (last !== undefined && events[0].seq !== last + 1) entries.length = 0;
-    for (const event of events) entries.push({ event });
-    if (entries.length > this.capacity * 1.5) entries.splice(0, entries.length - this.capacity);
+    if (last !== undefined && events[0].seq !== last + 1) {
+      tail.chunks = [];
+      tail.size = 0;
+    }
+    tail.chunks.push({ first: events[0].seq, entries: events.map((event) => ({ event })) });
+    tail.size += events.length;
+    while (tail.chunks.length > 1 && tail.size - tail.chunks[0].entries.length >= this.capacity) {
+      tail.size -= tail.chunks.shift()!.entries.length;
+    }
   }
 
   /** Forget events up to `seq` (retention deleted them). */
   dropThrough(list: string, seq: number): void {
-    const entries = this.lists.get(list);
-    if (!entries) return;
-    const keep = entries.findIndex((e) => e.event.seq > seq);
-    if (keep < 0) entries.length = 0;
-    else entries.splice(0, keep);
+    const tail = this.lists.get(list);
+    if (!tail) return;
+    const kept: TailChunk[] = [];
+    for (const chunk of tail.chunks) {
+      if (lastSeq(chunk)! <= seq) continue;
+      if (chunk.first > seq) kept.push(chunk);
+      else kept.push({ first: seq + 1, entries: chunk.entries.slice(seq + 1 - chunk.first) });
+    }
+    tail.chunks = kept;
+    tail.size = kept.reduce((n, c) => n + c.entries.length, 0);
   }
 
   /**
-   * Entries with seq in (after, upTo], or undefined when the tail does not
-   * reach back to `after` (the caller reads the store instead).
+   * The chunks holding seqs in (after, upTo], in order (the first and last may
+   * reach beyond the range), or undefined when the tail does not reach back
+   * to `after` or forward to `upTo` (the caller reads the store instead).
    */
-  range(list: string, after: number, upTo: number): TailEntry[] | undefined {
-    const entries = this.lists.get(list);
-    if (!entries || entries.length === 0) return undefined;
-    const first = entries[0].event.seq;
-    if (after < first - 1 || upTo > entries[entries.length - 1].event.seq) return undefined;
-    const start = after - first + 1;
-    const end = upTo - first + 1;
-    return entries.slice(Math.max(0, start), Math.max(0, end));
+  chunks(list: string, after: number, upTo: number): TailChunk[] | undefined {
+    const chunks = this.lists.get(list)?.chunks;
+    if (!chunks || chunks.length === 0) return undefined;
+    if (after < chunks[0].first - 1 || upTo > lastSeq(chunks.at(-1))!) return undefined;
+    // Chunks are few (one per commit); find the first one ending after `after`.
+    let lo = 0;
+    let hi = chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (lastSeq(chunks[mid])! <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: TailChunk[] = [];
+    for (let i = lo; i < chunks.length && chunks[i].first <= upTo; i++) out.push(chunks[i]);
+    return out;
   }
+
+  /** False when no event of the chunk can satisfy the requirements. */
+  static mayMatch(chunk: TailChunk, requirements: Requirements): boolean {
+    const summary = (chunk.summary ??= summarise(chunk));
+    return mayMatch(requirements, (name, values) => {
+      const seen = summary[name];
+      if (seen.size === 0) return false;
+      for (const v of values) if (seen.has(v)) return true;
+      return false;
+    });
+  }
+}
+
+function lastSeq(chunk: TailChunk | undefined): number | undefined {
+  return chunk === undefined ? undefined : chunk.first + chunk.entries.length - 1;
+}
+
+function summarise(chunk: TailChunk): ChunkSummary {
+  const summary = { type: new Set<string>(), source: new Set<string>(), subject: new Set<string>() };
+  for (const entry of chunk.entries) {
+    const e = parsedOf(entry);
+    for (const name of INDEXED_ATTRIBUTES) {
+      const v = e[name];
+      if (typeof v === 'string') summary[name].add(v);
+    }
+  }
+  return summary;
 }
 
 export function parsedOf(entry: TailEntry): Record<string, unknown> {

@@ -6,6 +6,7 @@ import { invalid } from '../../hub/errors.js';
 import { parseSeq } from '../../hub/cursor.js';
 import type { EventPredicate, ReadQuery } from '../../hub/hub.js';
 import { CesqlParseError, compileCesql } from '../../cesql/index.js';
+import { filterRequirements } from '../../cesql/index.js';
 import { renderFor } from '../../hub/render.js';
 import { auditScope } from '../../access/audit-scope.js';
 import type { Channel } from '../../access/audit.js';
@@ -75,6 +76,8 @@ function toReadQuery(q: EventsQuery, after: number, scope: Scope): Omit<ReadQuer
     since: parseTime(q.since, 'since'),
     until: parseTime(q.until, 'until'),
     predicate: both(scope.predicate, compileQueryFilter(q.filter)),
+    // Live SSE readers with a filter skip whole commits it cannot match.
+    requires: q.filter === undefined ? undefined : filterRequirements([{ sql: q.filter }]),
   };
 }
 
