@@ -1,7 +1,7 @@
 import type { Access, AccessChange } from '../access/access.js';
 import type { AuditRecorder } from '../access/audit.js';
 import { auditScope } from '../access/audit-scope.js';
-import type { Hub } from '../hub/hub.js';
+import { queryRequirements, type Hub } from '../hub/hub.js';
 import { type SubscriptionSpec, compileSubscriptionPredicate } from '../hub/subscriptions/spec.js';
 import { SYSTEM_LIST, publishSystemEvent } from '../hub/system-events.js';
 import type { Metrics } from '../metrics.js';
@@ -233,7 +233,7 @@ export class Dispatcher {
       record,
       config: spec.config,
       predicate: compileSubscriptionPredicate({ filters: spec.filters }),
-      requires: filterRequirements(spec.filters),
+      requires: queryRequirements({ types: spec.types, sources: spec.source === undefined ? undefined : [spec.source], requires: filterRequirements(spec.filters) }),
       types: spec.types,
       sources: spec.source === undefined ? undefined : [spec.source],
       scope: decision.scope,

@@ -193,20 +193,19 @@ export class SubscriptionWorker {
     return new Promise<void>((resolve) => {
       // Each wait has its own bus waiter, cancelled when the wait ends, and a
       // stale wake-up may not clear a newer wait's handle.
-      const waitAbort = new AbortController();
+      let cancel: (() => void) | undefined;
       const done = () => {
         clearTimeout(timer);
         if (this.wake === done) this.wake = null;
-        // A plain reason: abort() without one builds a DOMException, costly at this rate.
-        waitAbort.abort('done');
+        cancel?.();
+        cancel = undefined;
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       this.wake = done;
-      // Room for more: a new event in the list is work too.
+      // Room for more: a new event in the list is work too. stop() pokes this wait, which ends it and cancels the bus waiter.
       if (this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding) {
-        // stop() pokes this wait, which ends it and cancels the bus waiter.
-        void hub.bus.waitBeyond(record.list, this.readCursor, timeoutMs, waitAbort.signal).then(done);
+        cancel = hub.bus.onceBeyond(record.list, this.readCursor, done);
       }
     });
   }

@@ -18,9 +18,10 @@ export interface ReadQuery extends RangeFilter {
   /** Applied to each candidate after the store's exact-match filters. */
   predicate?: EventPredicate;
   /**
-   * What a matching event's type, source or subject must be, read off the
-   * predicate (cesql/requirements.ts). Optional and only ever weaker than the
-   * predicate; it lets the live tail skip whole commits.
+   * What a matching event's type, source or subject must be
+   * (cesql/requirements.ts), for the whole query: make it with
+   * queryRequirements(). Optional and never stronger than the filters; it
+   * lets the live tail skip whole commits.
    */
   requires?: Requirements;
   /**
@@ -200,7 +201,7 @@ export class Hub {
     if (recent) {
       const { types, subjects, sources, predicate } = q;
       const filtered = types || subjects || sources || predicate;
-      const requires = filtered ? requirementsOf(q) : NO_REQUIREMENTS;
+      const requires = filtered ? (q.requires ?? queryRequirements(q)) : NO_REQUIREMENTS;
       const skippable = requires !== NO_REQUIREMENTS;
       let full = false;
       scan: for (const chunk of recent) {
@@ -278,8 +279,12 @@ export class Hub {
   }
 }
 
-/** The query's own exact filters as requirements, with those of its predicate. */
-function requirementsOf(q: ReadQuery): Requirements {
+/**
+ * A query's exact filters as requirements, with those given for its
+ * predicate. Readers that read again and again (subscription workers, live
+ * streams) compute this once and pass it as `requires`.
+ */
+export function queryRequirements(q: Pick<ReadQuery, 'types' | 'sources' | 'subjects' | 'requires'>): Requirements {
   let r = q.requires ?? NO_REQUIREMENTS;
   if (q.types) r = allOfRequirements(r, { type: new Set(q.types) });
   if (q.sources) r = allOfRequirements(r, { source: new Set(q.sources) });

@@ -21,6 +21,26 @@ export class LiveBus {
     for (const wake of set) wake();
   }
 
+  /**
+   * Calls `wake` once when the list's head passes `after` (at once if it
+   * already has). Returns a cancel function. No timer and no promise: a
+   * subscription worker waits like this once per commit, a thousand of them
+   * at a time, and keeps its own timer.
+   */
+  onceBeyond(list: string, after: number, wake: () => void): () => void {
+    if (this.head(list) > after) {
+      wake();
+      return () => undefined;
+    }
+    let set = this.waiters.get(list);
+    if (!set) this.waiters.set(list, (set = new Set()));
+    const waiter = () => wake();
+    set.add(waiter);
+    return () => {
+      this.waiters.get(list)?.delete(waiter);
+    };
+  }
+
   /** Resolves when the list's head passes `after`, after `timeoutMs`, or on abort. */
   waitBeyond(list: string, after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (this.head(list) > after || signal?.aborted) return Promise.resolve();

@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Scope } from '../../access/access.js';
 import { invalid } from '../../hub/errors.js';
 import { parseSeq } from '../../hub/cursor.js';
-import type { EventPredicate, ReadQuery } from '../../hub/hub.js';
+import { queryRequirements, type EventPredicate, type ReadQuery } from '../../hub/hub.js';
 import { CesqlParseError, compileCesql } from '../../cesql/index.js';
 import { filterRequirements } from '../../cesql/index.js';
 import { renderFor } from '../../hub/render.js';
@@ -68,7 +68,7 @@ function both(a: EventPredicate | undefined, b: EventPredicate | undefined): Eve
 }
 
 function toReadQuery(q: EventsQuery, after: number, scope: Scope): Omit<ReadQuery, 'limit'> {
-  return {
+  const query = {
     after,
     types: q.type,
     subjects: q.subject,
@@ -76,9 +76,9 @@ function toReadQuery(q: EventsQuery, after: number, scope: Scope): Omit<ReadQuer
     since: parseTime(q.since, 'since'),
     until: parseTime(q.until, 'until'),
     predicate: both(scope.predicate, compileQueryFilter(q.filter)),
-    // Live SSE readers with a filter skip whole commits it cannot match.
-    requires: q.filter === undefined ? undefined : filterRequirements([{ sql: q.filter }]),
   };
+  // Live readers with filters skip whole commits they cannot match.
+  return { ...query, requires: queryRequirements({ ...query, requires: q.filter === undefined ? undefined : filterRequirements([{ sql: q.filter }]) }) };
 }
 
 type Wants = 'json' | 'ndjson' | 'sse';
