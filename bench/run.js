@@ -14,7 +14,7 @@ import { EVENT_BYTES } from './lib/events.js';
 import { fsyncProbe, log, machineBusyOver, round, sleep, startFsyncMonitor } from './lib/util.js';
 import { runWorker } from './lib/worker.js';
 
-const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres'];
+const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres', 'growth', 'ssemany'];
 
 const TARGETS = {
   ingest: { eventsPerSecond: 100_000, text: 'batched durable ingest (--sync full) >= 100,000 events/s; product: ahead of RabbitMQ quorum-queue confirms in the same run' },
@@ -480,6 +480,16 @@ async function main() {
       await waitForQuiet('postgres');
       return (await import('./postgres.js')).postgresBench({ quick: opts.quick });
     },
+    // Ingest as the list grows to 5,000,000 events (PRODUCT.md: no collapse).
+    growth: async () => {
+      await waitForQuiet('growth');
+      return (await import('./growth.js')).growthBench({ quick: opts.quick });
+    },
+    // 10,000 concurrent SSE consumers (PRODUCT.md: under 1 GiB).
+    ssemany: async () => {
+      await waitForQuiet('ssemany');
+      return (await import('./sse-many.js')).sseManyBench({ quick: opts.quick });
+    },
   };
   for (const name of ALL) {
     if (!opts.only.includes(name)) continue;
@@ -560,6 +570,14 @@ async function main() {
     add('ingest with 1,000 non-matching subscriptions', d.nonMatchingSubscriptionsCost.ratio, 'ratio to none', 'small cost', null, d.nonMatchingSubscriptionsCost.memory?.peakRssMiB ?? null);
   }
   if (Array.isArray(sc.amqp?.summary)) doc.summary.push(...sc.amqp.summary);
+  if (sc.growth?.figure != null) {
+    const g = sc.growth;
+    add(`ingest as the list grows to ${g.eventsInList.toLocaleString('en')}`, g.figure, 'rate at end / rate at 100,000', '>= 0.8', g.pass, g.memory?.peakRssMiB ?? null, { rateAt100k: g.rateAt100k, rateAtEnd: g.rateAtEnd });
+  }
+  if (sc.ssemany?.figure != null) {
+    const m = sc.ssemany;
+    add(`${m.consumers.toLocaleString('en')} concurrent SSE consumers`, m.figure, 'MiB peak RSS', '< 1,024 MiB, every event to every consumer', m.pass, m.figure, { complete: m.complete, fanOutLatencyMs: m.latencyMs });
+  }
   if (Array.isArray(sc.postgres?.table)) {
     const pgs = sc.postgres;
     for (const row of pgs.table) {
@@ -579,7 +597,9 @@ async function main() {
   log(`done in ${doc.totalSeconds} s; ${doc.problems.length} problem(s), ${doc.caveats.length} caveat(s)`);
   const text = JSON.stringify(doc, null, 2) + '\n';
   if (opts.out) writeFileSync(opts.out, text);
-  process.stdout.write(text);
+  // The document is complete: exit even if a client library (amqplib, pg, an
+  // HTTP agent) still holds a handle, instead of hanging after "done".
+  process.stdout.write(text, () => process.exit(0));
 }
 
 main().catch((error) => {

@@ -31,6 +31,9 @@ export class AuditRecorder {
     const first = seqs[0];
     const last = seqs[seqs.length - 1];
     const open = this.pending.get(key);
+    // Already recorded: the same principal got these events on another stream (a
+    // thousand streams of one principal would otherwise write a thousand rows per event).
+    if (open && first >= open.firstSeq && last <= open.lastSeq) return;
     // A stream's next write continues the range it is building.
     if (open && first > open.lastSeq) {
       open.lastSeq = last;

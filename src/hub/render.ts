@@ -14,6 +14,19 @@ export function renderEvent(e: StoredEvent): string {
   return body.length > 2 ? `${body.slice(0, -1)},${ext}}` : `{${ext}}`;
 }
 
+const rendered = new WeakMap<StoredEvent, string>();
+
+/**
+ * renderEvent, remembered per event object. Live streams read the same
+ * objects from the live tail, so ten thousand SSE streams render each new
+ * event once instead of ten thousand times. Entries go with the objects.
+ */
+export function renderShared(e: StoredEvent): string {
+  let text = rendered.get(e);
+  if (text === undefined) rendered.set(e, (text = renderEvent(e)));
+  return text;
+}
+
 /** The event as this consumer may see it: whole, or minimised to the grant's fields. */
 export function renderFor(e: StoredEvent, fields: readonly string[] | undefined): string {
   if (!fields) return renderEvent(e);

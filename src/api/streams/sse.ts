@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ReadQuery } from '../../hub/hub.js';
-import { renderFor } from '../../hub/render.js';
+import { renderFor, renderShared } from '../../hub/render.js';
 import type { StreamOwner } from './registry.js';
 import { waitForDrain } from './drain.js';
 
@@ -52,7 +52,7 @@ export async function serveSse(
       const page = await hub.read(list, { ...query, after: cursor, limit: PAGE });
       if (abort.signal.aborted) break;
       let chunk = '';
-      for (const e of page.events) chunk += `id: ${e.seq}\ndata: ${renderFor(e, owner.fields)}\n\n`;
+      for (const e of page.events) chunk += `id: ${e.seq}\ndata: ${owner.fields ? renderFor(e, owner.fields) : renderShared(e)}\n\n`;
       if (page.events.length > 0) lastSentId = page.events[page.events.length - 1].seq;
       // Moved past filtered-out events: an id-only message moves the client's Last-Event-ID too.
       if (page.next > lastSentId && page.events.length < PAGE) {
