@@ -7,6 +7,7 @@ import { Agent, get } from 'node:http';
 import { agent, post } from '../lib/http.js';
 import { eventJson } from '../lib/events.js';
 import { pace } from '../lib/pacer.js';
+import { onSseMessages } from '../lib/sse.js';
 import { CpuWindow, log, percentiles, round, sleep } from '../lib/util.js';
 
 export default async function sseMany(p) {
@@ -29,24 +30,15 @@ export default async function sseMany(p) {
           res.resume();
           return resolve(null);
         }
-        res.setEncoding('utf8');
-        let buf = '';
-        res.on('data', (chunk) => {
-          const now = performance.now();
-          buf += chunk;
-          let cut;
-          while ((cut = buf.indexOf('\n\n')) >= 0) {
-            const msg = buf.slice(0, cut);
-            buf = buf.slice(cut + 2);
-            const m = /"sentAt":([0-9.]+),"n":(\d+)/.exec(msg);
-            if (!m) continue; // heartbeats and other lines
-            // Publishes overlap, so commit order need not be send order: check the seqs instead.
-            const seq = Number(/^id: ?(\d+)/m.exec(msg)?.[1] ?? NaN);
-            if (!(seq === s.lastSeq + 1 || (s.lastSeq === -1 && seq >= 1))) s.outOfOrder++;
-            s.lastSeq = seq;
-            s.received++;
-            if (samples < latencies.length) latencies[samples++] = now - Number(m[1]);
-          }
+        onSseMessages(res, (msg, now) => {
+          const m = /"sentAt":([0-9.]+),"n":(\d+)/.exec(msg);
+          if (!m) return; // heartbeats and other lines
+          // Publishes overlap, so commit order need not be send order: check the seqs instead.
+          const seq = Number(/^id: ?(\d+)/m.exec(msg)?.[1] ?? NaN);
+          if (!(seq === s.lastSeq + 1 || (s.lastSeq === -1 && seq >= 1))) s.outOfOrder++;
+          s.lastSeq = seq;
+          s.received++;
+          if (samples < latencies.length) latencies[samples++] = now - Number(m[1]);
         });
         res.on('end', () => (s.ended = true));
         res.on('error', () => (s.ended = true));

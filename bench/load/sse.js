@@ -6,6 +6,7 @@ import { get } from 'node:http';
 import { agent, post } from '../lib/http.js';
 import { eventJson } from '../lib/events.js';
 import { pace } from '../lib/pacer.js';
+import { onSseMessages } from '../lib/sse.js';
 import { CpuWindow, log, percentiles, round, sleep } from '../lib/util.js';
 
 export default async function sse(p) {
@@ -30,28 +31,19 @@ export default async function sse(p) {
     const req = get(`${url}/lists/${list}/events?after=0`, { headers: { ...auth, accept: 'text/event-stream' } }, (res) => {
       if (res.statusCode !== 200) return reject(new Error(`SSE GET: HTTP ${res.statusCode}`));
       res.socket.setNoDelay(true);
-      res.setEncoding('utf8');
-      let buf = '';
-      res.on('data', (chunk) => {
-        const now = performance.now();
-        buf += chunk;
-        let cut;
-        while ((cut = buf.indexOf('\n\n')) >= 0) {
-          const msg = buf.slice(0, cut);
-          buf = buf.slice(cut + 2);
-          const di = msg.indexOf('data: ');
-          if (di < 0 || msg.startsWith('event:')) continue;
-          const ev = JSON.parse(msg.slice(di + 6, msg.indexOf('\n', di) >= 0 ? msg.indexOf('\n', di) : undefined));
-          const seq = Number(ev.heroldseq);
-          if (lastSeq && seq !== lastSeq + 1) gaps++;
-          lastSeq = seq;
-          received++;
-          const { n, sentAt } = ev.data;
-          if (n >= measureFrom && n < measureTo) {
-            latencies.push(now - sentAt);
-            bySecond(sentAt).push(now - sentAt);
-            receivedInWindow++;
-          }
+      onSseMessages(res, (msg, now) => {
+        const di = msg.indexOf('data: ');
+        if (di < 0 || msg.startsWith('event:')) return;
+        const ev = JSON.parse(msg.slice(di + 6, msg.indexOf('\n', di) >= 0 ? msg.indexOf('\n', di) : undefined));
+        const seq = Number(ev.heroldseq);
+        if (lastSeq && seq !== lastSeq + 1) gaps++;
+        lastSeq = seq;
+        received++;
+        const { n, sentAt } = ev.data;
+        if (n >= measureFrom && n < measureTo) {
+          latencies.push(now - sentAt);
+          bySecond(sentAt).push(now - sentAt);
+          receivedInWindow++;
         }
       });
       resolve({ req, res });
