@@ -39,6 +39,24 @@ export async function serveSse(
   };
   const unregister = app.streams.add({ kind: 'sse', owner, close: (reason) => end('close', reason) });
   res.on('close', () => abort.abort());
+  // One abort listener for the stream's life, not one per wait: with 10,000
+  // streams, every commit starts 10,000 waits.
+  let wakeNow: (() => void) | null = null;
+  abort.signal.addEventListener('abort', () => wakeNow?.(), { once: true });
+  const waitForCommit = (seen: number, ms: number) =>
+    new Promise<void>((resolve) => {
+      if (abort.signal.aborted) return resolve();
+      let cancel: (() => void) | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        wakeNow = null;
+        cancel?.();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      wakeNow = done;
+      cancel = hub.bus.onceBeyond(list, seen, done);
+    });
 
   const heartbeatMs = config.heartbeatSeconds * 1000;
   const stallMs = config.sseStallSeconds * 1000;
@@ -79,7 +97,7 @@ export async function serveSse(
       }
       const wait = Math.max(1, heartbeatMs - (Date.now() - lastWrite));
       const seen = Math.max(cursor, hub.head(list));
-      await hub.bus.waitBeyond(list, seen, wait, abort.signal);
+      await waitForCommit(seen, wait);
       if (!abort.signal.aborted && hub.head(list) <= seen && Date.now() - lastWrite >= heartbeatMs - 5) {
         res.write(': heartbeat\n\n');
         lastWrite = Date.now();
