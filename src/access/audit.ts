@@ -8,6 +8,16 @@ export type Channel = 'pull' | 'ndjson' | 'sse' | 'event' | 'webhook' | 'amqp';
  * `scope` is the filter in force, so that "who received events about subject
  * X" can be answered exactly by evaluating it on X's events.
  */
+const scopeTexts = new WeakMap<object, string>();
+
+/** The scope as stored; a delivery worker passes the same object every time, so it is serialised once. */
+function scopeTextOf(scope: unknown): string {
+  if (typeof scope !== 'object' || scope === null) return JSON.stringify(scope);
+  let text = scopeTexts.get(scope);
+  if (text === undefined) scopeTexts.set(scope, (text = JSON.stringify(scope)));
+  return text;
+}
+
 export class AuditRecorder {
   private pending = new Map<string, AuditRow>();
   /** Closed ranges waiting for the next batch write. */
@@ -26,7 +36,7 @@ export class AuditRecorder {
 
   record(principal: string, list: string, channel: Channel, seqs: number[], scope: unknown): void {
     if (seqs.length === 0) return;
-    const scopeText = scope === undefined ? null : JSON.stringify(scope);
+    const scopeText = scope === undefined ? null : scopeTextOf(scope);
     const key = `${principal}\u0000${list}\u0000${channel}\u0000${scopeText}`;
     const first = seqs[0];
     const last = seqs[seqs.length - 1];

@@ -225,6 +225,9 @@ export class Dispatcher {
       await this.disable(record.id, `The owner '${record.owner}' may no longer read list '${record.list}'.`);
       return;
     }
+    // What the audit records with each delivery: fixed for this worker's life, so made once.
+    const deliveryScope = auditScope({ grants: decision.scope.filters, subscription: { types: spec.types, source: spec.source, filters: spec.filters } });
+    const channel = spec.protocol === 'AMQP' ? 'amqp' : 'webhook';
     // Exact type/source filters go into the store's query; the rest runs per event.
     const worker = new SubscriptionWorker({
       hub: this.hub,
@@ -252,10 +255,7 @@ export class Dispatcher {
           status: result.status ?? null,
         }).catch((error) => this.options.log.warn({ err: error }, 'could not publish system event'));
       },
-      onDelivered: (seq) => {
-        const scope = auditScope({ grants: decision.scope.filters, subscription: { types: spec.types, source: spec.source, filters: spec.filters } });
-        this.options.audit?.record(record.owner, record.list, spec.protocol === 'AMQP' ? 'amqp' : 'webhook', [seq], scope);
-      },
+      onDelivered: (seq) => this.options.audit?.record(record.owner, record.list, channel, [seq], deliveryScope),
       onResult: (result) => {
         this.options.metrics?.deliveries.inc({ outcome: result.outcome });
         this.options.metrics?.deliveryDuration.observe(result.latencyMs / 1000);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Scope } from '../access/access.js';
 import type { EventPredicate, Hub } from '../hub/hub.js';
 import { renderEvent } from '../hub/render.js';
@@ -38,7 +38,7 @@ export interface WorkerDeps {
 
 /** The delivery id of an event for a subscription: the same across retries and redeliveries. */
 export function deliveryId(subscriptionId: string, seq: number): string {
-  return 'msg_' + createHash('sha256').update(`${subscriptionId}:${seq}`).digest('base64url').slice(0, 27);
+  return 'msg_' + hash('sha256', `${subscriptionId}:${seq}`, 'base64url').slice(0, 27);
 }
 
 const READ_PAGE = 200;
