@@ -6,11 +6,17 @@ const NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
 /** AMQP ingest for a declared list: Herold consumes `queue` on `url` and publishes as `principal`. */
 export interface DeclaredAmqpIngest {
+  /** The list the events are appended to. */
   list: string;
+  /** The provider's broker: amqp://user:pass@host:port/vhost (configured by the operator, so not subject to the egress policy). */
   url: string;
+  /** The queue to consume (it must exist; Herold declares nothing). */
   queue: string;
+  /** Who the events are published as (must be a publisher of the list, or an admin). */
   principal: string;
+  /** Most unacknowledged messages in hand. */
   prefetch: number;
+  /** Where invalid messages go, with the reason in `x-herold-error`. */
   deadLetterExchange?: string;
   deadLetterRoutingKey?: string;
 }

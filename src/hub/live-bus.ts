@@ -23,9 +23,9 @@ export class LiveBus {
 
   /**
    * Calls `wake` once when the list's head passes `after` (at once if it
-   * already has). Returns a cancel function. No timer and no promise: a
-   * subscription worker waits like this once per commit, a thousand of them
-   * at a time, and keeps its own timer.
+   * already has). Returns a cancel function. No timer and no promise: SSE
+   * streams and subscription workers wait like this once per commit, ten
+   * thousand of them at a time, each with its own timer.
    */
   onceBeyond(list: string, after: number, wake: () => void): () => void {
     if (this.head(list) > after) {
@@ -39,24 +39,6 @@ export class LiveBus {
     return () => {
       this.waiters.get(list)?.delete(waiter);
     };
-  }
-
-  /** Resolves when the list's head passes `after`, after `timeoutMs`, or on abort. */
-  waitBeyond(list: string, after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.head(list) > after || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      let set = this.waiters.get(list);
-      if (!set) this.waiters.set(list, (set = new Set()));
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        this.waiters.get(list)?.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, timeoutMs);
-      signal?.addEventListener('abort', done, { once: true });
-      set.add(done);
-    });
   }
 
   /** Number of live readers waiting right now (metrics). */

@@ -1,4 +1,4 @@
-import type { AccessRequestRecord, SubscriptionRecord } from './types.js';
+import type { AccessRequestRecord, GrantRecord, ListRecord, SubscriptionRecord } from './types.js';
 
 /**
  * Row mappings shared by the SQLite and PostgreSQL stores: both keep the same
@@ -52,5 +52,44 @@ export function accessRequestOf(r: Record<string, unknown>): AccessRequestRecord
     grantId: r.grant_id as string | null,
     createdAt: r.created_at as number,
     decidedAt: r.decided_at as number | null,
+  };
+}
+
+export function grantOf(r: Record<string, unknown>): GrantRecord {
+  return {
+    id: r.id as string,
+    list: r.list as string,
+    principal: r.principal as string,
+    filter: fromJsonText(r.filter as string | null),
+    fields: fromJsonText(r.fields as string | null) as string[] | null,
+    createdBy: r.created_by as string,
+    createdAt: r.created_at as number,
+  };
+}
+
+/** The columns of `lists` both stores have (SQLite adds its index watermark). */
+export interface ListRow {
+  id: number;
+  name: string;
+  title: string | null;
+  description: string | null;
+  retention_days: number | null;
+  created_at: string;
+  updated_at: string;
+  head: number;
+  last_time: number;
+  owner: string | null;
+}
+
+export function listOf(row: ListRow): ListRecord {
+  return {
+    name: row.name,
+    title: row.title,
+    description: row.description,
+    retentionDays: row.retention_days,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    head: row.head,
+    owner: row.owner,
   };
 }

@@ -209,6 +209,15 @@ export interface AuditQuery {
   limit: number;
 }
 
+/** A dispatcher's accumulated delivery state, written in one transaction (saveDeliveryWork). */
+export interface DeliveryWork {
+  progress: DeliveryProgress[];
+  retries: RetryRow[];
+  deleteRetries: { subscriptionId: string; seq: number }[];
+  deadLetters: DeadLetterRow[];
+  attempts: AttemptRow[];
+}
+
 export interface EventStore {
   readonly kind: 'sqlite' | 'postgres';
   /** Apply migrations; safe to call on an up-to-date database. */
@@ -256,13 +265,7 @@ export interface EventStore {
    * to upsert or delete, dead letters (which also drop their retry rows) and
    * attempts. Positions must only cover events whose rows are in the same write.
    */
-  saveDeliveryWork(work: {
-    progress: DeliveryProgress[];
-    retries: RetryRow[];
-    deleteRetries: { subscriptionId: string; seq: number }[];
-    deadLetters: DeadLetterRow[];
-    attempts: AttemptRow[];
-  }): Promise<void>;
+  saveDeliveryWork(work: DeliveryWork): Promise<void>;
   listRetries(subscriptionId: string): Promise<RetryRow[]>;
   listDeadLetters(subscriptionId: string, after: number, limit: number): Promise<DeadLetterRow[]>;
   /** Remove dead letters (for redelivery); returns the seqs removed. */

@@ -9,7 +9,6 @@ describe('publish', () => {
   });
   afterAll(() => hub.close());
 
-  const readAll = async (list: string) => (await (await hub.fetch(`/lists/${list}/events?limit=1000`)).json()).events;
 
   it('stores a structured event and serves it exactly as published plus herold extensions', async () => {
     const ev = makeEvent({ time: '2018-04-05T03:56:24.123456789+02:00', myext: 'x', subject: 'person/unique-1' });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeEvent } from '../helpers/hub.js';
 import { Receiver } from '../helpers/receiver.js';
-import { Cluster, auth, json, readAll, sleep } from './cluster.js';
+import { Cluster, auth, json, sleep } from './cluster.js';
 
 /**
  * DESIGN.md invariant 2 across nodes: three hub processes on one PostgreSQL,

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { auditPredicate } from '../../access/audit-scope.js';
 import { generateApiKey } from '../../access/keys.js';

@@ -34,22 +34,10 @@ import { connectAmqp, describeAmqpError } from '../../delivery/sinks/amqp/connec
 import { maskSinkUrl } from '../../hub/subscriptions/amqp-settings.js';
 import { HubError } from '../../hub/errors.js';
 import { decodeAmqpMessage } from '../../cloudevents/amqp-decode.js';
+import type { DeclaredAmqpIngest } from '../../hub/declared-lists.js';
 
-export interface AmqpIngestConfig {
-  /** The list the events are appended to. */
-  list: string;
-  /** The provider's broker: amqp://user:pass@host:port/vhost (configured by the operator, so not subject to the egress policy). */
-  url: string;
-  /** The queue to consume (it must exist; Herold declares nothing). */
-  queue: string;
-  /** Who the events are published as (must be a publisher of the list, or an admin). */
-  principal: string;
-  /** Most unacknowledged messages in hand. */
-  prefetch: number;
-  /** Where invalid messages go, with the reason in `x-herold-error`. */
-  deadLetterExchange?: string;
-  deadLetterRoutingKey?: string;
-}
+/** One list's AMQP ingest, as declared in the lists file. */
+export type AmqpIngestConfig = DeclaredAmqpIngest;
 
 export type IngestDecision = { allowed: true; sources?: string[] } | { allowed: false; detail: string };
 

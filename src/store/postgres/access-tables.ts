@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord } from '../types.js';
-import { accessRequestOf, fromJsonText as parse, jsonText as json } from '../rows.js';
+import { accessRequestOf, grantOf, jsonText as json } from '../rows.js';
 import type { Db } from './db.js';
 
 /** What other nodes' access must apply: reload, and (when `change` is set) close streams and restart subscriptions it affects. */
@@ -124,15 +124,7 @@ export class PgAccessTables {
 
   async grants(): Promise<GrantRecord[]> {
     const rows = await this.db.rows<Record<string, unknown>>('SELECT * FROM grants ORDER BY created_at');
-    return rows.map((r) => ({
-      id: r.id as string,
-      list: r.list as string,
-      principal: r.principal as string,
-      filter: parse(r.filter as string | null),
-      fields: parse(r.fields as string | null) as string[] | null,
-      createdBy: r.created_by as string,
-      createdAt: r.created_at as number,
-    }));
+    return rows.map(grantOf);
   }
 
   async createRequest(r: AccessRequestRecord): Promise<void> {

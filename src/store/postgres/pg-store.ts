@@ -10,7 +10,6 @@ import type {
   AuditQuery,
   AuditRow,
   DeadLetterRow,
-  DeliveryProgress,
   EventStore,
   GrantRecord,
   ListInput,
@@ -20,6 +19,7 @@ import type {
   RetryRow,
   StoredEvent,
   SubscriptionRecord,
+  DeliveryWork,
 } from '../types.js';
 import { type AccessChangePayload, PgAccessTables } from './access-tables.js';
 import { type GroupRows, type KeyMatch, type LockedList, keysOf, lookups, planGroup } from './append.js';
@@ -31,6 +31,7 @@ import { MIGRATIONS } from './migrations.js';
 import { SubjectHeads, upsertSubjects } from './subject-heads.js';
 import { PgSubscriptionTables } from './subscription-tables.js';
 import { idempotencyKey } from '../idempotency-key.js';
+import { type ListRow, listOf } from '../rows.js';
 
 export interface PostgresStoreOptions {
   /** postgres:// URL; `options=-c search_path=<schema>` selects a schema (created if missing). */
@@ -38,18 +39,6 @@ export interface PostgresStoreOptions {
   log?: ClusterLog;
 }
 
-interface ListRow {
-  id: number;
-  name: string;
-  title: string | null;
-  description: string | null;
-  retention_days: number | null;
-  created_at: string;
-  updated_at: string;
-  head: number;
-  last_time: number;
-  owner: string | null;
-}
 
 /** Most rows or body bytes per INSERT statement while writing a group. */
 const CHUNK_ROWS = 5000;
@@ -80,7 +69,7 @@ export class PostgresStore implements EventStore {
   private leases: PgLeases | null = null;
   private readonly log: ClusterLog;
 
-  constructor(private readonly options: PostgresStoreOptions) {
+  constructor(options: PostgresStoreOptions) {
     this.settings = parsePgUrl(options.url);
     this.log = options.log ?? SILENT;
   }
@@ -207,20 +196,20 @@ export class PostgresStore implements EventStore {
       if (input.owner !== undefined) await this.access.setOwnerIn(c, input.name, input.owner);
       const { rows } = await c.query<ListRow>('SELECT * FROM lists WHERE name = $1', [input.name]);
       this.listIds.set(rows[0].name, rows[0].id);
-      return { created, list: toListRecord(rows[0]) };
+      return { created, list: listOf(rows[0]) };
     });
   }
 
   async getList(name: string): Promise<ListRecord | undefined> {
     const [row] = await this.db.rows<ListRow>('SELECT * FROM lists WHERE name = $1', [name], 'herold_get_list');
     if (row) this.listIds.set(row.name, row.id);
-    return row && toListRecord(row);
+    return row && listOf(row);
   }
 
   async listLists(): Promise<ListRecord[]> {
     const rows = await this.db.rows<ListRow>('SELECT * FROM lists ORDER BY name COLLATE "C"');
     for (const row of rows) this.listIds.set(row.name, row.id);
-    return rows.map(toListRecord);
+    return rows.map(listOf);
   }
 
   private async listId(name: string): Promise<number | undefined> {
@@ -425,13 +414,7 @@ export class PostgresStore implements EventStore {
     return this.subs.delete(id);
   }
 
-  saveDeliveryWork(work: {
-    progress: DeliveryProgress[];
-    retries: RetryRow[];
-    deleteRetries: { subscriptionId: string; seq: number }[];
-    deadLetters: DeadLetterRow[];
-    attempts: AttemptRow[];
-  }): Promise<void> {
+  saveDeliveryWork(work: DeliveryWork): Promise<void> {
     return this.subs.saveWork(work);
   }
 
@@ -637,19 +620,6 @@ function intArray(values: (number | string | null)[]): string {
 function joinText(values: (string | null)[]): string | null {
   if (values.length === 0) return null;
   return values.map((v) => (v === null ? '\u001f' : v)).join('\u001e');
-}
-
-function toListRecord(row: ListRow): ListRecord {
-  return {
-    name: row.name,
-    title: row.title,
-    description: row.description,
-    retentionDays: row.retention_days,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    head: row.head,
-    owner: row.owner,
-  };
 }
 
 /** The first schema named in a search_path setting (not "$user"). */

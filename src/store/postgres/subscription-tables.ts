@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AttemptRow, DeadLetterRow, DeliveryProgress, RetryRow, SubscriptionRecord } from '../types.js';
+import type { AttemptRow, DeadLetterRow, DeliveryWork, RetryRow, SubscriptionRecord } from '../types.js';
 import { type SubscriptionRow, subscriptionOf } from '../rows.js';
 import type { Db } from './db.js';
 
@@ -61,13 +61,7 @@ export class PgSubscriptionTables {
     });
   }
 
-  async saveWork(work: {
-    progress: DeliveryProgress[];
-    retries: RetryRow[];
-    deleteRetries: { subscriptionId: string; seq: number }[];
-    deadLetters: DeadLetterRow[];
-    attempts: AttemptRow[];
-  }): Promise<void> {
+  async saveWork(work: DeliveryWork): Promise<void> {
     await this.db.tx(async (c) => {
       if (work.retries.length > 0) {
         const r = work.retries;

@@ -1,6 +1,6 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord } from '../types.js';
-import { accessRequestOf, fromJsonText as parse, jsonText as json } from '../rows.js';
+import { accessRequestOf, grantOf, jsonText as json } from '../rows.js';
 
 /** API keys, publishers, grants, access requests and audit rows in SQLite. */
 export class SqliteAccessTables {
@@ -81,15 +81,7 @@ export class SqliteAccessTables {
   }
 
   grants(): GrantRecord[] {
-    return (this.s.grants.all() as Record<string, unknown>[]).map((r) => ({
-      id: r.id as string,
-      list: r.list as string,
-      principal: r.principal as string,
-      filter: parse(r.filter as string | null),
-      fields: parse(r.fields as string | null) as string[] | null,
-      createdBy: r.created_by as string,
-      createdAt: r.created_at as number,
-    }));
+    return (this.s.grants.all() as Record<string, unknown>[]).map(grantOf);
   }
 
   createRequest(r: AccessRequestRecord): void {

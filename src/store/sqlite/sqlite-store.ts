@@ -4,6 +4,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sameEventContent } from '../../cloudevents/equality.js';
 import { idempotencyKey } from '../idempotency-key.js';
+import { type ListRow as SharedListRow, listOf } from '../rows.js';
 import type {
   AccessRequestRecord,
   ApiKeyRecord,
@@ -13,7 +14,6 @@ import type {
   PublisherRecord,
   AttemptRow,
   DeadLetterRow,
-  DeliveryProgress,
   RetryRow,
   SubscriptionRecord,
   AppendEvent,
@@ -25,6 +25,7 @@ import type {
   ListRecord,
   RangeQuery,
   StoredEvent,
+  DeliveryWork,
 } from '../types.js';
 import { IndexLayer, IndexOverlay } from './index-overlay.js';
 import { SqliteSubscriptionTables } from './subscription-tables.js';
@@ -60,18 +61,9 @@ export interface SqliteStoreOptions {
   cacheMiB?: number;
 }
 
-interface ListRow {
-  id: number;
-  name: string;
-  title: string | null;
-  description: string | null;
-  retention_days: number | null;
-  created_at: string;
-  updated_at: string;
-  head: number;
-  last_time: number;
+/** SQLite's `lists` rows also carry the seq up to which the index tables are complete. */
+interface ListRow extends SharedListRow {
   indexed_seq: number;
-  owner: string | null;
 }
 
 interface ListState {
@@ -298,11 +290,11 @@ export class SqliteStore implements EventStore {
 
   async getList(name: string): Promise<ListRecord | undefined> {
     const row = this.stmts.getList.get(name) as ListRow | undefined;
-    return row && toListRecord(row);
+    return row && listOf(row);
   }
 
   async listLists(): Promise<ListRecord[]> {
-    return (this.stmts.allLists.all() as ListRow[]).map(toListRecord);
+    return (this.stmts.allLists.all() as ListRow[]).map(listOf);
   }
 
   async appendGroup(requests: AppendRequest[]): Promise<AppendOutcome[]> {
@@ -502,13 +494,7 @@ export class SqliteStore implements EventStore {
     return this.subs.delete(id);
   }
 
-  async saveDeliveryWork(work: {
-    progress: DeliveryProgress[];
-    retries: RetryRow[];
-    deleteRetries: { subscriptionId: string; seq: number }[];
-    deadLetters: DeadLetterRow[];
-    attempts: AttemptRow[];
-  }): Promise<void> {
+  async saveDeliveryWork(work: DeliveryWork): Promise<void> {
     this.subs.saveWork(work);
   }
 
@@ -625,17 +611,4 @@ export class SqliteStore implements EventStore {
     }
     return total;
   }
-}
-
-function toListRecord(row: ListRow): ListRecord {
-  return {
-    name: row.name,
-    title: row.title,
-    description: row.description,
-    retentionDays: row.retention_days,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    head: row.head,
-    owner: row.owner,
-  };
 }

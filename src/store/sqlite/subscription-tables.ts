@@ -1,5 +1,5 @@
 import type { Database as Db } from 'better-sqlite3';
-import type { AttemptRow, DeadLetterRow, DeliveryProgress, RetryRow, SubscriptionRecord } from '../types.js';
+import type { AttemptRow, DeadLetterRow, DeliveryWork, RetryRow, SubscriptionRecord } from '../types.js';
 import { type SubscriptionRow, subscriptionOf } from '../rows.js';
 
 /** Subscriptions, retries, dead letters and attempts in SQLite. */
@@ -90,13 +90,7 @@ export class SqliteSubscriptionTables {
     })();
   }
 
-  saveWork(work: {
-    progress: DeliveryProgress[];
-    retries: RetryRow[];
-    deleteRetries: { subscriptionId: string; seq: number }[];
-    deadLetters: DeadLetterRow[];
-    attempts: AttemptRow[];
-  }): void {
+  saveWork(work: DeliveryWork): void {
     this.db.transaction(() => {
       for (const r of work.retries) this.s.upsertRetry.run(r);
       for (const d of work.deleteRetries) this.s.deleteRetry.run(d.subscriptionId, d.seq);
