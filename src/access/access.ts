@@ -3,8 +3,11 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventPredicate } from '../hub/hub.js';
 import type { ApiKeyRecord, EventStore, GrantRecord, PublisherRecord } from '../store/types.js';
 import { anyOf, compileRowFilter } from './filters.js';
-import { JwtVerifier } from './jwt.js';
+import { type JwtIssuer, JwtVerifier } from './jwt.js';
 import { hashKey } from './keys.js';
+
+/** The credential a request came with. */
+export type Credential = { kind: 'admin-key' } | { kind: 'api-key'; id: string } | { kind: 'jwt'; issuer: string } | { kind: 'insecure' };
 
 /** Who is calling. */
 export interface Principal {
@@ -12,6 +15,10 @@ export interface Principal {
   admin: boolean;
   /** The API key used, when it was one (revoking it ends this principal's streams). */
   keyId?: string;
+  /** When the credential stops being valid (epoch ms): the JWT's `exp` or the API key's `expiresAt`. */
+  expiresAt?: number;
+  /** Set by `authenticate`; absent only on a principal rebuilt from a stored name (`principalFor`). */
+  credential?: Credential;
 }
 
 export type Action =
@@ -76,10 +83,10 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
 
   constructor(
     private readonly store: EventStore,
-    private readonly options: { insecure?: boolean; jwtIssuers?: ConstructorParameters<typeof JwtVerifier>[0] } = {},
+    private readonly options: { insecure?: boolean; jwtIssuers?: JwtIssuer[]; jwtMaxLifetimeSeconds?: number } = {},
   ) {
     super();
-    this.jwt = new JwtVerifier(options.jwtIssuers ?? []);
+    this.jwt = new JwtVerifier(options.jwtIssuers ?? [], { maxLifetimeSeconds: options.jwtMaxLifetimeSeconds });
   }
 
   get insecure(): boolean {
@@ -127,22 +134,22 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
 
   /** Resolve an Authorization header to a principal; null when absent, an error text when not valid. */
   async authenticate(authorization: string | undefined): Promise<Principal | null | { error: string }> {
-    if (!authorization) return this.insecure ? { id: 'anonymous', admin: true } : null;
+    if (!authorization) return this.insecure ? { id: 'anonymous', admin: true, credential: { kind: 'insecure' } } : null;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) return { error: 'Authorization must be "Bearer <key or token>".' };
     const token = match[1];
     const hash = hashKey(token);
-    if (this.adminKeyHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminKeyHash)) return { id: 'admin', admin: true };
+    if (this.adminKeyHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminKeyHash)) return { id: 'admin', admin: true, credential: { kind: 'admin-key' } };
     const key = this.keysByHash.get(hash);
     if (key) {
       if (key.revokedAt !== null) return { error: 'This API key has been revoked.' };
       if (key.expiresAt !== null && key.expiresAt <= Date.now()) return { error: 'This API key has expired; ask an admin for a new one.' };
-      return { id: key.principal, admin: key.admin, keyId: key.id };
+      return { id: key.principal, admin: key.admin, keyId: key.id, expiresAt: key.expiresAt ?? undefined, credential: { kind: 'api-key', id: key.id } };
     }
     if (token.split('.').length === 3 && this.jwt.enabled) {
       const result = await this.jwt.verify(token);
-      if ('principal' in result) return { id: result.principal, admin: false };
-      return { error: `The bearer token is not accepted: ${result.error}.` };
+      if ('error' in result) return { error: `The bearer token is not accepted: ${result.error}.` };
+      return { id: result.principal, admin: false, expiresAt: result.expiresAt, credential: { kind: 'jwt', issuer: result.issuer } };
     }
     return { error: 'The credentials in Authorization are not valid. Check the key, or ask an admin for a new one.' };
   }
