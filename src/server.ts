@@ -41,6 +41,7 @@ export function createLogger(config: Config): Logger {
 
 /** Open the store, apply declared lists, and listen. */
 export async function startHub(config: Config, logger: Logger = createLogger(config)): Promise<RunningHub> {
+  const jwtIssuers = parseJwtIssuers(config.jwtIssuers); // before anything is opened: a bad issuer stops the start cleanly
   const store = openStore(config, logger);
   const metrics = new Metrics(() => store.sizeBytes());
   const audit = new AuditRecorder(store, config.auditRetentionDays, (error) => logger.error({ err: error }, 'could not write audit records'));
@@ -48,7 +49,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n), audit });
   await hub.start();
   const cluster = clusterOf(store);
-  const access = new Access(store, { insecure: config.insecure, jwtIssuers: parseJwtIssuers(config.jwtIssuers) });
+  const access = new Access(store, { insecure: config.insecure, jwtIssuers, jwtMaxLifetimeSeconds: config.jwtMaxLifetimeSeconds });
   const { generatedKey } = await access.bootstrap(config.adminKey);
   let amqpIngest: DeclaredAmqpIngest[] = [];
   if (config.configFile) {

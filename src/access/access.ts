@@ -3,7 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventPredicate } from '../hub/predicate.js';
 import type { AccessStore, ApiKeyRecord, EventLog, GrantRecord, PublisherRecord, SettingsStore } from '../store/types.js';
 import { anyOf, compileRowFilter } from './filters.js';
-import { JwtVerifier } from './jwt.js';
+import { type JwtIssuer, JwtVerifier } from './jwt.js';
 import { hashKey } from './keys.js';
 import type { Credential, Principal, Scope, ScopeParts } from './scope.js';
 
@@ -59,10 +59,10 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
 
   constructor(
     private readonly store: AccessStore & SettingsStore & Pick<EventLog, 'listLists'>,
-    private readonly options: { insecure?: boolean; jwtIssuers?: ConstructorParameters<typeof JwtVerifier>[0] } = {},
+    private readonly options: { insecure?: boolean; jwtIssuers?: JwtIssuer[]; jwtMaxLifetimeSeconds?: number } = {},
   ) {
     super();
-    this.jwt = new JwtVerifier(options.jwtIssuers ?? []);
+    this.jwt = new JwtVerifier(options.jwtIssuers ?? [], { maxLifetimeSeconds: options.jwtMaxLifetimeSeconds });
   }
 
   get insecure(): boolean {
@@ -120,12 +120,12 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     if (key) {
       if (key.revokedAt !== null) return { error: 'This API key has been revoked.' };
       if (key.expiresAt !== null && key.expiresAt <= Date.now()) return { error: 'This API key has expired; ask an admin for a new one.' };
-      return { id: key.principal, admin: key.admin, keyId: key.id, credential: { kind: 'api-key', id: key.id }, ...(key.expiresAt !== null && { expiresAt: key.expiresAt }) };
+      return { id: key.principal, admin: key.admin, keyId: key.id, expiresAt: key.expiresAt ?? undefined, credential: { kind: 'api-key', id: key.id } };
     }
     if (token.split('.').length === 3 && this.jwt.enabled) {
       const result = await this.jwt.verify(token);
-      if ('principal' in result) return { id: result.principal, admin: false, credential: { kind: 'jwt', issuer: '' } };
-      return { error: `The bearer token is not accepted: ${result.error}.` };
+      if ('error' in result) return { error: `The bearer token is not accepted: ${result.error}.` };
+      return { id: result.principal, admin: false, expiresAt: result.expiresAt, credential: { kind: 'jwt', issuer: result.issuer } };
     }
     return { error: 'The credentials in Authorization are not valid. Check the key, or ask an admin for a new one.' };
   }

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { auditPredicate } from '../../access/audit-scope.js';
 import { generateApiKey } from '../../access/keys.js';
+import { isReservedPrincipal, RESERVED_PRINCIPAL_RULE } from '../../access/principal-names.js';
 import { invalid, notFound } from '../../hub/errors.js';
 import type { AccessRequestRecord, GrantRecord } from '../../store/types.js';
 import { authorize } from '../authorize.js';
@@ -54,6 +55,7 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       authorize(access, request, 'admin');
       const { principal, admin = false, expiresAt } = request.body;
+      if (isReservedPrincipal(principal)) throw invalid(`The principal '${principal}' is reserved: ${RESERVED_PRINCIPAL_RULE}.`, [{ pointer: '/principal', message: 'reserved name' }]);
       let expires: number | null = null;
       if (expiresAt !== undefined) {
         expires = Date.parse(expiresAt);
