@@ -12,7 +12,7 @@
  *   <!-- doctest: receiver PORT -->  the page's webhook receiver on 127.0.0.1:PORT is the test's receiver,
  *                                     which answers the validation handshake and 204 to every delivery
  *   <!-- doctest: setup              a hidden block: the commands up to `-->` run here, unseen by readers
- *   commands... -->
+ *   commands... -->                  (`<!-- doctest: serve` with commands is a hidden serve block)
  * Expected output: comment lines `# → text` directly after a command are what that command prints
  * (one `# →` line per output line); `#` lines indented by two or more spaces continue the line before.
  * A first line `# → 201 {...}` also states the HTTP status of the step's last curl.
@@ -60,12 +60,13 @@ export function parsePage(file: string, markdown: string): Page {
       const [, name, rest, closed] = directive as unknown as [string, string, string, string | undefined];
       if (name === 'receiver') {
         receiverPorts.push(Number(rest));
-      } else if (name === 'setup' && !closed) {
+      } else if ((name === 'setup' || name === 'serve') && !closed) {
         const start = i;
         const body: string[] = [];
         while (++i < lines.length && !lines[i]!.includes('-->')) body.push(lines[i]!);
         const text = body.join('\n');
-        blocks.push({ file, line: start + 1, kind: 'run', hidden: true, text, steps: splitSteps(text, start + 2) });
+        const kind = name === 'serve' ? 'serve' : 'run';
+        blocks.push({ file, line: start + 1, kind, hidden: true, text, steps: splitSteps(text, start + 2) });
       } else if (name === 'serve' || name === 'stream' || name === 'skip') {
         if (name === 'skip' && !rest) throw new Error(`${file}:${i + 1}: doctest: skip needs a reason`);
         pending = { kind: name, reason: rest || undefined };
