@@ -80,8 +80,12 @@ export function registerServe(program: Command): void {
       stopping = true;
       logger.info({ signal }, 'shutting down: closing streams, finishing in-flight publishes');
       const force = setTimeout(() => {
-        logger.error('graceful shutdown took too long; exiting');
-        process.exit(1);
+        // Exit even when the log cannot be written (a closed pipe after the parent shell died).
+        try {
+          logger.error('graceful shutdown took too long; exiting');
+        } finally {
+          process.exit(1);
+        }
       }, config.shutdownSeconds * 1000);
       force.unref();
       running.close().then(
