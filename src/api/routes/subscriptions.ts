@@ -123,14 +123,14 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Subscribe a sink to a list. The sink is checked (egress policy, webhook handshake) before anything is stored.',
         params: ListParams,
         body: SubscriptionBody,
-        response: { 201: SubscriptionView, ...problems(400, 401, 403, 404) },
+        response: { 201: SubscriptionView, ...problems(400, 401, 403, 404, 429) },
       },
       // The schema documents the body; the subscription domain checks it and names each problem.
       attachValidation: true,
     },
     async (request, reply) => {
       authorize(access, request, 'subscriptions.create', request.params.list);
-      const { view, secret } = await subscriptions.create(request.params.list, request.body, request.principal!.id);
+      const { view, secret } = await subscriptions.create(request.params.list, request.body, request.principal!.id, request.principal!);
       reply.code(201).header('location', `/subscriptions/${view.id}`);
       return secret ? { ...view, secret } : view;
     },
@@ -171,7 +171,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       await own(request);
-      return subscriptions.replace(request.params.id, request.body);
+      return subscriptions.replace(request.params.id, request.body, request.principal!);
     },
   );
 

@@ -2,15 +2,15 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ReadQuery } from '../../hub/hub.js';
 import { renderFor, renderShared } from '../../hub/render.js';
 import type { StreamOwner } from './registry.js';
-import { waitForDrain } from './drain.js';
+import { writeWithin } from './drain.js';
 
 const PAGE = 200;
 
 /**
  * Server-Sent Events: replay from the cursor, then wait for the in-process
  * wake-up and send what committed. Pages are read only as fast as the socket
- * drains, so a slow consumer costs one page of memory; one whose socket stays
- * full for `sseStallSeconds` is cut off with a final message saying so.
+ * drains, so a slow consumer costs one page of memory; one that stalls is cut
+ * off (the rule of `writeWithin`, shared with NDJSON) with a final message saying so.
  */
 export async function serveSse(
   app: FastifyInstance,
@@ -22,6 +22,8 @@ export async function serveSse(
 ): Promise<void> {
   const { hub, config } = app.deps;
   const res = reply.raw;
+  // Registered before anything is sent: over the principal's cap this is a 429.
+  const unregister = app.streams.add({ kind: 'sse', owner, close: (reason) => end('close', reason) });
   reply.hijack();
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -37,7 +39,6 @@ export async function serveSse(
     finalMessage = `event: ${event}\ndata: ${JSON.stringify({ reason })}\n\n`;
     abort.abort();
   };
-  const unregister = app.streams.add({ kind: 'sse', owner, close: (reason) => end('close', reason) });
   res.on('close', () => abort.abort());
   // One abort listener for the stream's life, not one per wait: with 10,000
   // streams, every commit starts 10,000 waits.
@@ -59,7 +60,7 @@ export async function serveSse(
     });
 
   const heartbeatMs = config.heartbeatSeconds * 1000;
-  const stallMs = config.sseStallSeconds * 1000;
+  const stallMs = config.streamStallSeconds * 1000;
   let cursor = query.after;
   let lastSentId = query.after;
   res.write(`retry: 2000\n: herold stream of '${list}' after ${cursor}\n\n`);
@@ -80,12 +81,9 @@ export async function serveSse(
       cursor = page.next;
       if (chunk) {
         lastWrite = Date.now();
-        if (!res.write(chunk)) {
-          const drained = await waitForDrain(res, stallMs, abort.signal);
-          if (drained === 'stalled') {
-            end('error', `Consumer too slow: nothing was read for ${config.sseStallSeconds} s. Reconnect with Last-Event-ID to resume from the last event received.`);
-            break;
-          }
+        if ((await writeWithin(res, chunk, config, abort.signal)) === 'stalled') {
+          end('error', `Consumer too slow: nothing was read for ${config.streamStallSeconds} s. Reconnect with Last-Event-ID to resume from the last event received.`);
+          break;
         }
         onDelivered?.(page.events);
       }

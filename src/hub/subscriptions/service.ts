@@ -3,7 +3,8 @@ import { isMaskedSinkOf, maskSinkUrl } from './amqp-settings.js';
 import type { AttemptRow, DeadLetterRow, SubscriptionRecord } from '../../store/types.js';
 import { HubError, invalid, notFound } from '../errors.js';
 import type { EventPredicate, Hub } from '../hub.js';
-import { type SubscriptionSpec, compileSubscriptionPredicate, parseSubscriptionSpec } from './spec.js';
+import { SubscriptionQuota } from './quota.js';
+import { type SpecAuthor, type SubscriptionSpec, compileSubscriptionPredicate, parseSubscriptionSpec } from './spec.js';
 
 /** What the delivery side offers the subscription service (implemented by the dispatcher). */
 export interface SubscriptionRuntime {
@@ -49,11 +50,12 @@ export class SubscriptionService {
     private readonly hub: Hub,
     private readonly runtime: SubscriptionRuntime,
     private readonly sinks: SinkChecker,
+    private readonly quota = new SubscriptionQuota(100),
   ) {}
 
-  async create(list: string, body: unknown, owner: string): Promise<{ view: SubscriptionView; secret?: string }> {
+  async create(list: string, body: unknown, owner: string, author: SpecAuthor): Promise<{ view: SubscriptionView; secret?: string }> {
     await this.hub.requireList(list);
-    const spec = parseSubscriptionSpec(body);
+    const spec = parseSubscriptionSpec(body, author);
     await this.checkSink(spec);
     const secret = this.sinks.newSecret(spec);
     const now = new Date().toISOString();
@@ -71,7 +73,7 @@ export class SubscriptionService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.hub.store.createSubscription(record);
+    await this.quota.admit(owner, () => this.hub.store.listSubscriptions(), () => this.hub.store.createSubscription(record));
     await this.runtime.refresh(record.id);
     return { view: this.view(record), secret };
   }
@@ -87,9 +89,9 @@ export class SubscriptionService {
   }
 
   /** PUT: replace the description; position, secrets and status stay. */
-  async replace(id: string, body: unknown): Promise<SubscriptionView> {
+  async replace(id: string, body: unknown, author: SpecAuthor): Promise<SubscriptionView> {
     const record = await this.get(id);
-    const spec = parseSubscriptionSpec(body);
+    const spec = parseSubscriptionSpec(body, author);
     const old = record.spec as SubscriptionSpec;
     if (spec.protocol !== old.protocol) {
       throw invalid('The protocol of a subscription cannot change; create a new subscription.', [{ pointer: '/protocol', message: `is ${old.protocol}` }]);
