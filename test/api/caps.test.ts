@@ -1,7 +1,10 @@
 import { connect, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeWithin } from '../../src/api/streams/drain.js';
+import { ConfigError, configFromEnv } from '../../src/config.js';
 import { type TestHub, createList, makeEvent, publishBatch, startTestHub } from '../helpers/hub.js';
 import { Receiver } from '../helpers/receiver.js';
 
@@ -265,4 +268,64 @@ describe('stalled readers are cut off after a bounded buffer and time, on NDJSON
       }
     });
   }
+});
+
+describe('writeWithin: the one write rule of every stream door', () => {
+  /** A connection that takes `take` pieces and then nothing more. */
+  function connection(take: number) {
+    const got: Buffer[] = [];
+    let queuedMax = 0;
+    const w = new Writable({
+      highWaterMark: 16 * 1024,
+      write(chunk: Buffer, _enc, done) {
+        got.push(chunk);
+        if (got.length <= take) setImmediate(done); // taken; later pieces are never acknowledged
+      },
+    });
+    const write = w.write.bind(w);
+    w.write = ((chunk: string) => {
+      const ok = write(chunk);
+      queuedMax = Math.max(queuedMax, w.writableLength);
+      return ok;
+    }) as typeof w.write;
+    return { w, text: () => Buffer.concat(got).toString('utf8'), queuedMax: () => queuedMax };
+  }
+  const rule = { streamStallSeconds: 1, streamBufferBytes: 16 * 1024 };
+
+  it('writes a large chunk in pieces of at most the buffer bound, never splitting a character', async () => {
+    const c = connection(Infinity);
+    const chunk = ('{"name":"Åse Ødegård 👩‍💻"}\n').repeat(20_000);
+    expect(await writeWithin(c.w, chunk, rule, new AbortController().signal)).toBe('written');
+    expect(c.text()).toBe(chunk);
+    expect(c.queuedMax()).toBeLessThanOrEqual(16 * 1024 + rule.streamBufferBytes);
+  });
+
+  it('gives up on a connection that takes nothing for the stall time, having queued no more than the bound', async () => {
+    const c = connection(2);
+    const started = Date.now();
+    expect(await writeWithin(c.w, 'x'.repeat(10 * 2 ** 20), rule, new AbortController().signal)).toBe('stalled');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(c.queuedMax()).toBeLessThanOrEqual(16 * 1024 + rule.streamBufferBytes);
+  });
+
+  it('stops at once when the stream is aborted', async () => {
+    const c = connection(0);
+    const abort = new AbortController();
+    const result = writeWithin(c.w, 'x'.repeat(2 ** 20), rule, abort.signal);
+    abort.abort();
+    expect(await result).toBe('aborted');
+  });
+});
+
+describe('caps settings', () => {
+  it('have defaults of 100 and take their variables; the old stall variable still works', () => {
+    const c = configFromEnv({});
+    expect(c).toMatchObject({ maxStreamsPerPrincipal: 100, maxSubscriptionsPerPrincipal: 100, streamStallSeconds: 30, streamBufferBytes: 262144 });
+    expect(configFromEnv({ HEROLD_MAX_STREAMS_PER_PRINCIPAL: '5', HEROLD_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: '7' })).toMatchObject({ maxStreamsPerPrincipal: 5, maxSubscriptionsPerPrincipal: 7 });
+    expect(configFromEnv({ HEROLD_SSE_STALL_SECONDS: '12' }).streamStallSeconds).toBe(12);
+    expect(configFromEnv({ HEROLD_SSE_STALL_SECONDS: '12', HEROLD_STREAM_STALL_SECONDS: '9' }).streamStallSeconds).toBe(9);
+    expect(() => configFromEnv({ HEROLD_MAX_STREAMS_PER_PRINCIPAL: '0' })).toThrow(ConfigError);
+    expect(() => configFromEnv({ HEROLD_MAX_STREAMS_PER_PRINCIPAL: '0' })).toThrow(/HEROLD_MAX_STREAMS_PER_PRINCIPAL must be an integer from 1/);
+  });
 });
