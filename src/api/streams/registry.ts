@@ -56,11 +56,6 @@ export class StreamRegistry {
     };
   }
 
-  /** Streams a principal holds open now (on this hub process). */
-  heldBy(principal: string): number {
-    return this.perPrincipal.get(principal) ?? 0;
-  }
-
   closeAll(reason: string): void {
     for (const stream of [...this.open]) stream.close(reason);
   }
