@@ -76,7 +76,7 @@ export function registerServe(program: Command): void {
           `  Use it as: Authorization: Bearer <key>. To choose your own, set HEROLD_ADMIN_KEY.\n\n`,
       );
     }
-    logger.info({ url: running.url, store: running.hub.store.kind, sync: config.sync }, `herold listening on ${running.url}`);
+    logger.info({ url: running.url, store: running.hub.storeKind, sync: config.sync }, `herold listening on ${running.url}`);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
