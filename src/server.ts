@@ -8,6 +8,7 @@ import { Hub } from './hub/hub.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { EgressPolicy, parseCidrList } from './delivery/egress/index.js';
 import { sinkChecker } from './delivery/sink-check.js';
+import { configurePools } from './delivery/sinks/webhook/index.js';
 import { AmqpPool, amqpSink, amqpSinkCheck } from './delivery/sinks/amqp/index.js';
 import { type AmqpIngest, startAmqpIngest } from './ingest/amqp/index.js';
 import { SubscriptionService } from './hub/subscriptions/service.js';
@@ -60,6 +61,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   }
   await ensureSystemList(hub);
   const egress = new EgressPolicy(parseCidrList(config.egressAllow));
+  configurePools({ connections: config.webhookConnections, pipelining: config.webhookPipelining });
   const amqpName = `herold ${config.origin}`;
   const amqpPool = new AmqpPool({ policy: egress, connectionName: amqpName, log: logger });
   const dispatcher = new Dispatcher(hub, store, access, {
