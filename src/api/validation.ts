@@ -1,5 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { FastifySchemaCompiler } from 'fastify';
+import type { FastifyBodyParser, FastifySchemaCompiler } from 'fastify';
+import { tooDeepAt, tooDeepMessage } from '../cloudevents/index.js';
+import { invalid } from '../hub/errors.js';
 
 /**
  * Two validators: query strings, params and headers are text, so they are
@@ -14,3 +16,18 @@ export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, http
   const ajv = httpPart === 'body' ? strictBody : coercing;
   return ajv.compile(schema as object) as ValidateFunction;
 };
+
+/**
+ * JSON request bodies: Fastify's own parser (which refuses `__proto__` and
+ * `constructor` poisoning), then the codec's one depth limit, so that no
+ * later walk of the body can overflow the stack.
+ */
+export function jsonBodyParser(parse: FastifyBodyParser<string>): FastifyBodyParser<string> {
+  return (request, body, done) =>
+    parse(request, body, (error, value) => {
+      if (error) return done(error);
+      const at = tooDeepAt(value);
+      if (at !== undefined) return done(invalid(`${tooDeepMessage('The request body')}.`, [{ pointer: at, message: tooDeepMessage('the body') }]));
+      done(null, value);
+    });
+}

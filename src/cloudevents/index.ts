@@ -44,4 +44,5 @@ export {
 } from './media-type.js';
 export { percentEncodeHeaderValue, decodeHeaderValue, type DecodedHeaderValue } from './percent.js';
 export { rfc3339Problem, isRfc3339Timestamp } from './rfc3339.js';
+export { MAX_JSON_DEPTH, tooDeepAt, tooDeepMessage } from './json-depth.js';
 export { uriReferenceProblem, absoluteUriProblem, isUriReference, isAbsoluteUri } from './uri.js';
