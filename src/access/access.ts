@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventPredicate } from '../hub/hub.js';
+import { isReservedListName, RESERVED_LIST_PREFIX, SYSTEM_LIST } from '../hub/system-events.js';
 import type { ApiKeyRecord, EventStore, GrantRecord, PublisherRecord } from '../store/types.js';
 import { anyOf, compileRowFilter } from './filters.js';
 import { JwtVerifier } from './jwt.js';
@@ -50,7 +51,9 @@ export interface AccessChange {
 }
 
 const ADMIN_KEY_SETTING = 'admin_key_sha256';
-export const SYSTEM_LIST_NAME = 'herold.system';
+
+/** What nobody may do to a list whose name is reserved for the hub. */
+const WRITES = new Set<Action>(['list.create', 'list.update', 'events.publish']);
 
 const DENY_AUTH: Decision = { allowed: false, status: 401, detail: 'This needs credentials: send Authorization: Bearer <API key or token>.' };
 
@@ -156,12 +159,15 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   /** Whether the principal may know that the list exists. */
   canSee(principal: Principal, list: string): boolean {
     if (principal.admin) return true;
-    if (list === SYSTEM_LIST_NAME) return false;
+    if (list === SYSTEM_LIST) return false;
     return this.owners.get(list) === principal.id || this.publishers.get(list)?.has(principal.id) === true || (this.grants.get(list)?.get(principal.id)?.length ?? 0) > 0;
   }
 
   decide(principal: Principal | null, action: Action, list?: string): Decision {
     if (!principal) return DENY_AUTH;
+    if (list !== undefined && isReservedListName(list) && WRITES.has(action)) {
+      return { allowed: false, status: 403, detail: `List names beginning with '${RESERVED_LIST_PREFIX}' are reserved for the hub: nobody creates, changes or publishes into '${list}'.` };
+    }
     if (action === 'access.request' || action === 'docs.read' || action === 'lists.list') return { allowed: true, scope: {} };
     if (principal.admin) return { allowed: true, scope: {} };
     const hidden: Decision = { allowed: false, status: 404, detail: `List '${list}' does not exist or is not visible to you.` };
