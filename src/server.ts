@@ -14,6 +14,7 @@ import { SubscriptionService } from './hub/subscriptions/service.js';
 import { ensureSystemList } from './hub/system-events.js';
 import { Metrics } from './metrics.js';
 import { AuditRecorder } from './access/audit.js';
+import { AuditLog } from './access/audit-log.js';
 import { parseJwtIssuers } from './access/jwt.js';
 import { RateLimiter } from './access/rate-limit.js';
 import { Agreements } from './hub/agreements.js';
@@ -73,9 +74,10 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   const subscriptions = new SubscriptionService(hub, dispatcher, sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }));
   if (cluster) followCluster(cluster, hub, access, dispatcher, logger);
   await dispatcher.start();
-  const agreements = new Agreements(hub, access);
+  const agreements = new Agreements(hub, access, store);
+  const auditLog = new AuditLog(store, access);
   const limits = { publish: new RateLimiter(config.publishRate, config.publishRate * 2), read: new RateLimiter(config.readRate, config.readRate * 2) };
-  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, limits });
+  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, auditLog, limits });
   const retention = async () => {
     for (const r of await hub.applyRetention()) logger.info(r, 'retention: deleted old events');
   };

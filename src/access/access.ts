@@ -156,6 +156,11 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     return this.owners.get(list);
   }
 
+  /** The lists this principal owns. */
+  ownedBy(principal: string): string[] {
+    return [...this.owners].filter(([, owner]) => owner === principal).map(([list]) => list);
+  }
+
   /** Whether the principal may know that the list exists. */
   canSee(principal: Principal, list: string): boolean {
     if (principal.admin) return true;

@@ -7,6 +7,7 @@ import type { Hub } from '../hub/hub.js';
 import type { SubscriptionService } from '../hub/subscriptions/service.js';
 import type { Agreements } from '../hub/agreements.js';
 import type { AuditRecorder } from '../access/audit.js';
+import type { AuditLog } from '../access/audit-log.js';
 import type { RateLimiter } from '../access/rate-limit.js';
 import { HubError } from '../hub/errors.js';
 import type { Metrics } from '../metrics.js';
@@ -30,6 +31,7 @@ export interface AppDeps {
   subscriptions: SubscriptionService;
   agreements: Agreements;
   audit: AuditRecorder;
+  auditLog: AuditLog;
   limits: { publish: RateLimiter; read: RateLimiter };
 }
 

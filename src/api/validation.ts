@@ -1,6 +1,6 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { FastifyBodyParser, FastifySchemaCompiler } from 'fastify';
-import { tooDeepAt, tooDeepMessage } from '../cloudevents/index.js';
+import { rfc3339Millis, tooDeepAt, tooDeepMessage } from '../cloudevents/index.js';
 import { invalid } from '../hub/errors.js';
 
 /**
@@ -30,4 +30,20 @@ export function jsonBodyParser(parse: FastifyBodyParser<string>): FastifyBodyPar
       if (at !== undefined) return done(invalid(`${tooDeepMessage('The request body')}.`, [{ pointer: at, message: tooDeepMessage('the body') }]));
       done(null, value);
     });
+}
+
+/**
+ * A timestamp the caller sent (`since`, `until`, `expiresAt`, ...) as epoch
+ * ms, checked by the codec's one RFC 3339 checker: real calendar dates only,
+ * so `2026-02-30T00:00:00Z` is a 400 at `pointer`, not March 2nd.
+ */
+export function parseTimestamp(value: string, name: string, pointer: string): number {
+  const t = rfc3339Millis(value);
+  if ('problem' in t) throw invalid(`${name} must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z: ${t.problem}.`, [{ pointer, message: t.problem }]);
+  return t.ms;
+}
+
+/** An optional time in the query string (`?since=`, `?until=`). */
+export function timeQuery(value: string | undefined, name: string): number | undefined {
+  return value === undefined ? undefined : parseTimestamp(value, name, `/querystring/${name}`);
 }

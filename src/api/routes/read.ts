@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Scope } from '../../access/access.js';
 import { invalid } from '../../hub/errors.js';
-import { parseSeq } from '../../hub/cursor.js';
+import { cursorText, parseSeq } from '../../hub/cursor.js';
 import { queryRequirements, type EventPredicate, type ReadQuery } from '../../hub/hub.js';
 import { CesqlParseError, compileCesql } from '../../cesql/index.js';
 import { filterRequirements } from '../../cesql/index.js';
@@ -15,6 +15,7 @@ import { authorize } from '../authorize.js';
 import { ListName, ListParams, Seq, ServedEvent, problems } from '../schemas.js';
 import { serveNdjson } from '../streams/ndjson.js';
 import { serveSse } from '../streams/sse.js';
+import { timeQuery } from '../validation.js';
 
 const EventsQuery = Type.Object(
   {
@@ -36,17 +37,6 @@ const Page = Type.Object({
   next: { ...Seq, description: 'Pass as `after` for the next page; moves past filtered-out events.' },
   head: { ...Seq, description: 'The last sequence number of the list.' },
 });
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-function parseTime(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = RFC3339.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) {
-    throw invalid(`${name} must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z.`, [{ pointer: `/querystring/${name}`, message: 'not an RFC 3339 timestamp' }]);
-  }
-  return ms;
-}
 
 function compileQueryFilter(expression: string | undefined): EventPredicate | undefined {
   if (expression === undefined) return undefined;
@@ -73,8 +63,8 @@ function toReadQuery(q: EventsQuery, after: number, scope: Scope): Omit<ReadQuer
     types: q.type,
     subjects: q.subject,
     sources: q.source,
-    since: parseTime(q.since, 'since'),
-    until: parseTime(q.until, 'until'),
+    since: timeQuery(q.since, 'since'),
+    until: timeQuery(q.until, 'until'),
     predicate: both(scope.predicate, compileQueryFilter(q.filter)),
   };
   // Live readers with filters skip whole commits they cannot match.
@@ -146,7 +136,7 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       metrics.readDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       let body = '{"events":[';
       for (let i = 0; i < page.events.length; i++) body += (i ? ',' : '') + renderFor(page.events[i], scope.fields);
-      body += `],"next":"${page.next}","head":"${page.head}"}`;
+      body += `],"next":"${cursorText(page.next, after, afterRaw)}","head":"${page.head}"}`;
       delivered('pull')(page.events);
       return reply.type('application/json; charset=utf-8').send(body);
     },
