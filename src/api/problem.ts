@@ -64,7 +64,7 @@ export function writeClientErrorProblem(error: Error & { code?: string }, socket
   if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
   const p =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? problem(431, 'too-large', 'Request headers too large', 'The request headers are larger than this hub accepts (16 KiB in all). Send fewer or shorter headers.')
+      ? problem(431, 'too-large', 'Request headers too large', 'The request headers are larger than this hub accepts (by default 16 KiB in all). Send fewer or shorter headers.')
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? problem(408, 'timeout', 'Request timeout', 'The request did not arrive in time.')
         : problem(400, 'invalid-request', 'Bad request', 'The request is not valid HTTP/1.1.');
@@ -111,7 +111,7 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
       return problem(400, 'invalid-request', 'Invalid JSON', 'The request body is not valid JSON.', [{ pointer: '', message: fe.message }]);
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return problem(fe.statusCode, SLUG_BY_STATUS[fe.statusCode] ?? 'invalid-request', 'Bad request', fe.message);
+    return problem(fe.statusCode, SLUG_BY_STATUS[fe.statusCode] ?? 'invalid-request', STATUS_CODES[fe.statusCode] ?? 'Bad request', fe.message);
   }
   request.log.error({ err: error }, 'unhandled error');
   if (fe.code === 'SQLITE_BUSY' || fe.code === 'ECONNREFUSED' || /database|connection/i.test(fe.message ?? '')) {
