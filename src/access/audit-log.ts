@@ -1,6 +1,6 @@
 import { notFound } from '../hub/errors.js';
-import { renderEvent } from '../hub/render.js';
-import type { AuditRow, AuditStore, EventLog } from '../store/types.js';
+import type { Hub } from '../hub/hub.js';
+import type { AuditRow, AuditStore } from '../store/types.js';
 import type { Access, Principal } from './access.js';
 import { auditPredicate } from './audit-scope.js';
 
@@ -31,7 +31,8 @@ const MAX_SUBJECT_EVENTS = 500;
  */
 export class AuditLog {
   constructor(
-    private readonly store: AuditStore & Pick<EventLog, 'subjectSeqs' | 'getEvent'>,
+    private readonly store: Pick<AuditStore, 'queryAudit'>,
+    private readonly hub: Hub,
     private readonly access: Access,
   ) {}
 
@@ -47,12 +48,15 @@ export class AuditLog {
    */
   async deliveriesAbout(caller: Principal, list: string, subject: string, filter: Omit<AuditFilter, 'list'>): Promise<Delivery[]> {
     const lists = this.visibleLists(caller, list);
-    const seqs = await this.store.subjectSeqs(list, subject, MAX_SUBJECT_EVENTS);
+    // The events are read in the owner's (or admin's) scope: the whole event, not audited as a delivery.
+    const decision = this.access.decide(caller, 'list.manage', list);
+    if (!decision.allowed) throw notFound(`List '${list}'`);
+    const seqs = await this.hub.subjectSeqs(list, subject, MAX_SUBJECT_EVENTS);
     const rows = await this.store.queryAudit({ ...filter, list, lists, seqs });
     const events = new Map<number, Record<string, unknown>>();
     for (const seq of seqs) {
-      const e = await this.store.getEvent(list, seq);
-      if (e) events.set(seq, JSON.parse(renderEvent(e)));
+      const e = await this.hub.getEvent(decision.scope, seq, null).catch(() => undefined);
+      if (e) events.set(seq, JSON.parse(e.json));
     }
     const deliveries: Delivery[] = [];
     for (const row of rows) {

@@ -15,7 +15,7 @@ export class Agreements {
   constructor(
     private readonly hub: Hub,
     private readonly access: Access,
-    private readonly store: Pick<AccessStore, 'createAccessRequest' | 'updateAccessRequest' | 'getAccessRequest' | 'listAccessRequests'>,
+    private readonly store: Pick<AccessStore, 'createAccessRequest' | 'getAccessRequest' | 'updateAccessRequest' | 'listAccessRequests'>,
   ) {}
 
   async createGrant(list: string, input: { principal: string; filter?: unknown; fields?: string[] }, by: string): Promise<GrantRecord> {

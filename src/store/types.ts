@@ -94,6 +94,11 @@ export interface SubscriptionRecord {
   position: number;
   /** When the current run of failures began (epoch ms), or null. */
   failingSince: number | null;
+  /**
+   * The credential the subscription delivers under (opaque to the store; see
+   * access/credentials.ts). Null for subscriptions stored before it existed.
+   */
+  runAs: unknown;
   createdAt: string;
   updatedAt: string;
 }

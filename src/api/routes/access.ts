@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { generateApiKey } from '../../access/keys.js';
+import { isReservedPrincipal, RESERVED_PRINCIPAL_RULE } from '../../access/principal-names.js';
 import { invalid, notFound } from '../../hub/errors.js';
 import type { AccessRequestRecord, GrantRecord } from '../../store/types.js';
 import { authorize } from '../authorize.js';
@@ -54,6 +55,7 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       authorize(access, request, 'admin');
       const { principal, admin = false, expiresAt } = request.body;
+      if (isReservedPrincipal(principal)) throw invalid(`The principal '${principal}' is reserved: ${RESERVED_PRINCIPAL_RULE}.`, [{ pointer: '/principal', message: 'reserved name' }]);
       const expires = expiresAt === undefined ? null : parseTimestamp(expiresAt, 'expiresAt', '/expiresAt');
       if (expires !== null && expires <= Date.now()) throw invalid('expiresAt must be a time in the future.', [{ pointer: '/expiresAt', message: 'not a future time' }]);
       const k = generateApiKey();
