@@ -11,6 +11,7 @@ import { sinkChecker } from './delivery/sink-check.js';
 import { AmqpPool, amqpSink, amqpSinkCheck } from './delivery/sinks/amqp/index.js';
 import { type AmqpIngest, startAmqpIngest } from './ingest/amqp/index.js';
 import { SubscriptionService } from './hub/subscriptions/service.js';
+import { SubscriptionQuota } from './hub/subscriptions/quota.js';
 import { ensureSystemList } from './hub/system-events.js';
 import { Metrics } from './metrics.js';
 import { AuditRecorder } from './access/audit.js';
@@ -72,7 +73,14 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     metrics,
     log: logger,
   });
-  const subscriptions = new SubscriptionService(hub, store, access, dispatcher, sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }));
+  const subscriptions = new SubscriptionService(
+    hub,
+    store,
+    access,
+    dispatcher,
+    sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }),
+    new SubscriptionQuota(config.maxSubscriptionsPerPrincipal),
+  );
   if (cluster) followCluster(cluster, hub, access, dispatcher, logger);
   await dispatcher.start();
   const agreements = new Agreements(hub, access, store);

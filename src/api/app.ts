@@ -68,7 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(app.getDefaultJsonParser('error', 'error')));
   app.decorate('deps', deps);
-  app.decorate('streams', new StreamRegistry(deps.metrics));
+  app.decorate('streams', new StreamRegistry(deps.metrics, deps.config.maxStreamsPerPrincipal));
   app.decorateRequest('principal', null);
 
   await app.register(swagger, {
