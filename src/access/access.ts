@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventPredicate } from '../hub/predicate.js';
+import { isReservedListName, RESERVED_LIST_PREFIX, SYSTEM_LIST } from '../hub/system-events.js';
 import type { AccessStore, ApiKeyRecord, EventLog, GrantRecord, PublisherRecord, SettingsStore } from '../store/types.js';
 import { anyOf, compileRowFilter } from './filters.js';
 import { type JwtIssuer, JwtVerifier } from './jwt.js';
@@ -33,7 +34,9 @@ export interface AccessChange {
 }
 
 const ADMIN_KEY_SETTING = 'admin_key_sha256';
-export const SYSTEM_LIST_NAME = 'herold.system';
+
+/** What nobody may do to a list whose name is reserved for the hub. */
+const WRITES = new Set<Action>(['list.put', 'events.publish']);
 
 const DENY_AUTH: Decision = { allowed: false, status: 401, detail: 'This needs credentials: send Authorization: Bearer <API key or token>.' };
 
@@ -136,10 +139,15 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     return this.owners.get(list);
   }
 
+  /** The lists this principal owns. */
+  ownedBy(principal: string): string[] {
+    return [...this.owners].filter(([, owner]) => owner === principal).map(([list]) => list);
+  }
+
   /** Whether the principal may know that the list exists. */
   canSee(principal: Principal, list: string): boolean {
     if (principal.admin) return true;
-    if (list === SYSTEM_LIST_NAME) return false;
+    if (list === SYSTEM_LIST) return false;
     return this.owners.get(list) === principal.id || this.publishers.get(list)?.has(principal.id) === true || (this.grants.get(list)?.get(principal.id)?.length ?? 0) > 0;
   }
 
@@ -151,6 +159,9 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
    */
   decide(principal: Principal | null, action: Action, list?: string, resourceOwner?: string): Decision {
     if (!principal) return DENY_AUTH;
+    if (list !== undefined && isReservedListName(list) && WRITES.has(action)) {
+      return { allowed: false, status: 403, detail: `List names beginning with '${RESERVED_LIST_PREFIX}' are reserved for the hub: nobody creates, changes or publishes into '${list}'.` };
+    }
     const allow = (parts: ScopeParts = {}): Decision => ({ allowed: true, scope: brandScope(principal, list, parts) });
     if (action === 'access.request' || action === 'docs.read' || action === 'lists.list') return allow();
     if (principal.admin) return allow();
