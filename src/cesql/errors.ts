@@ -43,6 +43,18 @@ export class CesqlParseError extends Error {
   }
 }
 
+/**
+ * Thrown at compile time when an expression exceeds the cost budget (see
+ * budget.ts). It is a parse error, so every caller that refuses invalid
+ * expressions refuses these too.
+ */
+export class CesqlBudgetError extends CesqlParseError {
+  constructor(reason: string, position: number) {
+    super(reason, position);
+    this.name = 'CesqlBudgetError';
+  }
+}
+
 export function cesqlError(kind: CesqlErrorKind, reason: string, position: number): CesqlError {
   return Object.freeze({ kind, message: `${reason} at ${position}`, position });
 }

@@ -1,0 +1,134 @@
+/**
+ * The CESQL cost budget (DESIGN.md invariant 10): compiling and evaluating
+ * are bounded in time and memory by the size of the input. Each hostile
+ * input of issue 10 is reproduced here: constant bombs are refused at
+ * compile time with a CesqlParseError (so every door answers 400), and
+ * event-dependent ones evaluate quickly to an error instead of a match.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  CesqlBudgetError,
+  CesqlParseError,
+  compileCesql,
+  EVALUATION_BUDGET,
+  MAX_NODES,
+  MAX_STRING_LENGTH,
+} from '../../src/cesql/index.js';
+import { CONSTANT_BOMBS, EVALUATION_BOMBS, HOSTILE_EVENT, concatWsTower } from './hostile.js';
+import { MB, measure } from './measure.js';
+
+/** Generous for a loaded two-core machine; the bombs took seconds. */
+const FAST_MS = 250;
+
+describe('constant bombs are refused at compile time', () => {
+  it.each(Object.entries(CONSTANT_BOMBS))('%s', (_name, expression) => {
+    expect(expression.length).toBeLessThan(1_500);
+    const cost = measure(() => compileCesql(expression));
+    expect(cost.error).toBeInstanceOf(CesqlBudgetError);
+    expect(cost.error).toBeInstanceOf(CesqlParseError);
+    expect((cost.error as Error).message).toMatch(/ at \d+$/);
+    expect(cost.ms).toBeLessThan(FAST_MS);
+    expect(cost.retainedBytes).toBeLessThan(4 * MB);
+  });
+
+  it('says which limit the expression exceeds', () => {
+    const tooLong = compileError(CONSTANT_BOMBS['LOWER(CONCAT_WS(...)) pinning memory']!);
+    expect(tooLong.message).toMatch(/CONCAT_WS builds a string of up to [\d,]+ characters; the limit is 1,048,576 at \d+$/);
+    const tooCostly = compileError(CONSTANT_BOMBS['LIKE with `_` over a constant under the length limit']!);
+    expect(tooCostly.message).toMatch(/LIKE .*more work than one evaluation may do/);
+  });
+
+  it('refuses more syntax tree nodes than the budget', () => {
+    const list = (n: number) => `subject IN (${Array(n).fill("'a'").join(',')})`;
+    expect(() => compileCesql(list(MAX_NODES - 10))).not.toThrow();
+    const error = compileError(list(MAX_NODES));
+    expect(error.message).toMatch(/more than 10,000 operators, operands and function calls/);
+  });
+});
+
+describe('evaluation stays within its budget', () => {
+  it.each(Object.entries(EVALUATION_BOMBS))('%s', (_name, expression) => {
+    const compiled = measure(() => compileCesql(expression));
+    expect(compiled.error).toBeUndefined();
+    expect(compiled.ms).toBeLessThan(FAST_MS);
+    expect(compiled.retainedBytes).toBeLessThan(4 * MB);
+    const evaluated = measure(() => compiled.result!.evaluate(HOSTILE_EVENT));
+    expect(evaluated.ms).toBeLessThan(FAST_MS);
+    const matched = measure(() => compiled.result!.matches(HOSTILE_EVENT));
+    expect(matched.ms).toBeLessThan(FAST_MS);
+    expect(matched.result).toBe(false);
+    expect(evaluated.retainedBytes).toBeLessThan(4 * MB);
+  });
+
+  it('a function result longer than the limit is an evaluation error, so the filter does not match', () => {
+    const compiled = compileCesql(`LENGTH(${concatWsTower('subject', 1, 40)}) > 0`);
+    const result = compiled.evaluate(HOSTILE_EVENT);
+    expect(result.value).toBe(false);
+    expect(result.errors).toEqual([
+      expect.objectContaining({ kind: 'functionEvaluation', message: expect.stringMatching(/CONCAT_WS: the result would be 1,170,000 characters; the limit is 1,048,576 at 7$/) }),
+    ]);
+    expect(compiled.matches(HOSTILE_EVENT)).toBe(false);
+    // Under the limit, the same expression works.
+    expect(compiled.evaluate({ subject: 'abc' })).toEqual({ value: true, errors: [] });
+    expect(MAX_STRING_LENGTH).toBe(1_048_576);
+  });
+
+  it('work past the budget of one evaluation is an error; the next evaluation starts afresh', () => {
+    const compiled = compileCesql(EVALUATION_BOMBS['the same costly call many times']!);
+    const result = compiled.evaluate(HOSTILE_EVENT);
+    expect(result.value).toBe(false);
+    expect(result.errors[0]).toMatchObject({ kind: 'generic', message: expect.stringMatching(/evaluation budget of 4,194,304 units/) });
+    expect(compiled.matches(HOSTILE_EVENT)).toBe(false);
+    // A small event fits: matches() resets the budget for every event.
+    expect(compiled.matches({ subject: 'X' })).toBe(true);
+    expect(compiled.matches({ subject: 'X' })).toBe(true);
+    expect(EVALUATION_BUDGET).toBe(4_194_304);
+  });
+
+  it('LIKE with `_` gives the right answers within the budget and an error past it', () => {
+    const compiled = compileCesql("subject LIKE '%a_c%'");
+    expect(compiled.evaluate({ subject: `${'ab'.repeat(20_000)}abc` })).toEqual({ value: true, errors: [] });
+    const hostile = compileCesql(EVALUATION_BOMBS['LIKE with `_` over a long attribute']!);
+    const result = hostile.evaluate(HOSTILE_EVENT);
+    expect(result.value).toBe(false);
+    expect(result.errors[0]).toMatchObject({ kind: 'generic', message: expect.stringMatching(/^LIKE: .*evaluation budget/) });
+    expect(hostile.evaluate({ subject: `${'a_'.repeat(150)}b`.replace(/_/g, 'z') })).toEqual({ value: true, errors: [] });
+  });
+
+  it('TRIM is linear: a long inner run of white space is not backtracked', () => {
+    const compiled = compileCesql('TRIM(padded)');
+    const padded = `\u3000 x${' '.repeat(100_000)}x \t\n`;
+    const cost = measure(() => compiled.evaluate({ padded }));
+    expect(cost.result).toEqual({ value: `x${' '.repeat(100_000)}x`, errors: [] });
+    expect(cost.ms).toBeLessThan(FAST_MS);
+    expect(compileCesql("TRIM('  ') = ''").evaluate({})).toEqual({ value: true, errors: [] });
+    expect(compileCesql("TRIM('\u00a0a b\u2029') = 'a b'").evaluate({})).toEqual({ value: true, errors: [] });
+  });
+});
+
+describe('constant folding is bounded by the input', () => {
+  it('a constant under the string limit is not folded into a literal larger than the expression allows', () => {
+    // 4 × 59^3 ≈ 822,000 characters: allowed, but computed per evaluation rather than pinned.
+    const expression = `LENGTH(${concatWsTower("'aaaa'", 3, 60)}) = 821516`;
+    const cost = measure(() => compileCesql(expression));
+    expect(cost.error).toBeUndefined();
+    expect(cost.retainedBytes).toBeLessThan(MB / 4);
+    expect(cost.result!.evaluate({})).toEqual({ value: true, errors: [] });
+  });
+
+  it('small constants are still folded, and fold to the same value', () => {
+    const compiled = compileCesql("LOWER(CONCAT('A', 'B')) = subject");
+    expect(compiled.evaluate({ subject: 'ab' })).toEqual({ value: true, errors: [] });
+    expect(compileCesql("UPPER('ß') = 'SS'").evaluate({})).toEqual({ value: true, errors: [] });
+  });
+});
+
+function compileError(expression: string): CesqlBudgetError {
+  try {
+    compileCesql(expression);
+  } catch (e) {
+    expect(e).toBeInstanceOf(CesqlBudgetError);
+    return e as CesqlBudgetError;
+  }
+  throw new Error(`expected a budget error for ${expression.slice(0, 80)}`);
+}
