@@ -4,7 +4,7 @@ import { EVALUATION_BUDGET } from './budget.js';
 import { compileAst } from './compile.js';
 import { cesqlError, CesqlParseError, type CesqlBudgetError, type CesqlError } from './errors.js';
 import { parse } from './parser.js';
-import { MISSING, type Ctx, type StaticType } from './values.js';
+import { MISSING, type Ctx, type Fn, type StaticType } from './values.js';
 
 /** A CloudEvent in structured (JSON) form: attribute name → value. */
 export type CesqlEvent = Record<string, unknown>;
@@ -48,6 +48,23 @@ export function parseCesql(expression: string): Ast {
   return parse(expression);
 }
 
+/** The closure tree of each compiled expression, for {@link matchesWithin}. */
+const ROOTS = new WeakMap<CompiledCesql, Fn>();
+
+/**
+ * Filter semantics like `compiled.matches`, but spending `meter`'s budget:
+ * several expressions evaluated for one event (the `sql` filters of one
+ * subscription) share one evaluation budget. The caller resets the meter per event.
+ */
+export function matchesWithin(compiled: CompiledCesql, event: CesqlEvent, meter: Ctx): boolean {
+  const c = meter.count;
+  try {
+    return ROOTS.get(compiled)!(event, meter) === true && meter.count === c;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Parses and compiles an expression into closures. Throws {@link CesqlParseError},
  * or its kind {@link CesqlBudgetError} for an expression over the cost budget.
@@ -60,7 +77,7 @@ export function compileCesql(expression: string): CompiledCesql {
   // synchronous and calls nothing outside the engine, so one context per
   // compiled expression can be reused.
   const filterCtx: Ctx = { count: 0, errors: null, budget: EVALUATION_BUDGET };
-  return {
+  const compiled: CompiledCesql = {
     source: expression,
     resultType: root.type,
     diagnostics,
@@ -85,6 +102,8 @@ export function compileCesql(expression: string): CompiledCesql {
       }
     },
   };
+  ROOTS.set(compiled, fn);
+  return compiled;
 }
 
 /**

@@ -10,11 +10,13 @@ import {
   CesqlBudgetError,
   CesqlParseError,
   compileCesql,
+  compileFilters,
+  validateFilters,
   EVALUATION_BUDGET,
   MAX_NODES,
   MAX_STRING_LENGTH,
 } from '../../src/cesql/index.js';
-import { CONSTANT_BOMBS, EVALUATION_BOMBS, HOSTILE_EVENT, concatWsTower } from './hostile.js';
+import { COSTLY_FILTER_SET, CONSTANT_BOMBS, EVALUATION_BOMBS, FILTER_SET_BOMBS, HOSTILE_EVENT, concatWsTower, deepNot } from './hostile.js';
 import { MB, measure } from './measure.js';
 
 /** Generous for a loaded two-core machine; the bombs took seconds. */
@@ -120,6 +122,44 @@ describe('constant folding is bounded by the input', () => {
     const compiled = compileCesql("LOWER(CONCAT('A', 'B')) = subject");
     expect(compiled.evaluate({ subject: 'ab' })).toEqual({ value: true, errors: [] });
     expect(compileCesql("UPPER('ß') = 'SS'").evaluate({})).toEqual({ value: true, errors: [] });
+  });
+});
+
+describe('filter sets (Subscriptions API dialects) have one budget', () => {
+  it.each(Object.entries(FILTER_SET_BOMBS))('%s is refused quickly', (_name, filters) => {
+    const cost = measure(() => validateFilters(filters));
+    expect(cost.error).toBeUndefined();
+    expect(cost.ms).toBeLessThan(FAST_MS);
+    expect(cost.result!.length).toBeGreaterThan(0);
+    expect(cost.result!.length).toBeLessThan(5);
+    expect(() => compileFilters(filters)).toThrow(/invalid filters/);
+  });
+
+  it('names the limit and where it was reached', () => {
+    expect(validateFilters([deepNot(150)])).toEqual([
+      { pointer: `/0${'/not'.repeat(101)}`, message: 'the filters are nested more than 100 levels deep' },
+    ]);
+    expect(validateFilters([deepNot(100)])).toEqual([]);
+    const many = validateFilters(FILTER_SET_BOMBS['20,000 sql filters']);
+    expect(many).toEqual([{ pointer: expect.stringMatching(/^\/\d+\/sql$/), message: "the 'sql' filters are longer than 65,536 characters in all" }]);
+    const attributes = validateFilters(FILTER_SET_BOMBS['20,000 exact attributes']);
+    expect(attributes).toEqual([{ pointer: '/0/exact', message: 'the filters have more than 10,000 filter objects and attributes' }]);
+  });
+
+  it('the sql filters of one set share one evaluation budget per event', () => {
+    const predicate = compileFilters(COSTLY_FILTER_SET);
+    const cost = measure(() => predicate(HOSTILE_EVENT));
+    expect(cost.result).toBe(false);
+    expect(cost.ms).toBeLessThan(FAST_MS);
+    // The budget is per event: a small event is evaluated in full and matches.
+    expect(predicate({ subject: 'X' })).toBe(true);
+    expect(predicate({ subject: 'y' })).toBe(false);
+    expect(predicate({ subject: 'X' })).toBe(true);
+    // Each filter alone is within the budget, but not all of them for one event.
+    const shared = compileFilters([{ any: [...Array(150).fill({ sql: "LOWER(subject) = 'nope'" }), { sql: 'LOWER(subject) = LOWER(subject)' }] }]);
+    expect(shared(HOSTILE_EVENT)).toBe(false);
+    expect(compileFilters([{ sql: 'LOWER(subject) = LOWER(subject)' }])(HOSTILE_EVENT)).toBe(true);
+    expect(shared({ subject: 'short' })).toBe(true);
   });
 });
 

@@ -60,3 +60,21 @@ export const HOSTILE_EVENT = {
   subject: 'a'.repeat(30_000),
   padded: `x${' '.repeat(30_000)}x`,
 };
+
+/** `not` nested `depth` levels around an `exact` filter. */
+export function deepNot(depth: number): Record<string, unknown> {
+  let f: Record<string, unknown> = { exact: { type: 'x' } };
+  for (let i = 0; i < depth; i++) f = { not: f };
+  return f;
+}
+
+/** Subscriptions API filter sets that must be refused quickly (each element is one `filters` array). */
+export const FILTER_SET_BOMBS: Record<string, unknown[]> = {
+  'nesting 20,000 levels deep': [deepNot(20_000)],
+  '20,000 sql filters': Array.from({ length: 20_000 }, () => ({ sql: "LOWER(subject) = 'x'" })),
+  '20,000 exact attributes': [{ exact: Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`a${i}`, 'x'])) }],
+  'a constant bomb in one sql filter': [{ prefix: { type: 'x' } }, { sql: CONSTANT_BOMBS['LOWER(CONCAT_WS(...)) pinning memory'] }],
+};
+
+/** Accepted, but all of its `sql` filters together share one evaluation budget per event. */
+export const COSTLY_FILTER_SET = [{ any: Array.from({ length: 3_000 }, () => ({ sql: "LOWER(subject) = 'x'" })) }];
