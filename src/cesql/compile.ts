@@ -470,20 +470,20 @@ function like(operand: Compiled, pattern: string, negated: boolean, pos: number)
 
 interface ConstantSet {
   readonly values: Set<CesqlValue>;
-  /** Cast errors of elements that do not convert to this type; raised on every evaluation. */
-  readonly errors: readonly CesqlError[];
+  /** How many elements do not convert to this type: each raises a CastError on every evaluation. */
+  readonly failures: number;
 }
 
-/** Casts every element of a literal set to `type` once, recording the cast errors it raises. */
-function castSet(elements: readonly Compiled[], type: CesqlType): ConstantSet {
+type Cast = (v: CesqlValue, ctx: Ctx, pos: number) => CesqlValue;
+const CASTS: Record<CesqlType, Cast> = { String: (v) => toStr(v), Integer: toInteger, Boolean: toBoolean };
+
+/** Casts every element of a literal set to `type` once, counting the elements that fail. */
+function castSet(literals: readonly CesqlValue[], type: CesqlType): ConstantSet {
   const values = new Set<CesqlValue>();
-  const errors: CesqlError[] = [];
-  const ctx: Ctx = { count: 0, errors, budget: EVALUATION_BUDGET };
-  for (const el of elements) {
-    const v = el.literal!.value;
-    values.add(type === 'String' ? toStr(v) : type === 'Integer' ? toInteger(v, ctx, el.pos) : toBoolean(v, ctx, el.pos));
-  }
-  return { values, errors };
+  const ctx: Ctx = { count: 0, errors: null, budget: EVALUATION_BUDGET };
+  const cast = CASTS[type];
+  for (const v of literals) values.add(cast(v, ctx, 0));
+  return { values, failures: ctx.count };
 }
 
 function inSet(ast: InNode, operand: Compiled, elements: readonly Compiled[]): Compiled {
@@ -493,17 +493,21 @@ function inSet(ast: InNode, operand: Compiled, elements: readonly Compiled[]): C
   let fn: Fn;
   if (elements.every((e) => e.literal)) {
     // A literal set is cast to each possible type of the left operand once, at compile time.
-    const byType = {
-      String: castSet(elements, 'String'),
-      Integer: castSet(elements, 'Integer'),
-      Boolean: castSet(elements, 'Boolean'),
-    };
+    // The cast errors are only counted: building them (filter mode does not need them) and
+    // keeping them would cost more than the set itself.
+    const literals = elements.map((e) => e.literal!.value);
+    const positions = elements.map((e) => e.pos);
+    const byType = { String: castSet(literals, 'String'), Integer: castSet(literals, 'Integer'), Boolean: castSet(literals, 'Boolean') };
     fn = (ev, ctx) => {
       const c = ctx.count;
       const v = x(ev, ctx);
       if (ctx.count !== c) return false;
-      const set = byType[typeof v === 'string' ? 'String' : typeof v === 'number' ? 'Integer' : 'Boolean'];
-      for (let i = 0; i < set.errors.length; i++) raisePrebuilt(ctx, set.errors[i]!);
+      const type = typeof v === 'string' ? 'String' : typeof v === 'number' ? 'Integer' : 'Boolean';
+      const set = byType[type];
+      if (set.failures > 0) {
+        if (ctx.errors === null) ctx.count += set.failures;
+        else for (let i = 0; i < literals.length; i++) CASTS[type](literals[i]!, ctx, positions[i]!);
+      }
       return set.values.has(v as CesqlValue) !== negated;
     };
   } else {

@@ -93,6 +93,14 @@ function parsePattern(pattern: string): Segment[] {
 
 // ---- matching over UTF-16 code units (the subject has no surrogates) ------
 
+/**
+ * Budget units of trying one candidate position of a part with `_`, besides
+ * the characters compared: the indexOf call that finds it costs about as much
+ * as scanning this many characters (measured), so that a unit of LIKE work
+ * takes about as long as a unit of string building.
+ */
+const CANDIDATE_UNITS = 16;
+
 /** How many characters of `seg` match `s` from `at` (the segment's length when all do). */
 function unitsMatched(s: string, seg: Segment, at: number): number {
   const cps = seg.cps;
@@ -125,7 +133,7 @@ function unitsFind(s: string, seg: Segment, from: number, limit: number, ctx: Ct
     }
     const matched = unitsMatched(s, seg, start);
     if (matched === len) return start;
-    if (!charge(ctx, matched + anchor.length + 1, 'LIKE', pos)) return OUT_OF_BUDGET;
+    if (!charge(ctx, CANDIDATE_UNITS + matched + anchor.length, 'LIKE', pos)) return OUT_OF_BUDGET;
     start++;
   }
   return -1;
@@ -147,7 +155,7 @@ function pointsFind(s: number[], seg: Segment, from: number, limit: number, ctx:
   for (let start = from; start + len <= limit; start++) {
     if (pointsAt(s, seg, start)) return start;
     // Charged as if the whole segment was compared: rare (a subject with surrogates) and simpler.
-    if (!charge(ctx, len, 'LIKE', pos)) return OUT_OF_BUDGET;
+    if (!charge(ctx, CANDIDATE_UNITS + len, 'LIKE', pos)) return OUT_OF_BUDGET;
   }
   return -1;
 }
@@ -228,6 +236,6 @@ export function compileLike(pattern: string): CompiledLike {
   // The inner parts search consecutive stretches of the subject, so a character is tried
   // by one part at most: the scan plus that part's cost per candidate position.
   let perCandidate = 0;
-  for (const seg of inner) if (seg.literal === null) perCandidate = Math.max(perCandidate, seg.cps.length + seg.anchor.length + 1);
+  for (const seg of inner) if (seg.literal === null) perCandidate = Math.max(perCandidate, CANDIDATE_UNITS + seg.cps.length + seg.anchor.length);
   return { match: (s, ctx, pos) => matchSegments(s, segs, ctx, pos), unitsPerCharacter: 1 + perCandidate };
 }

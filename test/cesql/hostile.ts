@@ -29,7 +29,7 @@ export const CONSTANT_BOMBS: Record<string, string> = {
   // A string too long to match against, folded at compile time (the 627-character filter that blocked 3 s).
   'LIKE with `_` over a folded constant': `${concatWsTower("'aaaaaaaa'", 4, 24)} LIKE '${UNDERSCORE_PATTERN}'`,
   // Under the string limit, but matching it costs more than any evaluation may spend.
-  'LIKE with `_` over a constant under the length limit': `${concatWsTower("'aaaa'", 3, 60)} LIKE '${UNDERSCORE_PATTERN}'`,
+  'LIKE with `_` over a constant under the length limit': `${concatWsTower("'aaaa'", 3, 40)} LIKE '${UNDERSCORE_PATTERN}'`,
   // Case mapping grows a string (ß → SS).
   'UPPER of a ß tower': `UPPER(${concatWsTower("'ßßßßßßßß'", 5, 20)}) = 'x'`,
   'CONCAT_WS tower nested in arguments': `CONCAT(subject, LEFT(${concatWsTower("'abcdefgh'", 5, 25)}, 3)) = 'x'`,
