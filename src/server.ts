@@ -46,7 +46,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n) });
   await hub.start();
   const cluster = clusterOf(store);
-  const access = new Access(store, { insecure: config.insecure, jwtIssuers: parseJwtIssuers(config.jwtIssuers) });
+  const access = new Access(store, { insecure: config.insecure, jwtIssuers: parseJwtIssuers(config.jwtIssuers), log: logger });
   const { generatedKey } = await access.bootstrap(config.adminKey);
   let amqpIngest: DeclaredAmqpIngest[] = [];
   if (config.configFile) {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventPredicate } from '../hub/hub.js';
 import type { ApiKeyRecord, EventStore, GrantRecord, PublisherRecord } from '../store/types.js';
-import { anyOf, compileRowFilter } from './filters.js';
+import { anyOf, compileStoredRowFilter } from './filters.js';
 import { JwtVerifier } from './jwt.js';
 import { hashKey } from './keys.js';
 
@@ -76,7 +76,7 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
 
   constructor(
     private readonly store: EventStore,
-    private readonly options: { insecure?: boolean; jwtIssuers?: ConstructorParameters<typeof JwtVerifier>[0] } = {},
+    private readonly options: { insecure?: boolean; jwtIssuers?: ConstructorParameters<typeof JwtVerifier>[0]; log?: { warn(obj: object, msg: string): void } } = {},
   ) {
     super();
     this.jwt = new JwtVerifier(options.jwtIssuers ?? []);
@@ -308,7 +308,8 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   private addGrantInMemory(g: GrantRecord): void {
     let byPrincipal = this.grants.get(g.list);
     if (!byPrincipal) this.grants.set(g.list, (byPrincipal = new Map()));
-    byPrincipal.set(g.principal, [...(byPrincipal.get(g.principal) ?? []), { record: g, predicate: compileRowFilter(g.filter) }]);
+    const predicate = compileStoredRowFilter(g.filter, (err) => this.options.log?.warn({ grant: g.id, list: g.list, principal: g.principal, err }, 'grant filter no longer compiles: the grant lets no event through'));
+    byPrincipal.set(g.principal, [...(byPrincipal.get(g.principal) ?? []), { record: g, predicate }]);
   }
 }
 

@@ -225,6 +225,14 @@ export class Dispatcher {
       await this.disable(record.id, `The owner '${record.owner}' may no longer read list '${record.list}'.`);
       return;
     }
+    let predicate;
+    try {
+      predicate = compileSubscriptionPredicate({ filters: spec.filters });
+    } catch (error) {
+      // Stored under older rules (a filter over today's CESQL budget, say): disable it rather than fail the start.
+      await this.disable(record.id, `Its filters no longer compile: ${(error as Error).message}`);
+      return;
+    }
     // What the audit records with each delivery: fixed for this worker's life, so made once.
     const deliveryScope = auditScope({ grants: decision.scope.filters, subscription: { types: spec.types, source: spec.source, filters: spec.filters } });
     const channel = spec.protocol === 'AMQP' ? 'amqp' : 'webhook';
@@ -235,7 +243,7 @@ export class Dispatcher {
       sink,
       record,
       config: spec.config,
-      predicate: compileSubscriptionPredicate({ filters: spec.filters }),
+      predicate,
       requires: queryRequirements({ types: spec.types, sources: spec.source === undefined ? undefined : [spec.source], requires: filterRequirements(spec.filters) }),
       types: spec.types,
       sources: spec.source === undefined ? undefined : [spec.source],

@@ -78,3 +78,17 @@ export const FILTER_SET_BOMBS: Record<string, unknown[]> = {
 
 /** Accepted, but all of its `sql` filters together share one evaluation budget per event. */
 export const COSTLY_FILTER_SET = [{ any: Array.from({ length: 3_000 }, () => ({ sql: "LOWER(subject) = 'x'" })) }];
+
+/** JSON of a filter array, written by hand around chains of `not` (JSON.stringify overflows the stack on them). */
+export function filtersJson(filters: unknown[]): string {
+  const one = (filter: unknown): string => {
+    let depth = 0;
+    let inner = filter;
+    while (typeof inner === 'object' && inner !== null && Object.keys(inner).length === 1 && 'not' in inner) {
+      inner = (inner as { not: unknown }).not;
+      depth++;
+    }
+    return `${'{"not":'.repeat(depth)}${JSON.stringify(inner)}${'}'.repeat(depth)}`;
+  };
+  return `[${filters.map(one).join(',')}]`;
+}
