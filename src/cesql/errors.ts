@@ -1,7 +1,7 @@
 /**
  * Error model of CESQL v1 (spec §3.3). Evaluation never throws: every
  * operator and function is total, returns a value of its type and appends
- * errors to the evaluation's error list. Only parsing throws, with a
+ * errors to the evaluation's error list. Only compiling throws, with a
  * {@link CesqlParseError}.
  */
 
