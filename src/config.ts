@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEFAULT_JWT_MAX_LIFETIME_SECONDS, parseJwtIssuers } from './access/jwt-config.js';
 
 /** Every setting of a running hub. Each has a HEROLD_* variable and a `herold serve` flag. */
 export interface Config {
@@ -28,8 +29,10 @@ export interface Config {
   disableAfterSeconds: number;
   /** Local demos only: requests without credentials act as admin. */
   insecure: boolean;
-  /** Trusted JWT issuers (JSON array). */
+  /** Trusted JWT issuers (JSON array), checked at start; see access/jwt-config.ts. */
   jwtIssuers?: string;
+  /** The longest a JWT may be valid (exp - iat, and exp - now); tokens without exp are refused. */
+  jwtMaxLifetimeSeconds: number;
   /** Per-principal rate limits (requests per second; 0 turns a limit off). Admins are not limited. */
   publishRate: number;
   readRate: number;
@@ -53,6 +56,7 @@ export const DEFAULTS: Config = {
   retryWindowSeconds: 86_400,
   disableAfterSeconds: 5 * 86_400,
   insecure: false,
+  jwtMaxLifetimeSeconds: DEFAULT_JWT_MAX_LIFETIME_SECONDS,
   publishRate: 1000,
   readRate: 100,
   auditRetentionDays: 365,
@@ -80,6 +84,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   disableAfterSeconds: 'HEROLD_DISABLE_AFTER_SECONDS',
   insecure: 'HEROLD_INSECURE',
   jwtIssuers: 'HEROLD_JWT_ISSUERS',
+  jwtMaxLifetimeSeconds: 'HEROLD_JWT_MAX_LIFETIME_SECONDS',
   publishRate: 'HEROLD_PUBLISH_RATE',
   readRate: 'HEROLD_READ_RATE',
   auditRetentionDays: 'HEROLD_AUDIT_RETENTION_DAYS',
@@ -129,7 +134,15 @@ export function resolveConfig(raw: Partial<Record<keyof Config, string | undefin
     if (!['true', 'false', '1', '0'].includes(raw.insecure)) throw new ConfigError(`${ENV_NAMES.insecure} must be true or false.`);
     c.insecure = raw.insecure === 'true' || raw.insecure === '1';
   }
-  if (raw.jwtIssuers) c.jwtIssuers = raw.jwtIssuers;
+  if (raw.jwtIssuers) {
+    try {
+      parseJwtIssuers(raw.jwtIssuers);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+    c.jwtIssuers = raw.jwtIssuers;
+  }
+  c.jwtMaxLifetimeSeconds = int('jwtMaxLifetimeSeconds', 60, 30 * 86_400) ?? c.jwtMaxLifetimeSeconds;
   c.publishRate = int('publishRate', 0, 1_000_000) ?? c.publishRate;
   c.readRate = int('readRate', 0, 1_000_000) ?? c.readRate;
   c.auditRetentionDays = int('auditRetentionDays', 1, 36_500) ?? c.auditRetentionDays;

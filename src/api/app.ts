@@ -8,6 +8,7 @@ import type { SubscriptionService } from '../hub/subscriptions/service.js';
 import type { Agreements } from '../hub/agreements.js';
 import type { AuditRecorder } from '../access/audit.js';
 import type { RateLimiter } from '../access/rate-limit.js';
+import type { AccessStore, AuditStore } from '../store/types.js';
 import { HubError } from '../hub/errors.js';
 import type { Metrics } from '../metrics.js';
 import { problem, sendProblem, toProblem } from './problem.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   subscriptions: SubscriptionService;
   agreements: Agreements;
   audit: AuditRecorder;
+  /** Access requests and audit rows as stored (to be moved behind access/ services). */
+  records: Pick<AccessStore, 'listAccessRequests'> & Pick<AuditStore, 'queryAudit'>;
   limits: { publish: RateLimiter; read: RateLimiter };
 }
 

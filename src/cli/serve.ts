@@ -20,7 +20,8 @@ const FLAGS: [keyof Config, string, string][] = [
   ['shutdownSeconds', '--shutdown-seconds <n>', 'longest graceful shutdown before exit'],
   ['origin', '--origin <name>', 'this hub\'s name for webhook receivers (WebHook-Request-Origin)'],
   ['retryWindowSeconds', '--retry-window-seconds <n>', 'how long failed deliveries are retried by default (86400)'],
-  ['jwtIssuers', '--jwt-issuers <json>', 'trusted JWT issuers: [{issuer, jwksUri, audience?, scope?, principalClaim?}]'],
+  ['jwtIssuers', '--jwt-issuers <json>', 'trusted JWT issuers: [{issuer, jwksUri, audience, scope?, principalClaim?, name?, sharedNamespace?}]'],
+  ['jwtMaxLifetimeSeconds', '--jwt-max-lifetime-seconds <n>', 'longest JWT lifetime accepted (86400)'],
   ['publishRate', '--publish-rate <n>', 'publish requests per second per principal (0 = no limit)'],
   ['readRate', '--read-rate <n>', 'read requests per second per principal (0 = no limit)'],
   ['auditRetentionDays', '--audit-retention-days <n>', 'how long audit records are kept'],
@@ -72,7 +73,7 @@ export function registerServe(program: Command): void {
           `  Use it as: Authorization: Bearer <key>. To choose your own, set HEROLD_ADMIN_KEY.\n\n`,
       );
     }
-    logger.info({ url: running.url, store: running.hub.store.kind, sync: config.sync }, `herold listening on ${running.url}`);
+    logger.info({ url: running.url, store: running.hub.storeKind, sync: config.sync }, `herold listening on ${running.url}`);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;

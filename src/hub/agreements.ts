@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Access } from '../access/access.js';
 import { validateRowFilter } from '../access/filters.js';
-import type { AccessRequestRecord, GrantRecord } from '../store/types.js';
+import type { AccessRequestRecord, AccessStore, GrantRecord } from '../store/types.js';
 import { HubError, invalid, notFound } from './errors.js';
 import type { Hub } from './hub.js';
 
@@ -15,6 +15,7 @@ export class Agreements {
   constructor(
     private readonly hub: Hub,
     private readonly access: Access,
+    private readonly store: Pick<AccessStore, 'createAccessRequest' | 'getAccessRequest' | 'updateAccessRequest' | 'listAccessRequests'>,
   ) {}
 
   async createGrant(list: string, input: { principal: string; filter?: unknown; fields?: string[] }, by: string): Promise<GrantRecord> {
@@ -50,12 +51,12 @@ export class Agreements {
       createdAt: Date.now(),
       decidedAt: null,
     };
-    await this.hub.store.createAccessRequest(record);
+    await this.store.createAccessRequest(record);
     return record;
   }
 
   async get(id: string): Promise<AccessRequestRecord> {
-    const r = await this.hub.store.getAccessRequest(id);
+    const r = await this.store.getAccessRequest(id);
     if (!r) throw notFound(`Access request '${id}'`);
     return r;
   }
@@ -65,14 +66,14 @@ export class Agreements {
     const filter = narrowed.filter !== undefined ? narrowed.filter : r.filter;
     const grant = await this.createGrant(r.list, { principal: r.principal, filter: filter ?? undefined, fields: narrowed.fields }, by);
     const request: AccessRequestRecord = { ...r, status: 'approved', decidedBy: by, decidedAt: Date.now(), grantId: grant.id };
-    await this.hub.store.updateAccessRequest(request);
+    await this.store.updateAccessRequest(request);
     return { request, grant };
   }
 
   async deny(id: string, by: string, reason: string): Promise<AccessRequestRecord> {
     const r = await this.pending(id);
     const request: AccessRequestRecord = { ...r, status: 'denied', decidedBy: by, decidedAt: Date.now(), reason };
-    await this.hub.store.updateAccessRequest(request);
+    await this.store.updateAccessRequest(request);
     return request;
   }
 

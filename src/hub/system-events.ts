@@ -9,7 +9,7 @@ import type { Hub } from './hub.js';
 export const SYSTEM_LIST = 'herold.system';
 
 export async function ensureSystemList(hub: Hub): Promise<void> {
-  if (!(await hub.store.getList(SYSTEM_LIST))) {
+  if (!(await hub.listExists(SYSTEM_LIST))) {
     await hub.putList({ name: SYSTEM_LIST, title: 'Herold system events', description: 'Operational events: subscriptions disabled, deliveries dead-lettered.' });
   }
 }

@@ -94,6 +94,11 @@ export interface SubscriptionRecord {
   position: number;
   /** When the current run of failures began (epoch ms), or null. */
   failingSince: number | null;
+  /**
+   * The credential the subscription delivers under (opaque to the store; see
+   * access/credentials.ts). Null for subscriptions stored before it existed.
+   */
+  runAs: unknown;
   createdAt: string;
   updatedAt: string;
 }
@@ -218,14 +223,20 @@ export interface DeliveryWork {
   attempts: AttemptRow[];
 }
 
-export interface EventStore {
+/** Opening, closing and health of a backend. */
+export interface StoreLifecycle {
   readonly kind: 'sqlite' | 'postgres';
   /** Apply migrations; safe to call on an up-to-date database. */
   open(): Promise<void>;
   close(): Promise<void>;
   /** Whether the database answers (readiness). */
   ping(): Promise<boolean>;
+  /** Bytes used on disk (for metrics). */
+  sizeBytes(): Promise<number>;
+}
 
+/** The event lists and their logs: what only the hub may use. */
+export interface EventLog {
   upsertList(input: ListInput): Promise<{ created: boolean; list: ListRecord }>;
   getList(name: string): Promise<ListRecord | undefined>;
   listLists(): Promise<ListRecord[]>;
@@ -246,12 +257,18 @@ export interface EventStore {
    * Returns how many were deleted. Sequence numbers are never reused.
    */
   trimThrough?(list: string, seq: number): Promise<number>;
+  /** Seqs of every event about `subject` in a list, newest first (follows heroldprevseq). */
+  subjectSeqs(list: string, subject: string, max: number): Promise<number[]>;
+}
 
+/** Hub-wide settings (the admin key's hash, ...). */
+export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
+}
 
-  // ---- subscriptions -------------------------------------------------------
-
+/** Subscriptions and their delivery state: the subscription service and the dispatcher. */
+export interface SubscriptionStore {
   createSubscription(record: SubscriptionRecord): Promise<void>;
   getSubscription(id: string): Promise<SubscriptionRecord | undefined>;
   listSubscriptions(list?: string): Promise<SubscriptionRecord[]>;
@@ -273,9 +290,10 @@ export interface EventStore {
   listAttempts(subscriptionId: string, before: number | undefined, limit: number): Promise<(AttemptRow & { id: number })[]>;
   /** Keep the newest `keep` attempts per subscription. */
   pruneAttempts(keep: number): Promise<void>;
+}
 
-  // ---- access -------------------------------------------------------------
-
+/** Keys, owners, publishers, grants and access requests: what `access` and the agreements hold. */
+export interface AccessStore {
   setListOwner(list: string, owner: string | null): Promise<void>;
   createApiKey(key: ApiKeyRecord): Promise<void>;
   listApiKeys(): Promise<ApiKeyRecord[]>;
@@ -290,12 +308,18 @@ export interface EventStore {
   updateAccessRequest(r: AccessRequestRecord): Promise<void>;
   getAccessRequest(id: string): Promise<AccessRequestRecord | undefined>;
   listAccessRequests(filter: { list?: string; principal?: string; status?: string }): Promise<AccessRequestRecord[]>;
+}
+
+/** Who received which events. */
+export interface AuditStore {
   appendAudit(rows: AuditRow[]): Promise<void>;
   queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]>;
   pruneAudit(before: number): Promise<number>;
-  /** Seqs of every event about `subject` in a list, newest first (follows heroldprevseq). */
-  subjectSeqs(list: string, subject: string, max: number): Promise<number[]>;
-
-  /** Bytes used on disk (for metrics). */
-  sizeBytes(): Promise<number>;
 }
+
+/**
+ * A whole backend (embedded SQLite, PostgreSQL): every narrow interface at
+ * once. Only the composition root (server.ts) and the CLI's transfer hold it;
+ * each part of the hub is handed the one interface it needs.
+ */
+export interface EventStore extends StoreLifecycle, EventLog, SettingsStore, SubscriptionStore, AccessStore, AuditStore {}

@@ -243,7 +243,7 @@ describe('JWT principals', () => {
     const hub = await startTestHub({ jwtIssuers: JSON.stringify([{ issuer, jwksUri, audience: 'herold', scope: 'herold:read', principalClaim: 'consumer.ID' }]) });
     try {
       await createList(hub, 'jwt', { owner: 'org:o' });
-      await hub.fetch('/lists/jwt/grants', { method: 'POST', headers: json, body: JSON.stringify({ principal: '0192:987654321' }) });
+      await hub.fetch('/lists/jwt/grants', { method: 'POST', headers: json, body: JSON.stringify({ principal: 'maskinporten.example:0192:987654321' }) });
       const sign = (claims: Record<string, unknown>, opts: { aud?: string; iss?: string } = {}) =>
         new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(opts.iss ?? issuer).setAudience(opts.aud ?? 'herold').setIssuedAt().setExpirationTime('5m').sign(privateKey);
       const good = await sign({ scope: 'herold:read other', consumer: { ID: '0192:987654321' } });

@@ -2,8 +2,8 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { auditPredicate } from '../../access/audit-scope.js';
 import { generateApiKey } from '../../access/keys.js';
+import { isReservedPrincipal, RESERVED_PRINCIPAL_RULE } from '../../access/principal-names.js';
 import { invalid, notFound } from '../../hub/errors.js';
-import { renderEvent } from '../../hub/render.js';
 import type { AccessRequestRecord, GrantRecord } from '../../store/types.js';
 import { authorize } from '../authorize.js';
 import { ListParams, problems } from '../schemas.js';
@@ -39,7 +39,7 @@ const requestView = (r: AccessRequestRecord) => ({
 const IdParams = (prefix: string) => Type.Object({ id: Type.String({ pattern: `^${prefix}_[0-9a-f]{32}$` }) });
 
 export async function accessRoutes(app: FastifyInstance): Promise<void> {
-  const { access, agreements, hub } = app.deps;
+  const { access, agreements, hub, records } = app.deps;
 
   // ---- API keys (admin) ----------------------------------------------------
   app.post<{ Body: { principal: string; admin?: boolean; expiresAt?: string } }>(
@@ -55,6 +55,7 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       authorize(access, request, 'admin');
       const { principal, admin = false, expiresAt } = request.body;
+      if (isReservedPrincipal(principal)) throw invalid(`The principal '${principal}' is reserved: ${RESERVED_PRINCIPAL_RULE}.`, [{ pointer: '/principal', message: 'reserved name' }]);
       let expires: number | null = null;
       if (expiresAt !== undefined) {
         expires = Date.parse(expiresAt);
@@ -214,7 +215,7 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     async (request) => {
       authorize(access, request, 'access.request');
       const p = request.principal!;
-      const all = await hub.store.listAccessRequests({ list: request.query.list, status: request.query.status });
+      const all = await records.listAccessRequests({ list: request.query.list, status: request.query.status });
       const visible = all.filter((r) => p.admin || r.principal === p.id || (access.owner(r.list) === p.id && access.canSee(p, r.list)));
       return { requests: visible.map(requestView) };
     },
@@ -287,12 +288,13 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
       const base = { list: q.list, principal: q.principal, since: time(q.since, 'since'), until: time(q.until, 'until'), limit: q.limit ?? 1000 };
       if (q.subject !== undefined) {
         if (q.list === undefined) throw invalid('A subject query needs the list too.', [{ pointer: '/querystring/list', message: 'required with subject' }]);
-        const seqs = await hub.store.subjectSeqs(q.list, q.subject, 500);
-        const rows = await hub.store.queryAudit({ ...base, seqs });
+        const seqs = await hub.subjectSeqs(q.list, q.subject, 500);
+        const rows = await records.queryAudit({ ...base, seqs });
         const events = new Map<number, Record<string, unknown>>();
+        const ownerScope = authorize(access, request, 'list.manage', q.list);
         for (const seq of seqs) {
-          const e = await hub.store.getEvent(q.list, seq);
-          if (e) events.set(seq, JSON.parse(renderEvent(e)));
+          const e = await hub.getEvent(ownerScope, seq, null).catch(() => undefined);
+          if (e) events.set(seq, JSON.parse(e.json));
         }
         const deliveries = [];
         for (const row of rows) {
@@ -305,7 +307,7 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
         }
         return { subject: q.subject, list: q.list, deliveries };
       }
-      const rows = (await hub.store.queryAudit(base)).filter((r) => ownsOnly(r.list));
+      const rows = (await records.queryAudit(base)).filter((r) => ownsOnly(r.list));
       return {
         records: rows.map((r) => ({ principal: r.principal, list: r.list, channel: r.channel, firstSeq: String(r.firstSeq), lastSeq: String(r.lastSeq), count: r.count, at: new Date(r.at).toISOString() })),
       };

@@ -1,3 +1,4 @@
+import type { Scope } from '../../access/scope.js';
 import type { Metrics } from '../../metrics.js';
 
 export type StreamKind = 'sse' | 'ndjson';
@@ -7,8 +8,11 @@ export interface StreamOwner {
   principal: string;
   keyId?: string;
   list: string;
-  /** The grant's field list for minimisation, if any. */
-  fields?: string[];
+}
+
+/** The owner of a stream read under a scope. */
+export function streamOwnerOf(scope: Scope): StreamOwner {
+  return { principal: scope.principal.id, keyId: scope.principal.keyId, list: scope.list! };
 }
 
 export interface OpenStream {

@@ -222,4 +222,12 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       );
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- The credential a subscription delivers under (see the SQLite migration 4).
+      ALTER TABLE subscriptions ADD COLUMN run_as text;
+      UPDATE subscriptions SET run_as = '{"credential":{"kind":"admin-key"}}' WHERE owner = 'admin';
+    `,
+  },
 ];
