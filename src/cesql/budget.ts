@@ -31,6 +31,8 @@ export const MAX_STRING_LENGTH = 262_144;
 export const EVALUATION_BUDGET = 1_048_576;
 /** Most nodes (operators, operands, function calls) in one syntax tree. */
 export const MAX_NODES = 10_000;
+/** Most filter objects plus attributes named in one set of Subscriptions API filters. */
+export const MAX_FILTER_NODES = 1_000;
 
 /** Work constant folding may do for an expression of `length` characters. */
 export function foldBudget(length: number): number {

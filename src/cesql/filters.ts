@@ -5,12 +5,12 @@
  * (undefined or an empty array) let every event through.
  *
  * The cost budget (budget.ts) covers a filter set as a whole: at most
- * MAX_NESTING levels of `all`/`any`/`not`, MAX_NODES filter objects and
+ * MAX_NESTING levels of `all`/`any`/`not`, MAX_FILTER_NODES filter objects and
  * attributes, MAX_EXPRESSION_LENGTH characters of `sql` in all, and one
  * evaluation budget per event shared by all its `sql` filters.
  */
 import type { Violation } from '../cloudevents/event.js';
-import { count, EVALUATION_BUDGET, MAX_NODES } from './budget.js';
+import { count, EVALUATION_BUDGET, MAX_FILTER_NODES } from './budget.js';
 import { compileCesql, matchesWithin, type CesqlEvent } from './engine.js';
 import { CesqlParseError } from './errors.js';
 import { MAX_EXPRESSION_LENGTH, MAX_NESTING } from './parser.js';
@@ -153,8 +153,8 @@ class Builder {
 
   filter(value: unknown, at: string, depth: number): FilterPredicate {
     if (this.overBudget) return ALWAYS;
-    if (++this.nodes > MAX_NODES) {
-      return this.budgetExceeded(at, `the filters have more than ${count(MAX_NODES)} filter objects and attributes`);
+    if (++this.nodes > MAX_FILTER_NODES) {
+      return this.budgetExceeded(at, `the filters have more than ${count(MAX_FILTER_NODES)} filter objects and attributes`);
     }
     if (depth > MAX_NESTING) return this.budgetExceeded(at, `the filters are nested more than ${MAX_NESTING} levels deep`);
     if (!isPlainObject(value)) {
@@ -204,8 +204,8 @@ class Builder {
     if (names.length === 0) return this.fail(at, `'${kind}' must name at least one attribute`);
     const preds: FilterPredicate[] = [];
     for (const name of names) {
-      if (++this.nodes > MAX_NODES) {
-        return this.budgetExceeded(at, `the filters have more than ${count(MAX_NODES)} filter objects and attributes`);
+      if (++this.nodes > MAX_FILTER_NODES) {
+        return this.budgetExceeded(at, `the filters have more than ${count(MAX_FILTER_NODES)} filter objects and attributes`);
       }
       const where = at + token(name);
       const expected = body[name];

@@ -17,7 +17,7 @@ export type {
   UnaryNode,
 } from './ast.js';
 export { CesqlBudgetError, CesqlParseError, type CesqlError, type CesqlErrorKind } from './errors.js';
-export { EVALUATION_BUDGET, MAX_NODES, MAX_STRING_LENGTH } from './budget.js';
+export { EVALUATION_BUDGET, MAX_FILTER_NODES, MAX_NODES, MAX_STRING_LENGTH } from './budget.js';
 export {
   compileCesql,
   evaluateCesql,

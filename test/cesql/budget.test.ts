@@ -145,9 +145,11 @@ describe('filter sets (Subscriptions API dialects) have one budget', () => {
     ]);
     expect(validateFilters([deepNot(100)])).toEqual([]);
     const many = validateFilters(FILTER_SET_BOMBS['20,000 sql filters']);
-    expect(many).toEqual([{ pointer: expect.stringMatching(/^\/\d+\/sql$/), message: "the 'sql' filters are longer than 65,536 characters in all" }]);
+    expect(many).toEqual([{ pointer: '/1000', message: 'the filters have more than 1,000 filter objects and attributes' }]);
+    const long = validateFilters(Array(40).fill({ sql: `subject = '${'x'.repeat(2_000)}'` }));
+    expect(long).toEqual([{ pointer: '/32/sql', message: "the 'sql' filters are longer than 65,536 characters in all" }]);
     const attributes = validateFilters(FILTER_SET_BOMBS['20,000 exact attributes']);
-    expect(attributes).toEqual([{ pointer: '/0/exact', message: 'the filters have more than 10,000 filter objects and attributes' }]);
+    expect(attributes).toEqual([{ pointer: '/0/exact', message: 'the filters have more than 1,000 filter objects and attributes' }]);
   });
 
   it('the sql filters of one set share one evaluation budget per event', () => {
