@@ -31,7 +31,7 @@ describe('authorisation matrix', () => {
   let adminSub = '';
   let ownerSub = '';
   let rx: Receiver;
-  const sink = () => ({ sink: rx.url, protocolsettings: { validate: false } });
+  const sink = () => ({ sink: rx.url }); // the receiver answers the handshake (validate: false is for admins only)
 
   beforeAll(async () => {
     rx = await Receiver.start();
