@@ -47,6 +47,9 @@ describe('a hostile filter is a fast 400 on every door', () => {
     expect((await publishStructured(hub, LIST, makeEvent())).status).toBe(201);
     const key = await hub.fetch('/api-keys', { method: 'POST', headers: json, body: JSON.stringify({ principal: 'org:stranger' }) });
     strangerKey = (await key.json()).key;
+    // Access requests are taken only for lists the caller can see: a publisher sees the list but may not read it.
+    const pub = await hub.fetch(`/lists/${LIST}/publishers`, { method: 'POST', headers: json, body: JSON.stringify({ principal: 'org:stranger', source: '/elsewhere' }) });
+    expect(pub.status).toBeLessThan(300);
   });
   afterAll(() => hub.close());
 
