@@ -244,8 +244,11 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     const active = this.activeKeys(owner, now);
     if (active.length === 0) return { paused: `The owner '${owner}' has no API key that works any more (revoked or expired).` };
     const made = credential?.kind === 'api-key' ? active.find((k) => k.id === credential.id) : undefined;
-    const expires = active.some((k) => k.expiresAt === null) ? undefined : Math.max(...active.map((k) => k.expiresAt!));
-    return { id: owner, admin: made?.admin === true, credential: credential ?? { kind: 'api-key', id: active[0].id }, ...(expires !== undefined && { expiresAt: expires }) };
+    // Admin rights end when the admin key expires, even if the owner has keys that live longer:
+    // the subscription is restarted then (dispatcher) and delivers as the owner's grants allow.
+    const admin = made?.admin === true;
+    const expires = admin ? (made.expiresAt ?? undefined) : active.some((k) => k.expiresAt === null) ? undefined : Math.max(...active.map((k) => k.expiresAt!));
+    return { id: owner, admin, credential: credential ?? { kind: 'api-key', id: active[0].id }, ...(expires !== undefined && { expiresAt: expires }) };
   }
 
   /** The principal the operator named in the config file (AMQP ingest): 'admin' there is the operator's own. */
