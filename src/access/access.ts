@@ -200,6 +200,15 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     return this.decide(caller, 'subscription.manage', record.list, record.owner).allowed;
   }
 
+  /**
+   * Whether the caller may know that a grant or an access request exists: an
+   * admin, the owner of its list, or the principal it is for. To anyone else
+   * it answers exactly like one that does not exist.
+   */
+  mayKnow(caller: Principal, record: { list: string; principal: string }): boolean {
+    return caller.admin || record.principal === caller.id || (this.owners.get(record.list) === caller.id && this.canSee(caller, record.list));
+  }
+
   /** The scope a subscription's deliveries run under, or why it may not deliver now. */
   deliveryScope(record: { owner: string; list: string; runAs: unknown }): Scope | { paused: string } {
     const principal = this.subscriptionPrincipal(record.owner, record.runAs);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestHub, createList, makeEvent, publishBatch, startTestHub } from '../helpers/hub.js';
 import { Receiver } from '../helpers/receiver.js';
 import { AMQP_URL, Rabbit, rabbitAvailable, unique } from '../amqp/rabbit.js';
-import { type Caller, caller, post, until } from './attacker.js';
+import { type Caller, caller, post, until } from '../helpers/attacker.js';
 
 /**
  * Issue 10, "A principal named admin": push delivery gave a principal named

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestHub, createList, makeEvent, publishBatch, startTestHub } from '../helpers/hub.js';
 import { Receiver } from '../helpers/receiver.js';
 import { AMQP_URL, Rabbit, rabbitAvailable, unique } from '../amqp/rabbit.js';
-import { type Caller, answer, caller, expectSameAnswer, ndjson, openSse, post, pull, until } from './attacker.js';
+import { type Caller, answer, caller, expectSameAnswer, ndjson, openSse, post, pull, until } from '../helpers/attacker.js';
 
 /**
  * Issue 10, "Existence and linkage": a hidden event's 404 differed from a

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestHub, createList, makeEvent, publishBatch, startTestHub } from '../helpers/hub.js';
 import { Receiver } from '../helpers/receiver.js';
-import { type Answer, type Caller, answer, caller, ndjson, openSse, post, pull } from './attacker.js';
+import { type Answer, type Caller, answer, caller, ndjson, openSse, post, pull } from '../helpers/attacker.js';
 
 /**
  * Issue 10, "Filter oracle on minimised attributes": a consumer whose grant

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestHub, createList, makeEvent, publishBatch, startTestHub } from '../helpers/hub.js';
 import { Receiver } from '../helpers/receiver.js';
-import { type Caller, caller, post } from './attacker.js';
+import { type Caller, caller, post } from '../helpers/attacker.js';
 
 /**
  * Issue 10, "Redeliver counts hidden events": `POST /subscriptions/{id}/redeliver`

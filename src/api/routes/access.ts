@@ -174,8 +174,10 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     '/grants/:id',
     { schema: { tags: ['access'], summary: "Revoke a grant: the consumer's open streams close and its subscriptions stop at once.", params: IdParams('grant'), response: { 204: Type.Null(), ...problems(401, 403, 404) } } },
     async (request, reply) => {
+      // Credentials first, then: a grant the caller may not know of answers like a missing one.
+      authorize(access, request, 'access.request');
       const grant = access.findGrant(request.params.id);
-      if (!grant) throw notFound(`Grant '${request.params.id}'`);
+      if (!grant || !access.mayKnow(request.principal!, grant)) throw notFound(`Grant '${request.params.id}'`);
       authorize(access, request, 'list.manage', grant.list);
       await access.deleteGrant(grant.id);
       return reply.code(204).send();
@@ -237,11 +239,12 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
         },
       },
       async (request) => {
+        // Credentials first; then a request is known only to those who decide on its list (its owner, an admin):
+        // to anyone else it answers like one that does not exist.
+        authorize(access, request, 'access.request');
         const r = await agreements.get(request.params.id);
         const p = request.principal;
-        // Requests for lists you do not own are invisible, not forbidden.
-        if (p && !p.admin && access.owner(r.list) !== p.id) throw notFound(`Access request '${r.id}'`);
-        authorize(access, request, 'list.manage', r.list);
+        if (!access.decide(p, 'list.manage', r.list).allowed) throw notFound(`Access request '${r.id}'`);
         if (what === 'approve') {
           const { request: decided, grant } = await agreements.approve(r.id, p!.id, { filter: request.body?.filter, fields: request.body?.fields });
           return { ...requestView(decided), grant: grantView(grant) };

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import { parseSse, type SseMessage } from '../../src/client/sse.js';
-import type { TestHub } from '../helpers/hub.js';
+import type { TestHub } from './hub.js';
 
 /**
  * What an attacker's probes share: callers with their own credentials, the
