@@ -8,9 +8,11 @@ import { Hub } from './hub/hub.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { EgressPolicy, parseCidrList } from './delivery/egress/index.js';
 import { sinkChecker } from './delivery/sink-check.js';
+import { configurePools } from './delivery/sinks/webhook/index.js';
 import { AmqpPool, amqpSink, amqpSinkCheck } from './delivery/sinks/amqp/index.js';
 import { type AmqpIngest, startAmqpIngest } from './ingest/amqp/index.js';
 import { SubscriptionService } from './hub/subscriptions/service.js';
+import { SubscriptionQuota } from './hub/subscriptions/quota.js';
 import { ensureSystemList } from './hub/system-events.js';
 import { Metrics } from './metrics.js';
 import { AuditRecorder } from './access/audit.js';
@@ -59,6 +61,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   }
   await ensureSystemList(hub);
   const egress = new EgressPolicy(parseCidrList(config.egressAllow));
+  configurePools({ connections: config.webhookConnections, pipelining: config.webhookPipelining });
   const amqpName = `herold ${config.origin}`;
   const amqpPool = new AmqpPool({ policy: egress, connectionName: amqpName, log: logger });
   const dispatcher = new Dispatcher(hub, store, access, {
@@ -71,7 +74,14 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     metrics,
     log: logger,
   });
-  const subscriptions = new SubscriptionService(hub, store, access, dispatcher, sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }));
+  const subscriptions = new SubscriptionService(
+    hub,
+    store,
+    access,
+    dispatcher,
+    sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }),
+    new SubscriptionQuota(config.maxSubscriptionsPerPrincipal),
+  );
   if (cluster) followCluster(cluster, hub, access, dispatcher, logger);
   await dispatcher.start();
   const agreements = new Agreements(hub, access, store);

@@ -56,7 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.setValidatorCompiler(validatorCompiler);
   app.decorate('deps', deps);
-  app.decorate('streams', new StreamRegistry(deps.metrics));
+  app.decorate('streams', new StreamRegistry(deps.metrics, deps.config.maxStreamsPerPrincipal));
   app.decorateRequest('principal', null);
 
   await app.register(swagger, {

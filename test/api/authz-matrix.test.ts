@@ -60,7 +60,8 @@ interface Row {
 const json = 'application/json';
 let n = 0;
 const uniq = () => `${Date.now().toString(36)}${++n}`;
-const sinkBody = (w: World) => ({ sink: w.rx.url, protocolsettings: { validate: false } });
+// The receiver answers the handshake (validate: false is for admins only).
+const sinkBody = (w: World) => ({ sink: w.rx.url });
 
 /** An HTTP request as a row's `send`. */
 function http(method: string, path: (t: Target) => string, opts: { body?: (w: World) => unknown; contentType?: string; accept?: string } = {}): Row['send'] {

@@ -97,7 +97,7 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
             },
           },
           304: { description: 'Not modified: nothing new since the ETag in If-None-Match.', type: 'null' },
-          ...problems(400, 401, 403, 404),
+          ...problems(400, 401, 403, 404, 429),
         },
       },
     },
