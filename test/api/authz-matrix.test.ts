@@ -214,7 +214,14 @@ const ROWS: Row[] = [
     expect: manage(204),
   },
   // ---- access requests ------------------------------------------------------------------
-  { door: 'route', name: 'POST /lists/{list}/access-requests', names: 'list', send: http('POST', (t) => `/lists/${t.list}/access-requests`, { body: () => ({ purpose: 'matrix' }) }), expect: authed(201) },
+  {
+    door: 'route',
+    name: 'POST /lists/{list}/access-requests',
+    names: 'list',
+    send: http('POST', (t) => `/lists/${t.list}/access-requests`, { body: () => ({ purpose: 'matrix' }) }),
+    // Only for a list the requester may see (it has some role there).
+    expect: { ...authed(201), stranger: 404 },
+  },
   { door: 'route', name: 'GET /access-requests', send: http('GET', () => '/access-requests'), expect: authed(200) },
   {
     door: 'route',
@@ -258,6 +265,8 @@ describe('authorisation matrix', () => {
     const asker = await key('org:asker');
     await createList(hub, 'mx', { owner: 'org:owner' });
     await createList(hub, 'other', { owner: 'org:someone-else' });
+    // Access requests need a list the requester may see: the asker publishes to both.
+    for (const list of ['mx', 'other']) await post(`/lists/${list}/publishers`, { principal: 'org:asker' });
     await post('/lists/mx/publishers', { principal: 'org:publisher', source: '/pub' });
     await post('/lists/mx/grants', { principal: 'org:consumer', filter: "source = '/pub'" });
     // mx: seq 1 is in the consumer's grant, seq 2 is not.
