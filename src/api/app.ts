@@ -19,6 +19,7 @@ import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { accessRoutes } from './routes/access.js';
+import { ConsoleSessions, consoleDoor, consoleSessionOf, isPublicConsoleRoute } from './console/index.js';
 import { StreamRegistry } from './streams/registry.js';
 import { validatorCompiler } from './validation.js';
 
@@ -74,11 +75,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  const consoleSessions = new ConsoleSessions();
   // Every route needs credentials except health and readiness; routes ask `access` what the caller may do.
   app.addHook('onRequest', async (request) => {
-    if (request.url === '/healthz' || request.url === '/readyz') return;
-    const principal = await deps.access.authenticate(request.headers.authorization);
-    if (principal !== null && 'error' in principal) throw new HubError(401, 'unauthorized', 'Unauthorized', principal.error);
+    if (request.url === '/healthz' || request.url === '/readyz' || isPublicConsoleRoute(request)) return;
+    // Without an Authorization header, the console's session cookie is the credential (same-origin writes only).
+    const session = request.headers.authorization === undefined ? consoleSessionOf(request, consoleSessions) : undefined;
+    const principal = await deps.access.authenticate(request.headers.authorization ?? session?.session.authorization);
+    if (principal !== null && 'error' in principal) {
+      if (session) consoleSessions.end(session.id); // its key expired or was revoked: the session ends with it
+      throw new HubError(401, 'unauthorized', 'Unauthorized', principal.error);
+    }
     request.principal = principal;
   });
 
@@ -109,6 +116,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(readRoutes);
   await app.register(subscriptionRoutes);
   await app.register(accessRoutes);
+  await app.register(consoleDoor, { sessions: consoleSessions });
 
   app.get('/openapi.json', { schema: { hide: true } }, async (request) => {
     authorize(deps.access, request, 'docs.read');
