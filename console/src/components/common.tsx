@@ -4,12 +4,16 @@ import { ApiError } from '../api';
 import { useI18n } from '../i18n';
 import type { MessageKey } from '../i18n/en';
 
-/** A screen: its title in the tab and as the one h1, which takes focus when the screen opens (for screen readers). */
+/** The first screen after a page load leaves focus at the top (the skip link comes first); later ones take it. */
+let firstScreen = true;
+
+/** A screen: its title in the tab and as the one h1, which takes focus when another screen opens (for screen readers). */
 export function Screen({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
   const h1 = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} – Herold`;
-    h1.current?.focus();
+    if (firstScreen) firstScreen = false;
+    else h1.current?.focus();
   }, [title]);
   return (
     <section className="screen" aria-labelledby="screen-title">

@@ -78,7 +78,15 @@ export async function consoleSessionRoutes(app: FastifyInstance, options: { sess
     return reply.code(204).send();
   });
 
-  if (!oidc) return;
+  if (!oidc) {
+    // Not the app's screens either: say plainly that this hub offers no such sign-in.
+    const none = async () => {
+      throw new HubError(404, 'not-found', 'Not found', 'This hub has no OpenID Connect sign-in configured (HEROLD_CONSOLE_OIDC); sign in with an API key.');
+    };
+    app.get('/console/login', { schema: { hide: true } }, none);
+    app.get('/console/callback', { schema: { hide: true } }, none);
+    return;
+  }
 
   app.get('/console/login', { schema: { tags, summary: 'Start an OpenID Connect sign-in (authorization code with PKCE).' } }, async (request, reply) => {
     const { url, state } = await oidc.start(`${ownOrigin(request)}/console/callback`);

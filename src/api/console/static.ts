@@ -10,13 +10,14 @@ export const CONSOLE_ASSETS = fileURLToPath(new URL('../../../dist/console/', im
 /**
  * Everything the console loads comes from this hub: no inline script or
  * style, no other origin, no framing. `connect-src 'self'` is the API and
- * its live streams.
+ * its live streams. Images may also be `data:` URLs: the design system draws
+ * its icons as SVG data in its CSS (an image cannot run script).
  */
 export const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self'",
+  "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",
   "manifest-src 'self'",
