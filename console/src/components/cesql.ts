@@ -11,5 +11,5 @@ export function filterProblem(error: unknown): FilterProblem | null {
   const own = error.problem.errors?.find((e) => e.pointer.endsWith('/filter') || e.pointer.endsWith('/sql')) ?? error.problem.errors?.[0];
   const message = own?.message ?? error.problem.detail ?? '';
   const at = / at (\d+)$/.exec(message);
-  return { message, position: at ? Number(at[1]) : undefined };
+  return at ? { message: message.slice(0, at.index), position: Number(at[1]) } : { message };
 }

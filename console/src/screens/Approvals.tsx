@@ -44,7 +44,8 @@ export function ApprovalsScreen() {
                 </section>
               )}
               {lists.map((l) => (
-                <Grants key={l} list={l} />
+                // Read again after each decision: an approval adds a grant.
+                <Grants key={`${l}:${pending.length}`} list={l} />
               ))}
             </>
           );
