@@ -206,10 +206,7 @@ function DeadLetters({ subscription, onRedelivered }: { subscription: Subscripti
                         <Table.Cell>{e?.id ?? '–'}</Table.Cell>
                         <Table.Cell>{e?.type ?? '–'}</Table.Cell>
                         <Table.Cell>{e?.subject ?? '–'}</Table.Cell>
-                        <Table.Cell>
-                          {d.reason}
-                          {d.lastStatus !== null && ` (${d.lastStatus})`}
-                        </Table.Cell>
+                        <Table.Cell>{d.reason}</Table.Cell>
                         <Table.Cell>{formatDate(d.at)}</Table.Cell>
                       </Table.Row>
                     );
@@ -228,10 +225,10 @@ function DeadLetters({ subscription, onRedelivered }: { subscription: Subscripti
           )
         }
       </Show>
+      <Heading level={3} data-size="xs" id="range-title">
+        {t('sub.redeliverRange')}
+      </Heading>
       <form onSubmit={range} className="form inline" aria-labelledby="range-title">
-        <Heading level={3} data-size="xs" id="range-title">
-          {t('sub.redeliverRange')}
-        </Heading>
         <Textfield label={t('sub.from')} inputMode="numeric" pattern="[0-9]+" value={from} onChange={(e) => setFrom(e.target.value)} required />
         <Textfield label={t('sub.to')} inputMode="numeric" pattern="[0-9]+" value={to} onChange={(e) => setTo(e.target.value)} />
         <Button type="submit" variant="secondary" disabled={action.busy}>
