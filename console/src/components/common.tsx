@@ -12,8 +12,11 @@ export function Screen({ title, children, actions }: { title: string; children: 
   const h1 = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} – Herold`;
-    if (firstScreen) firstScreen = false;
-    else h1.current?.focus();
+    if (firstScreen) {
+      firstScreen = false;
+      // When the first screen was ready for input (bench/console.js reads it).
+      performance.mark('herold:first-screen');
+    } else h1.current?.focus();
   }, [title]);
   return (
     <section className="screen" aria-labelledby="screen-title">
