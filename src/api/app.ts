@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
 import type { SubscriptionService } from '../hub/subscriptions/service.js';
 import type { Agreements } from '../hub/agreements.js';
+import type { Catalogue } from '../hub/catalogue/catalogue.js';
 import type { AuditRecorder } from '../access/audit.js';
 import type { RateLimiter } from '../access/rate-limit.js';
 import type { AccessStore, AuditStore } from '../store/types.js';
@@ -19,6 +20,7 @@ import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { accessRoutes } from './routes/access.js';
+import { catalogueRoutes } from './routes/catalogue.js';
 import { StreamRegistry } from './streams/registry.js';
 import { validatorCompiler } from './validation.js';
 
@@ -34,6 +36,7 @@ export interface AppDeps {
   /** Access requests and audit rows as stored (to be moved behind access/ services). */
   records: Pick<AccessStore, 'listAccessRequests'> & Pick<AuditStore, 'queryAudit'>;
   limits: { publish: RateLimiter; read: RateLimiter };
+  catalogue: Catalogue;
 }
 
 declare module 'fastify' {
@@ -109,6 +112,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(readRoutes);
   await app.register(subscriptionRoutes);
   await app.register(accessRoutes);
+  await app.register(catalogueRoutes);
 
   app.get('/openapi.json', { schema: { hide: true } }, async (request) => {
     authorize(deps.access, request, 'docs.read');
