@@ -125,7 +125,7 @@ export function asyncApiDocument(list: DescribedList, c: ListCatalogue, viewer: 
         servers: [{ $ref: '#/servers/amqp' }],
         parameters: { destination: { description: 'The exchange or queue named in the subscription.' } },
         messages: messageRefs,
-        bindings: { amqp: { is: 'routingKey', bindingVersion: '0.3.0' } },
+        bindings: { amqp: { is: 'routingKey', exchange: { type: 'topic', durable: true, autoDelete: false }, bindingVersion: '0.3.0' } },
       },
     },
     operations: {
