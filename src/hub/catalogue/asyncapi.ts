@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ListCatalogue } from './list-catalogue.js';
 import { textIn } from './declarations.js';
 import { embedSchema, servedEventSchema } from './served-schema.js';
@@ -142,8 +143,8 @@ export function asyncApiDocument(list: DescribedList, c: ListCatalogue, viewer: 
   };
 }
 
-/** The document's version: changes whenever a declaration does. */
+/** The document's version: a digest of the declarations, so it changes exactly when one does. */
 function version(c: ListCatalogue): string {
-  const times = [...c.types.values(), ...c.attributes.values()].map((d) => d.updatedAt);
-  return times.length === 0 ? '0' : new Date(Math.max(...times)).toISOString();
+  const declarations = JSON.stringify([declaredTypes(c).map((t) => [t.type, t.spec]), [...c.attributes.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((a) => [a.name, a.spec])]);
+  return `sha256:${createHash('sha256').update(declarations).digest('hex').slice(0, 16)}`;
 }
