@@ -36,6 +36,10 @@ export interface Config {
   retryWindowSeconds: number;
   /** Disable a subscription that has failed continuously for this long. */
   disableAfterSeconds: number;
+  /** Webhook delivery: connections per receiver origin. */
+  webhookConnections: number;
+  /** Webhook delivery: requests in flight per connection (HTTP/1.1 pipelining; 1 = none). */
+  webhookPipelining: number;
   /** Local demos only: requests without credentials act as admin. */
   insecure: boolean;
   /** Trusted JWT issuers (JSON array), checked at start; see access/jwt-config.ts. */
@@ -67,6 +71,8 @@ export const DEFAULTS: Config = {
   origin: 'herold.localhost',
   retryWindowSeconds: 86_400,
   disableAfterSeconds: 5 * 86_400,
+  webhookConnections: 64,
+  webhookPipelining: 1,
   insecure: false,
   jwtMaxLifetimeSeconds: DEFAULT_JWT_MAX_LIFETIME_SECONDS,
   publishRate: 1000,
@@ -97,6 +103,8 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   origin: 'HEROLD_ORIGIN',
   retryWindowSeconds: 'HEROLD_RETRY_WINDOW_SECONDS',
   disableAfterSeconds: 'HEROLD_DISABLE_AFTER_SECONDS',
+  webhookConnections: 'HEROLD_WEBHOOK_CONNECTIONS',
+  webhookPipelining: 'HEROLD_WEBHOOK_PIPELINING',
   insecure: 'HEROLD_INSECURE',
   jwtIssuers: 'HEROLD_JWT_ISSUERS',
   jwtMaxLifetimeSeconds: 'HEROLD_JWT_MAX_LIFETIME_SECONDS',
@@ -154,6 +162,8 @@ export function resolveConfig(raw: Partial<Record<keyof Config, string | undefin
   c.streamStallSeconds = int('streamStallSeconds', 1, 3600) ?? c.streamStallSeconds;
   c.streamBufferBytes = int('streamBufferBytes', 16 * 1024, 64 * 1024 * 1024) ?? c.streamBufferBytes;
   c.maxStreamsPerPrincipal = int('maxStreamsPerPrincipal', 1, 1_000_000) ?? c.maxStreamsPerPrincipal;
+  c.webhookConnections = int('webhookConnections', 1, 4096) ?? c.webhookConnections;
+  c.webhookPipelining = int('webhookPipelining', 1, 64) ?? c.webhookPipelining;
   c.maxSubscriptionsPerPrincipal = int('maxSubscriptionsPerPrincipal', 1, 1_000_000) ?? c.maxSubscriptionsPerPrincipal;
   c.shutdownSeconds = int('shutdownSeconds', 1, 3600) ?? c.shutdownSeconds;
   if (raw.origin) c.origin = raw.origin;

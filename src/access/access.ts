@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventPredicate } from '../hub/predicate.js';
+import { isReservedListName, RESERVED_LIST_PREFIX, SYSTEM_LIST } from '../hub/system-events.js';
 import type { AccessStore, ApiKeyRecord, EventLog, GrantRecord, PublisherRecord, SettingsStore } from '../store/types.js';
-import { anyOf, compileRowFilter } from './filters.js';
+import { anyOf, compileStoredRowFilter } from './filters.js';
 import { type JwtIssuer, JwtVerifier } from './jwt.js';
 import { hashKey } from './keys.js';
 import type { Credential, Principal, Scope, ScopeParts } from './scope.js';
@@ -33,7 +34,9 @@ export interface AccessChange {
 }
 
 const ADMIN_KEY_SETTING = 'admin_key_sha256';
-export const SYSTEM_LIST_NAME = 'herold.system';
+
+/** What nobody may do to a list whose name is reserved for the hub. */
+const WRITES = new Set<Action>(['list.put', 'events.publish']);
 
 const DENY_AUTH: Decision = { allowed: false, status: 401, detail: 'This needs credentials: send Authorization: Bearer <API key or token>.' };
 
@@ -61,7 +64,7 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
 
   constructor(
     private readonly store: AccessStore & SettingsStore & Pick<EventLog, 'listLists'>,
-    private readonly options: { insecure?: boolean; jwtIssuers?: JwtIssuer[]; jwtMaxLifetimeSeconds?: number } = {},
+    private readonly options: { insecure?: boolean; jwtIssuers?: JwtIssuer[]; jwtMaxLifetimeSeconds?: number; log?: { warn(obj: object, msg: string): void } } = {},
   ) {
     super();
     this.jwt = new JwtVerifier(options.jwtIssuers ?? [], { maxLifetimeSeconds: options.jwtMaxLifetimeSeconds });
@@ -138,6 +141,11 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     return this.owners.get(list);
   }
 
+  /** The lists this principal owns. */
+  ownedBy(principal: string): string[] {
+    return [...this.owners].filter(([, owner]) => owner === principal).map(([list]) => list);
+  }
+
   /**
    * Where the hub reads which lists are discoverable: their description (never
    * their events, head or grants) is for every authenticated principal, who may
@@ -149,13 +157,13 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
 
   /** Whether the principal may find the list without seeing it (list.read answers, with access "none"). */
   discovers(principal: Principal, list: string): boolean {
-    return list !== SYSTEM_LIST_NAME && !this.canSee(principal, list) && this.discoverable(list);
+    return list !== SYSTEM_LIST && !this.canSee(principal, list) && this.discoverable(list);
   }
 
   /** Whether the principal may know that the list exists. */
   canSee(principal: Principal, list: string): boolean {
     if (principal.admin) return true;
-    if (list === SYSTEM_LIST_NAME) return false;
+    if (list === SYSTEM_LIST) return false;
     return this.owners.get(list) === principal.id || this.publishers.get(list)?.has(principal.id) === true || (this.grants.get(list)?.get(principal.id)?.length ?? 0) > 0;
   }
 
@@ -167,6 +175,9 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
    */
   decide(principal: Principal | null, action: Action, list?: string, resourceOwner?: string): Decision {
     if (!principal) return DENY_AUTH;
+    if (list !== undefined && isReservedListName(list) && WRITES.has(action)) {
+      return { allowed: false, status: 403, detail: `List names beginning with '${RESERVED_LIST_PREFIX}' are reserved for the hub: nobody creates, changes or publishes into '${list}'.` };
+    }
     const allow = (parts: ScopeParts = {}): Decision => ({ allowed: true, scope: brandScope(principal, list, parts) });
     if (action === 'access.request' || action === 'docs.read' || action === 'lists.list') return allow();
     if (principal.admin) return allow();
@@ -371,7 +382,8 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   private addGrantInMemory(g: GrantRecord): void {
     let byPrincipal = this.grants.get(g.list);
     if (!byPrincipal) this.grants.set(g.list, (byPrincipal = new Map()));
-    byPrincipal.set(g.principal, [...(byPrincipal.get(g.principal) ?? []), { record: g, predicate: compileRowFilter(g.filter) }]);
+    const predicate = compileStoredRowFilter(g.filter, (err) => this.options.log?.warn({ grant: g.id, list: g.list, principal: g.principal, err }, 'grant filter no longer compiles: the grant lets no event through'));
+    byPrincipal.set(g.principal, [...(byPrincipal.get(g.principal) ?? []), { record: g, predicate }]);
   }
 }
 

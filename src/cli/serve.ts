@@ -29,6 +29,8 @@ const FLAGS: [keyof Config, string, string][] = [
   ['readRate', '--read-rate <n>', 'read requests per second per principal (0 = no limit)'],
   ['auditRetentionDays', '--audit-retention-days <n>', 'how long audit records are kept'],
   ['disableAfterSeconds', '--disable-after-seconds <n>', 'disable a subscription failing continuously this long (432000)'],
+  ['webhookConnections', '--webhook-connections <n>', 'webhook delivery: connections per receiver origin (64)'],
+  ['webhookPipelining', '--webhook-pipelining <n>', 'webhook delivery: requests in flight per connection, HTTP/1.1 pipelining (1 = none)'],
 ];
 
 export function registerServe(program: Command): void {
