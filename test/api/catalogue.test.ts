@@ -259,6 +259,12 @@ describe('event type catalogue', () => {
       expect(JSON.stringify(registry)).not.toContain('kommunekode');
       const request = await as(stranger, '/lists/open/access-requests', { method: 'POST', headers: json, body: JSON.stringify({ purpose: 'We keep a register of the same people.' }) });
       expect(request.status).toBe(201);
+      // A list that is not discoverable answers exactly like one that does not exist.
+      const hidden = await as(stranger, '/lists/closed/access-requests', { method: 'POST', headers: json, body: JSON.stringify({ purpose: 'We keep a register of the same people.' }) });
+      const missing = await as(stranger, '/lists/missing/access-requests', { method: 'POST', headers: json, body: JSON.stringify({ purpose: 'We keep a register of the same people.' }) });
+      expect(hidden.status).toBe(404);
+      const [h, m] = [await hidden.json(), await missing.json()];
+      expect({ ...h, detail: h.detail.replace('closed', 'X') }).toEqual({ ...m, detail: m.detail.replace('missing', 'X') });
     });
 
     it('the owner sees every list it may read in /registry, with schemas and endpoints for each way to receive', async () => {
