@@ -22,6 +22,7 @@ import { subscriptionRoutes } from './routes/subscriptions.js';
 import { accessRoutes } from './routes/access.js';
 import { catalogueRoutes } from './routes/catalogue.js';
 import { StreamRegistry } from './streams/registry.js';
+import { trackConnections } from './connections.js';
 import { jsonBodyParser, validatorCompiler } from './validation.js';
 
 export interface AppDeps {
@@ -119,10 +120,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Connections that go idle after close() began (a stream just ended, a publish just
   // answered) are swept until the server has stopped, instead of lingering in keep-alive.
   let sweeper: NodeJS.Timeout | null = null;
+  const connections = trackConnections(app.server);
   app.addHook('preClose', async () => {
     closing = true;
     app.streams.closeAll('The hub is shutting down; reconnect with Last-Event-ID to resume.');
-    sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+    // Keep-alive connections between requests, and ones that never sent a request, end now and as they become free.
+    sweeper = setInterval(() => connections.closeUnused(), 50);
+    connections.closeUnused();
   });
   app.addHook('onClose', async () => {
     if (sweeper) clearInterval(sweeper);
