@@ -60,6 +60,8 @@ describe('console: subscriptions, attempts, dead letters and redelivery', () => 
     await page.getByRole('heading', { level: 1, name: `Subscription ${id}` }).waitFor();
     const dead = page.getByRole('table', { name: 'Dead letters' });
     const row = dead.getByRole('row', { name: /order-42-created/ });
+    // The dead letters load after the heading: wait for the row before reading it.
+    await row.waitFor();
     expect(await row.getByRole('cell').allInnerTexts()).toEqual(['', '4', 'order-42-created', 'order.created', 'order/42', expect.stringMatching(/400/), expect.any(String)]);
     const attempts = page.getByRole('table', { name: 'Delivery attempts' });
     await attempts.getByRole('cell', { name: 'unknown order format' }).waitFor();
