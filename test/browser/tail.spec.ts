@@ -91,6 +91,8 @@ describe('console: live tail and event page', () => {
     const served = JSON.parse(await page.locator('pre.json').innerText()) as Record<string, unknown>;
     expect(served).toMatchObject({ type: 'married', subject, heroldseq: last });
     const timeline = page.getByRole('list', { name: `Earlier events about ${subject}` });
+    // The timeline loads after the event: wait for both entries before reading them.
+    await expect.poll(() => timeline.getByRole('listitem').count(), { timeout: 10_000 }).toBe(2);
     expect(await timeline.getByRole('listitem').allInnerTexts()).toEqual([expect.stringMatching(new RegExp(`^${BigInt(last) - 1n}: moved, `)), expect.stringMatching(new RegExp(`^${BigInt(last) - 3n}: born, `))]);
     await captureScreen(page, 'event');
     // The timeline is links: follow one with the keyboard.
