@@ -19,6 +19,7 @@ import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { accessRoutes } from './routes/access.js';
+import { graphqlRoutes } from './graphql/index.js';
 import { StreamRegistry } from './streams/registry.js';
 import { validatorCompiler } from './validation.js';
 
@@ -109,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(readRoutes);
   await app.register(subscriptionRoutes);
   await app.register(accessRoutes);
+  await app.register(graphqlRoutes);
 
   app.get('/openapi.json', { schema: { hide: true } }, async (request) => {
     authorize(deps.access, request, 'docs.read');
