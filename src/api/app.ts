@@ -1,4 +1,6 @@
 import swagger from '@fastify/swagger';
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { Access } from '../access/access.js';
@@ -95,10 +97,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Close live streams first so that the server can finish in-flight requests and stop.
   // Connections that go idle after close() began (a stream just ended, a publish just
   // answered) are swept until the server has stopped, instead of lingering in keep-alive.
+  // Node does not count a connection that never sent a request (a client's spare, a
+  // browser's preconnect) as idle, so those are tracked here and swept with the idle ones.
   let sweeper: NodeJS.Timeout | null = null;
+  const unused = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  const used = (request: IncomingMessage) => unused.delete(request.socket);
+  app.server.on('request', used).on('upgrade', used);
   app.addHook('preClose', async () => {
     app.streams.closeAll('The hub is shutting down; reconnect with Last-Event-ID to resume.');
-    sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+    sweeper = setInterval(() => {
+      app.server.closeIdleConnections();
+      for (const socket of unused) socket.destroy();
+    }, 50);
   });
   app.addHook('onClose', async () => {
     if (sweeper) clearInterval(sweeper);

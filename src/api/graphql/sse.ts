@@ -88,6 +88,11 @@ export async function sseRoutes(app: FastifyInstance, host: SubscriptionHost): P
     return r;
   };
 
+  // Shutdown: single-connection streams end with their connection (their subscriptions end as streams do).
+  app.addHook('preClose', async () => {
+    for (const r of reservations.values()) r.writer?.end();
+  });
+
   const wantsStream = (request: FastifyRequest) => (request.headers.accept ?? '').includes('text/event-stream');
 
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
