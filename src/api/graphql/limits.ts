@@ -100,7 +100,7 @@ export function maxAliasesRule(max: number): ValidationRule {
   };
 }
 
-/** graphql-js's token limit message, turned into this door's code. */
+/** graphql-js's token limit message ("more that N tokens" in graphql 16), turned into this door's code. */
 export function isTokenLimit(error: GraphQLError): boolean {
-  return /more than \d+ tokens/.test(error.message);
+  return /contains more tha[nt] \d+ tokens/.test(error.message);
 }
