@@ -61,9 +61,9 @@ export class Received {
   }
 }
 
-export function sseClient(url: string, opts: Partial<SseOptions> & { key?: string } = {}): SseClient {
+export function sseClient(url: string, opts: Partial<SseOptions<boolean>> & { key?: string } = {}): SseClient {
   const { key = ADMIN_KEY, ...rest } = opts;
-  return createSseClient({ url: `${url}/graphql/stream`, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0, ...rest });
+  return createSseClient({ url: `${url}/graphql/stream`, headers: { authorization: `Bearer ${key}` }, retryAttempts: 0, ...rest } as SseOptions);
 }
 
 export function wsClient(url: string, opts: Partial<WsOptions> & { key?: string | null } = {}): WsClient {
