@@ -73,6 +73,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key or a JWT.' } },
       },
+      tags: [
+        {
+          name: 'graphql',
+          description:
+            'The GraphQL door over the same lists: queries at POST|GET /graphql (application/graphql-response+json), subscriptions over graphql-sse at /graphql/stream and over WebSocket (graphql-transport-ws) at /graphql. The schema (SDL) is at GET /graphql/schema.graphql; docs/graphql.md describes it.',
+        },
+      ],
       security: [{ bearer: [] }],
     },
   });

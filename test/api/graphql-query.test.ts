@@ -246,6 +246,12 @@ describe('GraphQL queries', () => {
     expect((await hub.fetch('/graphql/schema.graphql', { auth: false })).status).toBe(401);
   });
 
+  it('the OpenAPI document points to the GraphQL endpoint', async () => {
+    const doc = await (await hub.fetch('/openapi.json')).json();
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/graphql', '/graphql/stream', '/graphql/schema.graphql']));
+    expect(doc.tags.find((t: { name: string }) => t.name === 'graphql').description).toMatch(/schema\.graphql/);
+  });
+
   it('REST and GraphQL return the same events for the same filter and grant', async () => {
     const rest = await (
       await hub.fetch(`/lists/reg/events?limit=1000&filter=${encodeURIComponent("subject LIKE 'bygning/%' AND NOT (subject = 'bygning/2') AND kommune = '0301'")}`, { auth: false, headers: { authorization: `Bearer ${consumerKey}` } })
