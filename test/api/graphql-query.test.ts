@@ -172,6 +172,19 @@ describe('GraphQL queries', () => {
     expect(hidden.body).toEqual({ data: { a: null, b: null } });
   });
 
+  it('a page of plain fields (rendered as text) answers exactly what the general execution answers', async () => {
+    const leaves = `${EVENT_FIELDS} __typename`;
+    for (const key of [ADMIN_KEY, consumerKey]) {
+      const fast = await gql(hub.url, `{ events(list: "reg", first: 50) { nodes { ${leaves} } } }`, undefined, key);
+      const general = await gql(hub.url, `{ events(list: "reg", first: 50) { nodes { ...F } } } fragment F on Event { ${leaves} }`, undefined, key);
+      expect(fast.body).toEqual(general.body);
+      const aliased = await gql(hub.url, `{ a: events(list: "reg", first: 3) { n: nodes { x: eventid subject } pageInfo { hasNextPage } } b: events(list: "reg", first: 2, after: "3") { nodes { eventid } } }`, undefined, key);
+      const expected = key === ADMIN_KEY ? ['1', '2', '3'] : ['1', '3', '5'];
+      expect((aliased.body.data!.a as { n: { x: string }[] }).n.map((n) => n.x)).toEqual(expected);
+      expect((aliased.body.data!.b as { nodes: unknown[] }).nodes).toHaveLength(2);
+    }
+  });
+
   it('a filter on an attribute the grant does not serve is BAD_USER_INPUT naming it', async () => {
     const r = await gql(hub.url, '{ events(list: "reg", where: {time: {gt: "2026-01-01T00:00:00Z"}}) { nodes { eventid } } }', undefined, consumerKey);
     expect(r.body.data).toBeNull();

@@ -2,6 +2,7 @@ import type { Access, Principal, Scope } from '../../access/access.js';
 import { HubError } from '../../hub/errors.js';
 import type { Hub, ServedEvent } from '../../hub/hub.js';
 import { graphqlError } from './errors.js';
+import type { Splices } from './fast-nodes.js';
 import type { GraphqlLimits } from './limits.js';
 
 /** What the door's resolvers reach: the hub's scoped reads and the access decision point, nothing else. */
@@ -38,6 +39,8 @@ export class GraphqlContext {
   /** Event fields asked for that the caller's grant does not serve (extensions.minimised). */
   readonly minimised = new Set<string>();
   private readonly scopes = new Map<string, Scope>();
+  /** Set where the answer is serialised by this door (HTTP): pages may then take the fast path (fast-nodes.ts). */
+  splices: Splices | null = null;
 
   constructor(
     readonly deps: GraphqlDeps,

@@ -7,6 +7,7 @@ import { GraphqlContext, type GraphqlDeps } from './context.js';
 import { formatResult, graphqlError } from './errors.js';
 import { prepare, run, type GraphqlRequest } from './operation.js';
 import { printedSchema } from './schema.js';
+import { Splices } from './fast-nodes.js';
 
 export const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 
@@ -48,8 +49,10 @@ export async function httpRoutes(app: FastifyInstance, deps: GraphqlDeps, wsHand
       return reply.code(type === GRAPHQL_RESPONSE ? 400 : 200).send(formatResult({ errors: [error] }, log));
     }
     const context = new GraphqlContext(deps, principal, Date.now() + deps.limits.timeoutMs);
+    const splices = (context.splices = new Splices());
     const result = await run(prepared, context, undefined, anonymous);
-    return reply.code(200).send(formatResult(result, log));
+    const response = formatResult(result, log);
+    return reply.code(200).send(splices.size > 0 ? splices.serialize(response) : response);
   };
 
   app.post<{ Body: GraphqlRequest }>(

@@ -55,9 +55,39 @@ export function prepare(request: GraphqlRequest, limits: GraphqlLimits, opts: { 
   if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
     return { errors: [graphqlError('BAD_USER_INPUT', '`operationName` must be a string.')] };
   }
+  const checked = checkedDocument(query, limits, opts.anonymous);
+  if ('errors' in checked) return checked;
+  const { document } = checked;
+  const operation = getOperationAST(document, (operationName as string | undefined) ?? undefined);
+  if (!operation) {
+    return { errors: [graphqlError('BAD_USER_INPUT', 'Name the operation to run with `operationName`: the document has none or several.')] };
+  }
+  return { document, operation, operationName: (operationName as string | undefined) ?? undefined, variables: (variables as Record<string, unknown> | null) ?? undefined };
+}
+
+/** Documents already parsed and validated, by limits, caller kind and text: clients send the same few again and again. */
+const checkedDocuments = new WeakMap<GraphqlLimits, Map<string, { document: DocumentNode } | { errors: GraphQLError[] }>>();
+const MAX_CHECKED = 500;
+
+function checkedDocument(query: string, limits: GraphqlLimits, anonymous: boolean): { document: DocumentNode } | { errors: GraphQLError[] } {
+  let cache = checkedDocuments.get(limits);
+  if (!cache) checkedDocuments.set(limits, (cache = new Map()));
+  const key = `${anonymous ? 'a' : 'c'}${query}`;
+  let checked = cache.get(key);
+  if (checked) return checked;
+  checked = check(query, limits, anonymous);
+  // Only documents that passed: a refused one costs its sender a parse each time, nobody else a cache slot.
+  if ('document' in checked) {
+    if (cache.size >= MAX_CHECKED) cache.delete(cache.keys().next().value!);
+    cache.set(key, checked);
+  }
+  return checked;
+}
+
+function check(query: string, limits: GraphqlLimits, anonymous: boolean): { document: DocumentNode } | { errors: GraphQLError[] } {
   let document: DocumentNode;
   try {
-    document = parse(query, { maxTokens: limits.maxTokens, noLocation: false });
+    document = parse(query, { maxTokens: limits.maxTokens });
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
     if (isTokenLimit(error)) {
@@ -65,14 +95,9 @@ export function prepare(request: GraphqlRequest, limits: GraphqlLimits, opts: { 
     }
     return { errors: [withCode(error, 'BAD_USER_INPUT')] };
   }
-  const rules = rulesFor(limits, limits.introspection && !opts.anonymous);
-  const invalid = validate(schema, document, rules, { hideSuggestions: opts.anonymous });
+  const invalid = validate(schema, document, rulesFor(limits, limits.introspection && !anonymous), { hideSuggestions: anonymous });
   if (invalid.length > 0) return { errors: invalid.map((e) => withCode(e, 'BAD_USER_INPUT')) };
-  const operation = getOperationAST(document, (operationName as string | undefined) ?? undefined);
-  if (!operation) {
-    return { errors: [graphqlError('BAD_USER_INPUT', 'Name the operation to run with `operationName`: the document has none or several.')] };
-  }
-  return { document, operation, operationName: (operationName as string | undefined) ?? undefined, variables: (variables as Record<string, unknown> | null) ?? undefined };
+  return { document };
 }
 
 function withCode(error: GraphQLError, code: string): GraphQLError {

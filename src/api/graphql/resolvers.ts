@@ -4,6 +4,7 @@ import { serves } from '../../hub/project.js';
 import type { ListRecord } from '../../store/types.js';
 import { EventNode, type GraphqlContext } from './context.js';
 import { decodeCursor, encodeCursor, readPage } from './page.js';
+import { plainNodes, renderNodes } from './fast-nodes.js';
 import { compileWhere, type EventFilterInput } from './where.js';
 
 type Resolver<TSource = unknown, TArgs = Record<string, unknown>> = GraphQLFieldResolver<TSource, GraphqlContext, TArgs>;
@@ -51,7 +52,7 @@ const queryFields: Record<string, Resolver<unknown, never>> = {
     }
   }) as Resolver<unknown, never>,
 
-  events: (async (_root, args: EventsArgs, ctx) => {
+  events: (async (_root, args: EventsArgs, ctx, info) => {
     const { hub, limits } = ctx.deps;
     if (!Number.isInteger(args.first) || args.first < 1 || args.first > limits.maxFirst) {
       throw invalid(`first must be from 1 to ${limits.maxFirst}.`, [{ pointer: '/first', message: `at most ${limits.maxFirst}` }]);
@@ -60,8 +61,11 @@ const queryFields: Record<string, Resolver<unknown, never>> = {
     const where = compileWhere(args.where);
     const page = await readPage(hub, scope, where, decodeCursor(args.after), args.first);
     const nodes = page.events.map((e) => new EventNode(e, scope));
+    // A page of plain leaf fields is rendered as text and spliced in (fast-nodes.ts).
+    const fast = ctx.splices ? plainNodes(info) : undefined;
+    if (fast) ctx.splices!.add([info.path.key as string, fast.responseName], renderNodes(nodes, fast.projection, ctx.minimised));
     return {
-      nodes,
+      nodes: fast ? [] : nodes,
       edges: nodes.map((node) => ({ cursor: encodeCursor(node.seq), node })),
       pageInfo: {
         startCursor: nodes.length > 0 ? encodeCursor(nodes[0].seq) : null,
