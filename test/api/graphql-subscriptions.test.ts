@@ -24,7 +24,7 @@ describe('GraphQL subscriptions', () => {
   const open = () => hub.running.app.streams.size;
 
   beforeAll(async () => {
-    hub = await startTestHub({ readRate: '0', heartbeatSeconds: '1', sseStallSeconds: '1', graphqlMaxSubscriptions: '3' });
+    hub = await startTestHub({ readRate: '0', heartbeatSeconds: '1', streamStallSeconds: '1', graphqlMaxSubscriptions: '3' });
   });
   afterAll(() => hub.close());
 

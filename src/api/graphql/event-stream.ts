@@ -1,14 +1,14 @@
 import type { FastifyReply } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { waitForDrain } from '../streams/drain.js';
+import { writeWithin, type StallRule } from '../streams/drain.js';
 import { formatResult } from './errors.js';
 import type { Subscription, SubscriptionEnd, SubscriptionMessage } from './subscription.js';
 
 /**
  * One text/event-stream response of the graphql-sse transport. It writes
- * whole messages, waits for the socket to drain before taking more (a slow
- * reader costs one page), and cuts off a reader that takes nothing for
- * `stallMs` with a final error message: never an unbounded buffer.
+ * whole messages under the stall rule every stream door shares
+ * (`writeWithin`: bounded bytes queued, a reader that takes nothing for
+ * HEROLD_STREAM_STALL_SECONDS is cut off with a final error message).
  */
 export class EventStreamWriter {
   private readonly res: ServerResponse;
@@ -17,7 +17,7 @@ export class EventStreamWriter {
 
   constructor(
     reply: FastifyReply,
-    private readonly stallMs: number,
+    private readonly rule: StallRule,
   ) {
     reply.hijack();
     this.res = reply.raw;
@@ -40,11 +40,10 @@ export class EventStreamWriter {
   /** Write a chunk; false when the stream is gone or its reader stalled (the stream is then ended). */
   async send(chunk: string): Promise<boolean> {
     if (this.ended || this.abort.signal.aborted) return false;
-    if (this.res.write(chunk)) return true;
-    const drained = await waitForDrain(this.res, this.stallMs, this.abort.signal);
-    if (drained === 'drained') return true;
-    if (drained === 'stalled') {
-      const error = { message: `Consumer too slow: nothing was read for ${this.stallMs / 1000} s. Subscribe again after the last eventid you received.`, extensions: { code: 'CONSUMER_TOO_SLOW' } };
+    const written = await writeWithin(this.res, chunk, this.rule, this.abort.signal);
+    if (written === 'written') return true;
+    if (written === 'stalled') {
+      const error = { message: `Consumer too slow: nothing was read for ${this.rule.streamStallSeconds} s. Subscribe again after the last eventid you received.`, extensions: { code: 'CONSUMER_TOO_SLOW' } };
       this.end(`event: next\ndata: ${JSON.stringify({ errors: [error] })}\n\n`);
     }
     return false;
@@ -58,7 +57,7 @@ export class EventStreamWriter {
     if (this.res.destroyed) return;
     if (last) this.res.write(last);
     this.res.end();
-    setTimeout(() => this.res.destroy(), Math.max(this.stallMs, 10_000)).unref();
+    setTimeout(() => this.res.destroy(), Math.max(this.rule.streamStallSeconds * 1000, 10_000)).unref();
   }
 }
 

@@ -41,6 +41,6 @@ export async function graphqlRoutes(app: FastifyInstance): Promise<void> {
     return reply.code(p.status).type(`${responseType(request.headers.accept)}; charset=utf-8`).send(body);
   });
 
-  await httpRoutes(app, host, wsHandler(host, config.sseStallSeconds * 1000));
+  await httpRoutes(app, host, wsHandler(host, config.streamStallSeconds * 1000));
   await sseRoutes(app, host);
 }

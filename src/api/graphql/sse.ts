@@ -30,7 +30,7 @@ interface Reservation {
  * Last-Event-ID raises `after`, so a reconnecting client resumes exactly.
  */
 export async function sseRoutes(app: FastifyInstance, host: SubscriptionHost): Promise<void> {
-  const stallMs = app.deps.config.sseStallSeconds * 1000;
+  const rule = app.deps.config;
   const reservations = new Map<string, Reservation>();
   const logOf = (request: FastifyRequest) => (error: unknown) => request.log.error({ err: error }, 'GraphQL subscription failed');
 
@@ -102,7 +102,7 @@ export async function sseRoutes(app: FastifyInstance, host: SubscriptionHost): P
       // Distinct connections: this request is the operation, and its response the stream.
       if (!wantsStream(request)) throw new HubError(406, 'not-acceptable', 'Not acceptable', 'Ask for Accept: text/event-stream, or reserve a single-connection stream with PUT first.');
       const body = paramsOf(request);
-      const writer = new EventStreamWriter(reply, stallMs);
+      const writer = new EventStreamWriter(reply, rule);
       await operate(request, principal, body, writer, DISTINCT, writer.signal);
       writer.end();
       return;
@@ -111,7 +111,7 @@ export async function sseRoutes(app: FastifyInstance, host: SubscriptionHost): P
     if (wantsStream(request)) {
       if (r.writer) throw new HubError(409, 'conflict', 'Conflict', 'This event stream is already open.');
       clearTimeout(r.expiry);
-      const writer = (r.writer = new EventStreamWriter(reply, stallMs));
+      const writer = (r.writer = new EventStreamWriter(reply, rule));
       const heartbeat = setInterval(() => void writer.send(':\n\n'), host.heartbeatMs);
       writer.signal.addEventListener('abort', () => {
         clearInterval(heartbeat);

@@ -152,7 +152,15 @@ class Follower {
     }
     this.scope = scope;
     this.unregister?.();
-    this.unregister = this.host.streams.add({ kind: this.args.kind, owner: streamOwnerOf(scope), close: (_reason, cause) => this.interrupt.fire(cause) });
+    this.unregister = null;
+    try {
+      // Counted with the principal's other streams, whatever the door: over the cap this is refused.
+      this.unregister = this.host.streams.add({ kind: this.args.kind, owner: streamOwnerOf(scope), close: (_reason, cause) => this.interrupt.fire(cause) });
+    } catch (error) {
+      abort.abort();
+      if (error instanceof HubError) return fromHubError(error);
+      throw error;
+    }
     return undefined;
   }
 
