@@ -106,8 +106,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const principal = await deps.access.authenticate(request.headers.authorization);
     if (principal !== null && 'error' in principal) throw new HubError(401, 'unauthorized', 'Unauthorized', principal.error);
     request.principal = principal;
-    // No credentials at all: `access` answers 401 for any action without a principal.
-    if (principal === null) authorize(deps.access, request, 'lists.list');
+    // No credentials at all: `access` answers 401 for any action without a principal. A WebSocket
+    // to the GraphQL door may bring them in its first message (connection_init); that door checks them.
+    if (principal === null && !(request.routeOptions.url === '/graphql' && request.headers.upgrade?.toLowerCase() === 'websocket')) {
+      authorize(deps.access, request, 'lists.list');
+    }
   });
 
   app.setErrorHandler((error, request, reply) => {
