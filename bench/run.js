@@ -14,7 +14,7 @@ import { EVENT_BYTES, TYPE } from './lib/events.js';
 import { fsyncProbe, log, machineBusyOver, round, sleep, startFsyncMonitor } from './lib/util.js';
 import { runWorker } from './lib/worker.js';
 
-const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres', 'growth', 'ssemany', 'catalogue'];
+const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres', 'growth', 'ssemany', 'catalogue', 'graphql'];
 
 const TARGETS = {
   ingest: { eventsPerSecond: 100_000, text: 'batched durable ingest (--sync full) >= 100,000 events/s; product: ahead of RabbitMQ quorum-queue confirms in the same run' },
@@ -541,6 +541,11 @@ async function main() {
     ssemany: async () => {
       await waitForQuiet('ssemany');
       return (await import('./sse-many.js')).sseManyBench({ quick: opts.quick });
+    },
+    // The GraphQL door (issue 11): pages against REST, subscription latency against plain SSE.
+    graphql: async () => {
+      await waitForQuiet('graphql');
+      return (await import('./graphql.js')).graphqlBench({ quick: opts.quick });
     },
   };
   for (const name of ALL) {

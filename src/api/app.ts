@@ -22,6 +22,7 @@ import { subscriptionRoutes } from './routes/subscriptions.js';
 import { accessRoutes } from './routes/access.js';
 import { ConsoleSessions, consoleDoor, consoleSessionOf, isPublicConsoleRoute } from './console/index.js';
 import { catalogueRoutes } from './routes/catalogue.js';
+import { graphqlRoutes } from './graphql/index.js';
 import { StreamRegistry } from './streams/registry.js';
 import { trackConnections } from './connections.js';
 import { jsonBodyParser, validatorCompiler } from './validation.js';
@@ -87,6 +88,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key or a JWT.' } },
       },
+      tags: [
+        {
+          name: 'graphql',
+          description:
+            'The GraphQL door over the same lists: queries at POST|GET /graphql (application/graphql-response+json), subscriptions over graphql-sse at /graphql/stream and over WebSocket (graphql-transport-ws) at /graphql. The schema (SDL) is at GET /graphql/schema.graphql; docs/graphql.md describes it.',
+        },
+      ],
       security: [{ bearer: [] }],
     },
   });
@@ -107,8 +115,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       throw new HubError(401, 'unauthorized', 'Unauthorized', principal.error);
     }
     request.principal = principal;
-    // No credentials at all: `access` answers 401 for any action without a principal.
-    if (principal === null) authorize(deps.access, request, 'lists.list');
+    // No credentials at all: `access` answers 401 for any action without a principal. A WebSocket
+    // to the GraphQL door may bring them in its first message (connection_init); that door checks them.
+    if (principal === null && !(request.routeOptions.url === '/graphql' && request.headers.upgrade?.toLowerCase() === 'websocket')) {
+      authorize(deps.access, request, 'lists.list');
+    }
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -126,6 +137,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Close live streams first so that the server can finish in-flight requests and stop.
   // Connections that go idle after close() began (a stream just ended, a publish just
   // answered) are swept until the server has stopped, instead of lingering in keep-alive.
+  // Node does not count a connection that never sent a request (a client's spare, a
+  // browser's preconnect) as idle, so those are tracked here and swept with the idle ones.
   let sweeper: NodeJS.Timeout | null = null;
   const connections = trackConnections(app.server);
   app.addHook('preClose', async () => {
@@ -147,6 +160,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(accessRoutes);
   await app.register(consoleDoor, { sessions: consoleSessions });
   await app.register(catalogueRoutes);
+  await app.register(graphqlRoutes);
 
   app.get('/openapi.json', { schema: { hide: true } }, async (request) => {
     authorize(deps.access, request, 'docs.read');

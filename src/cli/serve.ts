@@ -30,6 +30,13 @@ const FLAGS: [keyof Config, string, string][] = [
   ['readRate', '--read-rate <n>', 'read requests per second per principal (0 = no limit)'],
   ['auditRetentionDays', '--audit-retention-days <n>', 'how long audit records are kept'],
   ['disableAfterSeconds', '--disable-after-seconds <n>', 'disable a subscription failing continuously this long (432000)'],
+  ['graphqlMaxDepth', '--graphql-max-depth <n>', 'deepest GraphQL selection (8)'],
+  ['graphqlMaxAliases', '--graphql-max-aliases <n>', 'most aliases in one GraphQL document (15)'],
+  ['graphqlMaxTokens', '--graphql-max-tokens <n>', 'most lexical tokens in one GraphQL document (2000)'],
+  ['graphqlMaxFirst', '--graphql-max-first <n>', 'largest `first` of a GraphQL events page (1000)'],
+  ['graphqlMaxSubscriptions', '--graphql-max-subscriptions <n>', 'open GraphQL subscriptions per principal (20)'],
+  ['graphqlTimeoutSeconds', '--graphql-timeout-seconds <n>', 'longest a GraphQL query may run (10)'],
+  ['graphqlIntrospection', '--graphql-introspection <bool>', 'schema introspection for authenticated callers (true)'],
   ['webhookConnections', '--webhook-connections <n>', 'webhook delivery: connections per receiver origin (64)'],
   ['webhookPipelining', '--webhook-pipelining <n>', 'webhook delivery: requests in flight per connection, HTTP/1.1 pipelining (1 = none)'],
 ];

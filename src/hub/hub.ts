@@ -194,6 +194,17 @@ export class Hub {
   }
 
   /**
+   * When the list last changed: the commit time (epoch ms) of its head event,
+   * or null for an empty list. Like `head`, it tells nothing about any event's content.
+   */
+  async headTime(list: string): Promise<number | null> {
+    const head = this.bus.head(list);
+    if (head === 0) return null;
+    const hit = await this.lookup(list)(head);
+    return hit ? hit.event.time : null;
+  }
+
+  /**
    * Retention: delete each list's events committed more than `retentionDays`
    * ago. Readers whose cursor is older simply continue with the oldest event kept.
    */
