@@ -256,6 +256,21 @@ export interface EventLog {
   subjectSeqs(list: string, subject: string, max: number): Promise<number[]>;
 }
 
+/**
+ * Bulk import with the numbers kept (`herold import` and `herold migrate`):
+ * only the CLI uses it, on a store no hub is appending to.
+ */
+export interface EventImport {
+  /**
+   * Write events with the seq, commit time and heroldprevseq they had (the
+   * body as stored) into an existing list, after its head, in seq order. The
+   * idempotency and subject indexes learn them as if they had been appended,
+   * so republishing an imported event is a duplicate and new events continue
+   * the subjects' chains. Atomic per call; rejects seqs at or below the head.
+   */
+  importEvents(list: string, events: StoredEvent[]): Promise<void>;
+}
+
 /** Hub-wide settings (the admin key's hash, ...). */
 export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
@@ -317,4 +332,4 @@ export interface AuditStore {
  * once. Only the composition root (server.ts) and the CLI's transfer hold it;
  * each part of the hub is handed the one interface it needs.
  */
-export interface EventStore extends StoreLifecycle, EventLog, SettingsStore, SubscriptionStore, AccessStore, AuditStore {}
+export interface EventStore extends StoreLifecycle, EventLog, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore {}
