@@ -218,7 +218,7 @@ export class SqliteStore implements EventStore {
       findKey: db.prepare('SELECT seq FROM idempotency WHERE list_id = ? AND key = ?').pluck(),
       insertKey: db.prepare('INSERT OR IGNORE INTO idempotency (list_id, key, seq) VALUES (?, ?, ?)'),
       eventBySeq: db.prepare(`SELECT pos & ${SEQ_MASK} AS seq, prev_seq AS prevSeq, time, body, source FROM events WHERE pos = ?`),
-      timeAt: db.prepare('SELECT time FROM events WHERE pos = ?').pluck(),
+      firstFrom: db.prepare(`SELECT pos & ${SEQ_MASK} AS seq, time FROM events WHERE pos >= ? AND pos <= ? ORDER BY pos LIMIT 1`),
       subjectHead: db.prepare('SELECT seq FROM subjects WHERE list_id = ? AND subject = ?').pluck(),
       upsertSubject: db.prepare(
         'INSERT INTO subjects (list_id, subject, seq) VALUES (?, ?, ?) ON CONFLICT (list_id, subject) DO UPDATE SET seq = max(seq, excluded.seq)',
@@ -401,12 +401,14 @@ export class SqliteStore implements EventStore {
     const state = this.lists.get(list);
     if (!state) return 0;
     // Commit time never decreases with seq: binary search for the last seq before `time`.
+    // Each probe takes the first event at or after its seq, so seqs that are missing
+    // (trimmed by retention, or an import that starts later) do not end the search early.
     let lo = 0;
     let hi = state.head;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
-      const t = this.stmts.timeAt.get(pos(state.id, mid)) as number;
-      if (t < time) lo = mid;
+      const row = this.stmts.firstFrom.get(pos(state.id, mid), pos(state.id, hi)) as { seq: number; time: number } | undefined;
+      if (row && row.time < time) lo = row.seq;
       else hi = mid - 1;
     }
     return lo;
