@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The store's append path alone, without HTTP: `npm run build && node scripts/bench-append.mjs [--pg URL]`.
 // Appends groups of batches (random UUID ids, 100,000 subjects, ~300-byte events, as bench/ sends)
-// and single-event groups to a fresh store, and prints events/s and events per CPU-second for each
-// (BENCH_SYNC=normal leaves fsync out, BENCH_SECONDS sets the duration of each part). Use it to compare an
+// and single-event groups, each to a fresh store, and prints events/s and events per CPU-second for each
+// (BENCH_SYNC=normal leaves fsync out, BENCH_SCALE multiplies the number of events). Use it to compare an
 // append-path change before and after on one machine (run both a few times: the machine is shared).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,21 +16,26 @@ const { PostgresStore } = await import(new URL('store/postgres/pg-store.js', dis
 
 const args = process.argv.slice(2);
 const pgUrl = args.includes('--pg') ? args[args.indexOf('--pg') + 1] : undefined;
-const seconds = Number(process.env.BENCH_SECONDS ?? 4);
+// A fixed amount of work per part (the same index flushes before and after a change), each on a fresh store.
+const scale = Number(process.env.BENCH_SCALE ?? 1);
 
 function event(n) {
   const id = crypto.randomUUID();
   return { source: SOURCE, id, type: TYPE, subject: subjectFor(n), body: eventJson(n, { id }) };
 }
 
-async function run(store, label, groupOf) {
+async function run(label, total, groupOf) {
+  const dir = mkdtempSync(join(tmpdir(), 'herold-bench-append-'));
+  const store = pgUrl ? new PostgresStore({ url: pgUrl }) : new SqliteStore({ file: join(dir, 'herold.db'), synchronous: process.env.BENCH_SYNC === 'normal' ? 'normal' : 'full' });
+  await store.open();
+  const list = `bench-${Date.now()}`;
+  await store.upsertList({ name: list });
   let n = 0;
   let events = 0;
-  const until = performance.now() + seconds * 1000;
   const start = performance.now();
   const cpuStart = process.cpuUsage();
-  while (performance.now() < until) {
-    const group = groupOf(() => event(n++));
+  while (events < total) {
+    const group = groupOf(list, () => event(n++));
     const outcomes = await store.appendGroup(group);
     for (const o of outcomes) if (!o.ok) throw new Error(`append failed: ${JSON.stringify(o)}`);
     events += group.reduce((s, r) => s + r.events.length, 0);
@@ -39,20 +44,12 @@ async function run(store, label, groupOf) {
   // CPU per event is steadier than the wall-clock rate on a shared machine.
   const cpu = process.cpuUsage(cpuStart);
   const perCpuSecond = Math.round(events / ((cpu.user + cpu.system) / 1e6));
-  console.log(`${label}: ${rate.toLocaleString('en')} events/s, ${perCpuSecond.toLocaleString('en')} events per CPU-second (${events.toLocaleString('en')} events)`);
-  return rate;
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'herold-bench-append-'));
-const store = pgUrl ? new PostgresStore({ url: pgUrl }) : new SqliteStore({ file: join(dir, 'herold.db'), synchronous: process.env.BENCH_SYNC === 'normal' ? 'normal' : 'full' });
-await store.open();
-try {
-  await store.upsertList({ name: 'bench' });
-  const batches = (next) => Array.from({ length: 4 }, () => ({ list: 'bench', events: Array.from({ length: 1000 }, next) }));
-  const singles = (next) => Array.from({ length: 50 }, () => ({ list: 'bench', events: [next()] }));
-  await run(store, `${store.kind} groups of 4 x 1000-event requests`, batches);
-  await run(store, `${store.kind} groups of 50 one-event requests`, singles);
-} finally {
+  console.log(`${store.kind} ${label}: ${rate.toLocaleString('en')} events/s, ${perCpuSecond.toLocaleString('en')} events per CPU-second (${events.toLocaleString('en')} events)`);
   await store.close();
   rmSync(dir, { recursive: true, force: true });
 }
+
+const batches = (list, next) => Array.from({ length: 4 }, () => ({ list, events: Array.from({ length: 1000 }, next) }));
+const singles = (list, next) => Array.from({ length: 50 }, () => ({ list, events: [next()] }));
+await run('groups of 4 x 1000-event requests', 200_000 * scale, batches);
+await run('groups of 50 one-event requests', 50_000 * scale, singles);

@@ -51,8 +51,6 @@ export interface GroupRows {
   source: string[];
   subject: (string | null)[];
   body: string[];
-  /** Per list id: subject → its last seq after this group (only subjects the group added to). */
-  subjects: Map<number, Map<string, number>>;
   /** New head and commit time per list id (only lists the group added to). */
   heads: Map<number, { head: number; lastTime: number; name: string }>;
 }
@@ -72,6 +70,7 @@ interface Added {
 
 /** What the group knows about one list while it is being planned. */
 interface ListPlan {
+  name: string;
   list: PlanList;
   head: number;
   lastTime: number;
@@ -79,8 +78,6 @@ interface ListPlan {
   keys: Map<bigint, Added[]>;
   /** subject → last seq (null: none) as the group sees it: from the store, then as the group adds events. */
   subjects: Map<string, number | null>;
-  /** subject → last seq of this group's own events (what the store must learn). */
-  added: Map<string, number>;
 }
 
 /** The idempotency key of every event of every request (computed once per group). */
@@ -89,7 +86,15 @@ export function keysOf(requests: AppendRequest[]): bigint[][] {
 }
 
 export function emptyRows(): GroupRows {
-  return { listId: [], seq: [], time: [], prevSeq: [], key: [], type: [], source: [], subject: [], body: [], subjects: new Map(), heads: new Map() };
+  return { listId: [], seq: [], time: [], prevSeq: [], key: [], type: [], source: [], subject: [], body: [], heads: new Map() };
+}
+
+/** (subject, seq) of a list's planned rows in seq order: applied in turn, each subject ends at its last seq. */
+export function* subjectsOf(rows: GroupRows, listId: number): Generator<[string, number]> {
+  for (let row = 0; row < rows.seq.length; row++) {
+    const subject = rows.subject[row];
+    if (subject !== null && rows.listId[row] === listId) yield [subject, rows.seq[row]];
+  }
 }
 
 export function planGroup(requests: AppendRequest[], keys: bigint[][], source: PlanSource, now: number): GroupPlan {
@@ -106,7 +111,7 @@ export function planGroup(requests: AppendRequest[], keys: bigint[][], source: P
         outcomes.push({ ok: false, reason: 'no-such-list' });
         continue;
       }
-      p = { list, head: list.head, lastTime: list.lastTime, keys: new Map(), subjects: new Map(), added: new Map() };
+      p = { name: request.list, list, head: list.head, lastTime: list.lastTime, keys: new Map(), subjects: new Map() };
       plans.set(request.list, p);
     }
     const listId = p.list.id;
@@ -115,9 +120,6 @@ export function planGroup(requests: AppendRequest[], keys: bigint[][], source: P
     // Commit time never goes backwards within a list, so time windows map onto seq ranges.
     const time = Math.max(now, p.lastTime);
     const results: AppendResult[] = [];
-    // To undo this request: the keys it added, and the subjects' previous values.
-    const undoKeys: bigint[] = [];
-    const undoSubjects: [string, number | null | undefined, number | undefined][] = [];
     let failed: AppendOutcome | undefined;
     const events = request.events;
     const k = keys[r];
@@ -137,17 +139,13 @@ export function planGroup(requests: AppendRequest[], keys: bigint[][], source: P
       const seq = ++p.head;
       let prev: number | null = null;
       if (ev.subject !== null) {
-        let before = p.subjects.get(ev.subject);
-        if (before === undefined) before = source.subjectHead(listId, ev.subject) ?? null;
-        prev = before;
-        undoSubjects.push([ev.subject, p.subjects.get(ev.subject), p.added.get(ev.subject)]);
+        const known = p.subjects.get(ev.subject);
+        prev = known === undefined ? (source.subjectHead(listId, ev.subject) ?? null) : known;
         p.subjects.set(ev.subject, seq);
-        p.added.set(ev.subject, seq);
       }
       const added: Added = { seq, source: ev.source, id: ev.id, body: ev.body };
       if (inGroup) inGroup.push(added);
       else p.keys.set(key, [added]);
-      undoKeys.push(key);
       rows.listId.push(listId);
       rows.seq.push(seq);
       rows.time.push(time);
@@ -160,31 +158,27 @@ export function planGroup(requests: AppendRequest[], keys: bigint[][], source: P
       results.push({ seq, duplicate: false, prevSeq: prev, time });
     }
     if (failed) {
-      // Stored whole or not at all: take back what this request planned.
+      // Stored whole or not at all: take back what this request planned, newest first. Its rows say
+      // what it added: each key's candidate is the last of its list, and each event's prevSeq is
+      // what its subject's head was before it.
       p.head = headBefore;
-      for (const key of undoKeys) {
-        const c = p.keys.get(key)!;
+      for (let row = rows.seq.length - 1; row >= firstRow; row--) {
+        const c = p.keys.get(rows.key[row])!;
         c.pop();
-        if (c.length === 0) p.keys.delete(key);
-      }
-      for (let u = undoSubjects.length - 1; u >= 0; u--) {
-        const [subject, before, addedBefore] = undoSubjects[u];
-        if (before === undefined) p.subjects.delete(subject);
-        else p.subjects.set(subject, before);
-        if (addedBefore === undefined) p.added.delete(subject);
-        else p.added.set(subject, addedBefore);
+        if (c.length === 0) p.keys.delete(rows.key[row]);
+        const subject = rows.subject[row];
+        if (subject !== null) p.subjects.set(subject, rows.prevSeq[row]);
       }
       for (const column of [rows.listId, rows.seq, rows.time, rows.prevSeq, rows.key, rows.type, rows.source, rows.subject, rows.body]) column.length = firstRow;
       outcomes.push(failed);
       continue;
     }
-    if (p.head > headBefore) {
-      p.lastTime = time;
-      rows.heads.set(listId, { head: p.head, lastTime: time, name: request.list });
-    }
+    if (p.head > headBefore) p.lastTime = time;
     outcomes.push({ ok: true, results });
   }
-  for (const p of plans.values()) if (p.added.size > 0) rows.subjects.set(p.list.id, p.added);
+  for (const p of plans.values()) {
+    if (p.head > p.list.head) rows.heads.set(p.list.id, { head: p.head, lastTime: p.lastTime, name: p.name });
+  }
   return { outcomes, rows };
 }
 

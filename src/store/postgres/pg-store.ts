@@ -22,7 +22,7 @@ import type {
   DeliveryWork,
 } from '../types.js';
 import { type AccessChangePayload, PgAccessTables } from './access-tables.js';
-import { type GroupRows, type PlanList, keysOf, planGroup } from '../append-plan.js';
+import { type GroupRows, type PlanList, keysOf, planGroup, subjectsOf } from '../append-plan.js';
 import { type KeyMatch, lookups, prefetchedSource } from './append.js';
 import { ClusterLink, type ClusterLog, headsPayloads, recordChange } from './cluster.js';
 import { type PgSettings, parsePgUrl, pgTypes, wrapError } from './connection.js';
@@ -278,7 +278,7 @@ export class PostgresStore implements EventStore {
       throw error;
     }
     // Committed: the subjects' new last events join this node's map.
-    for (const [id, h] of rows.heads) this.subjects.committed(id, h.head, rows.subjects.get(id) ?? []);
+    for (const [id, h] of rows.heads) this.subjects.committed(id, h.head, subjectsOf(rows, id));
     return outcomes;
   }
 
@@ -540,7 +540,6 @@ export class PostgresStore implements EventStore {
         source: events.map((e) => e.source),
         subject: events.map((e) => e.subject),
         body: events.map((e) => e.body),
-        subjects: new Map(),
         heads: new Map([[id, { head: last.seq, lastTime: Math.max(last.time, rows[0].last_time), name: list }]]),
       };
       await this.writeGroup(c, rowsToWrite);

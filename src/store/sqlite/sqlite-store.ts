@@ -297,8 +297,11 @@ export class SqliteStore implements EventStore {
       list.lastTime = h.lastTime;
     }
     const layer = this.overlay.active;
-    for (let i = 0; i < rows.seq.length; i++) layer.addKey(rows.listId[i], rows.key[i], rows.seq[i]);
-    for (const [listId, subjects] of rows.subjects) for (const [subject, seq] of subjects) layer.setSubject(listId, subject, seq);
+    for (let i = 0; i < rows.seq.length; i++) {
+      layer.addKey(rows.listId[i], rows.key[i], rows.seq[i]);
+      const subject = rows.subject[i];
+      if (subject !== null) layer.setSubject(rows.listId[i], subject, rows.seq[i]);
+    }
     this.lastAppend = Date.now();
     if (layer.size >= FLUSH_AT) this.startFlush();
     return outcomes;
