@@ -1,7 +1,9 @@
 /**
- * The one storage interface. Every backend (embedded SQLite, PostgreSQL)
- * implements it; the hub never talks SQL. The interface is async so that
- * network-backed stores fit; the SQLite store answers synchronously inside.
+ * Storage behind narrow interfaces, one per concern (at the end of this
+ * file); every backend (embedded SQLite, PostgreSQL) implements them all, as
+ * `EventStore`, and passes the same contract (test/store/contract.test.ts).
+ * The hub never talks SQL. The interfaces are async so that network-backed
+ * stores fit; the SQLite store answers synchronously inside.
  */
 
 export interface ListRecord {
