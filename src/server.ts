@@ -7,12 +7,15 @@ import { Hub } from './hub/hub.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { EgressPolicy, parseCidrList } from './delivery/egress/index.js';
 import { sinkChecker } from './delivery/sink-check.js';
+import { configurePools } from './delivery/sinks/webhook/index.js';
 import { AmqpPool, amqpSink, amqpSinkCheck } from './delivery/sinks/amqp/index.js';
 import { type AmqpIngest, startAmqpIngest } from './ingest/amqp/index.js';
 import { SubscriptionService } from './hub/subscriptions/service.js';
+import { SubscriptionQuota } from './hub/subscriptions/quota.js';
 import { ensureSystemList } from './hub/system-events.js';
 import { Metrics } from './metrics.js';
 import { AuditRecorder } from './access/audit.js';
+import { AuditLog } from './access/audit-log.js';
 import { parseJwtIssuers } from './access/jwt.js';
 import { RateLimiter } from './access/rate-limit.js';
 import { Agreements } from './hub/agreements.js';
@@ -41,12 +44,15 @@ export function createLogger(config: Config): Logger {
 
 /** Open the store, apply declared lists, and listen. */
 export async function startHub(config: Config, logger: Logger = createLogger(config)): Promise<RunningHub> {
+  const jwtIssuers = parseJwtIssuers(config.jwtIssuers); // before anything is opened: a bad issuer stops the start cleanly
   const store = openStore(config, logger);
   const metrics = new Metrics(() => store.sizeBytes());
-  const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n) });
+  const audit = new AuditRecorder(store, config.auditRetentionDays, (error) => logger.error({ err: error }, 'could not write audit records'));
+  // Each part gets the narrow store interface it needs; doors get none (they go through the hub).
+  const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n), audit });
   await hub.start();
   const cluster = clusterOf(store);
-  const access = new Access(store, { insecure: config.insecure, jwtIssuers: parseJwtIssuers(config.jwtIssuers) });
+  const access = new Access(store, { insecure: config.insecure, jwtIssuers, jwtMaxLifetimeSeconds: config.jwtMaxLifetimeSeconds });
   const { generatedKey } = await access.bootstrap(config.adminKey);
   let amqpIngest: DeclaredAmqpIngest[] = [];
   if (config.configFile) {
@@ -55,11 +61,11 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     amqpIngest = declared.amqpIngest;
   }
   await ensureSystemList(hub);
-  const audit = new AuditRecorder(store, config.auditRetentionDays, (error) => logger.error({ err: error }, 'could not write audit records'));
   const egress = new EgressPolicy(parseCidrList(config.egressAllow));
+  configurePools({ connections: config.webhookConnections, pipelining: config.webhookPipelining });
   const amqpName = `herold ${config.origin}`;
   const amqpPool = new AmqpPool({ policy: egress, connectionName: amqpName, log: logger });
-  const dispatcher = new Dispatcher(hub, access, {
+  const dispatcher = new Dispatcher(hub, store, access, {
     egress,
     origin: config.origin,
     retry: { baseSeconds: 5, capSeconds: 3600, windowSeconds: config.retryWindowSeconds },
@@ -67,15 +73,22 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     sinkFactories: { AMQP: (record, spec) => amqpSink(record, spec, amqpPool) },
     leases: cluster?.leases,
     metrics,
-    audit,
     log: logger,
   });
-  const subscriptions = new SubscriptionService(hub, dispatcher, sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }));
+  const subscriptions = new SubscriptionService(
+    hub,
+    store,
+    access,
+    dispatcher,
+    sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }),
+    new SubscriptionQuota(config.maxSubscriptionsPerPrincipal),
+  );
   if (cluster) followCluster(cluster, hub, access, dispatcher, logger);
   await dispatcher.start();
-  const agreements = new Agreements(hub, access);
+  const agreements = new Agreements(hub, access, store);
+  const auditLog = new AuditLog(store, hub, access);
   const limits = { publish: new RateLimiter(config.publishRate, config.publishRate * 2), read: new RateLimiter(config.readRate, config.readRate * 2) };
-  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, limits });
+  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, auditLog, limits });
   const retention = async () => {
     for (const r of await hub.applyRetention()) logger.info(r, 'retention: deleted old events');
   };
@@ -92,7 +105,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   const ingest = startAmqpIngest(amqpIngest, {
     hub,
     authorize(principal, list) {
-      const decision = access.decide(access.principalFor(principal), 'events.publish', list);
+      const decision = access.decide(access.configuredPrincipal(principal), 'events.publish', list);
       return decision.allowed ? { allowed: true, sources: decision.scope.sources } : { allowed: false, detail: decision.detail };
     },
     maxEventBytes: config.maxEventBytes,

@@ -1,44 +1,28 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import type { EventPredicate } from '../hub/hub.js';
-import type { ApiKeyRecord, EventStore, GrantRecord, PublisherRecord } from '../store/types.js';
+import type { EventPredicate } from '../hub/predicate.js';
+import { isReservedListName, RESERVED_LIST_PREFIX, SYSTEM_LIST } from '../hub/system-events.js';
+import type { AccessStore, ApiKeyRecord, EventLog, GrantRecord, PublisherRecord, SettingsStore } from '../store/types.js';
 import { anyOf, compileRowFilter } from './filters.js';
-import { JwtVerifier } from './jwt.js';
+import { type JwtIssuer, JwtVerifier } from './jwt.js';
 import { hashKey } from './keys.js';
+import type { Credential, Principal, Scope, ScopeParts } from './scope.js';
 
-/** Who is calling. */
-export interface Principal {
-  id: string;
-  admin: boolean;
-  /** The API key used, when it was one (revoking it ends this principal's streams). */
-  keyId?: string;
-}
+export type { Credential, Principal, Scope } from './scope.js';
 
 export type Action =
   | 'lists.list'
   | 'list.read'
-  | 'list.create'
-  | 'list.update'
+  | 'list.put'
   | 'events.publish'
   | 'events.read'
   | 'subscriptions.create'
+  | 'subscription.manage'
   | 'list.manage'
   | 'access.request'
   | 'audit.read'
   | 'admin'
   | 'docs.read';
-
-/** What a principal may see of a list: every door applies it the same way. */
-export interface Scope {
-  /** Row filter composed into every read. */
-  predicate?: EventPredicate;
-  /** Attributes the principal may see; undefined means all. */
-  fields?: string[];
-  /** The grants' filters, for the audit record (JSON-able). */
-  filters?: unknown[];
-  /** Required source prefixes for a publisher; undefined means any source. */
-  sources?: string[];
-}
 
 export type Decision = { allowed: true; scope: Scope } | { allowed: false; status: 401 | 403 | 404; detail: string };
 
@@ -50,7 +34,9 @@ export interface AccessChange {
 }
 
 const ADMIN_KEY_SETTING = 'admin_key_sha256';
-export const SYSTEM_LIST_NAME = 'herold.system';
+
+/** What nobody may do to a list whose name is reserved for the hub. */
+const WRITES = new Set<Action>(['list.put', 'events.publish']);
 
 const DENY_AUTH: Decision = { allowed: false, status: 401, detail: 'This needs credentials: send Authorization: Bearer <API key or token>.' };
 
@@ -75,11 +61,11 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   private readonly jwt: JwtVerifier;
 
   constructor(
-    private readonly store: EventStore,
-    private readonly options: { insecure?: boolean; jwtIssuers?: ConstructorParameters<typeof JwtVerifier>[0] } = {},
+    private readonly store: AccessStore & SettingsStore & Pick<EventLog, 'listLists'>,
+    private readonly options: { insecure?: boolean; jwtIssuers?: JwtIssuer[]; jwtMaxLifetimeSeconds?: number } = {},
   ) {
     super();
-    this.jwt = new JwtVerifier(options.jwtIssuers ?? []);
+    this.jwt = new JwtVerifier(options.jwtIssuers ?? [], { maxLifetimeSeconds: options.jwtMaxLifetimeSeconds });
   }
 
   get insecure(): boolean {
@@ -127,22 +113,22 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
 
   /** Resolve an Authorization header to a principal; null when absent, an error text when not valid. */
   async authenticate(authorization: string | undefined): Promise<Principal | null | { error: string }> {
-    if (!authorization) return this.insecure ? { id: 'anonymous', admin: true } : null;
+    if (!authorization) return this.insecure ? { id: 'anonymous', admin: true, credential: { kind: 'insecure' } } : null;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
     if (!match) return { error: 'Authorization must be "Bearer <key or token>".' };
     const token = match[1];
     const hash = hashKey(token);
-    if (this.adminKeyHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminKeyHash)) return { id: 'admin', admin: true };
+    if (this.adminKeyHash && timingSafeEqual(Buffer.from(hash, 'hex'), this.adminKeyHash)) return { id: 'admin', admin: true, credential: { kind: 'admin-key' } };
     const key = this.keysByHash.get(hash);
     if (key) {
       if (key.revokedAt !== null) return { error: 'This API key has been revoked.' };
       if (key.expiresAt !== null && key.expiresAt <= Date.now()) return { error: 'This API key has expired; ask an admin for a new one.' };
-      return { id: key.principal, admin: key.admin, keyId: key.id };
+      return { id: key.principal, admin: key.admin, keyId: key.id, expiresAt: key.expiresAt ?? undefined, credential: { kind: 'api-key', id: key.id } };
     }
     if (token.split('.').length === 3 && this.jwt.enabled) {
       const result = await this.jwt.verify(token);
-      if ('principal' in result) return { id: result.principal, admin: false };
-      return { error: `The bearer token is not accepted: ${result.error}.` };
+      if ('error' in result) return { error: `The bearer token is not accepted: ${result.error}.` };
+      return { id: result.principal, admin: false, expiresAt: result.expiresAt, credential: { kind: 'jwt', issuer: result.issuer } };
     }
     return { error: 'The credentials in Authorization are not valid. Check the key, or ask an admin for a new one.' };
   }
@@ -153,48 +139,133 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     return this.owners.get(list);
   }
 
+  /** The lists this principal owns. */
+  ownedBy(principal: string): string[] {
+    return [...this.owners].filter(([, owner]) => owner === principal).map(([list]) => list);
+  }
+
   /** Whether the principal may know that the list exists. */
   canSee(principal: Principal, list: string): boolean {
     if (principal.admin) return true;
-    if (list === SYSTEM_LIST_NAME) return false;
+    if (list === SYSTEM_LIST) return false;
     return this.owners.get(list) === principal.id || this.publishers.get(list)?.has(principal.id) === true || (this.grants.get(list)?.get(principal.id)?.length ?? 0) > 0;
   }
 
-  decide(principal: Principal | null, action: Action, list?: string): Decision {
+  /**
+   * The one decision: may this principal do `action` (on `list`), and within
+   * what scope. Something the principal may not see answers exactly like
+   * something that does not exist: the answer depends only on what the
+   * principal may know, never on whether a hidden list exists.
+   */
+  decide(principal: Principal | null, action: Action, list?: string, resourceOwner?: string): Decision {
     if (!principal) return DENY_AUTH;
-    if (action === 'access.request' || action === 'docs.read' || action === 'lists.list') return { allowed: true, scope: {} };
-    if (principal.admin) return { allowed: true, scope: {} };
+    if (list !== undefined && isReservedListName(list) && WRITES.has(action)) {
+      return { allowed: false, status: 403, detail: `List names beginning with '${RESERVED_LIST_PREFIX}' are reserved for the hub: nobody creates, changes or publishes into '${list}'.` };
+    }
+    const allow = (parts: ScopeParts = {}): Decision => ({ allowed: true, scope: brandScope(principal, list, parts) });
+    if (action === 'access.request' || action === 'docs.read' || action === 'lists.list') return allow();
+    if (principal.admin) return allow();
+    if (action === 'subscription.manage') {
+      // Another principal's subscription does not exist for the caller (the caller names it in the 404).
+      return resourceOwner === principal.id ? allow() : { allowed: false, status: 404, detail: 'does not exist or is not visible to you' };
+    }
     const hidden: Decision = { allowed: false, status: 404, detail: `List '${list}' does not exist or is not visible to you.` };
     const forbidden = (what: string): Decision => ({ allowed: false, status: 403, detail: `You may not ${what}.` });
     switch (action) {
       case 'admin':
-      case 'list.create':
         return forbidden('do this; it needs an admin key');
       case 'audit.read':
-        return [...this.owners.values()].includes(principal.id) ? { allowed: true, scope: {} } : forbidden('read the audit log; it needs an admin or a list owner');
+        return [...this.owners.values()].includes(principal.id) ? allow() : forbidden('read the audit log; it needs an admin or a list owner');
+      case 'list.put':
+        // The same answer for a list that is hidden from the caller and one that does not exist.
+        return list !== undefined && this.owners.get(list) === principal.id && this.canSee(principal, list)
+          ? allow({ fingerprint: 'owner' })
+          : forbidden(`create or change list '${list}'; only an admin, or the list's owner, may`);
     }
     if (list === undefined || !this.canSee(principal, list)) return hidden;
     const isOwner = this.owners.get(list) === principal.id;
     switch (action) {
       case 'list.read':
-        return { allowed: true, scope: {} };
-      case 'list.update':
+        return allow({ fingerprint: isOwner ? 'owner' : 'member' });
       case 'list.manage':
-        return isOwner ? { allowed: true, scope: {} } : forbidden(`manage list '${list}'; only its owner or an admin may`);
+        return isOwner ? allow({ fingerprint: 'owner' }) : forbidden(`manage list '${list}'; only its owner or an admin may`);
       case 'events.publish': {
         const sources = this.publishers.get(list)?.get(principal.id);
         if (!sources) return forbidden(`publish to list '${list}'; you are not one of its publishers`);
-        return { allowed: true, scope: { sources: sources.includes('') ? undefined : sources } };
+        return allow({ sources: sources.includes('') ? undefined : sources, fingerprint: 'publisher' });
       }
       case 'events.read':
       case 'subscriptions.create': {
-        if (isOwner) return { allowed: true, scope: {} };
+        if (isOwner) return allow({ fingerprint: 'owner' });
         const grants = this.grants.get(list)?.get(principal.id);
         if (!grants || grants.length === 0) return forbidden(`read list '${list}'; ask its owner for access (POST /lists/${list}/access-requests)`);
-        return { allowed: true, scope: scopeOf(grants) };
+        return allow(scopeOf(grants));
       }
     }
     return forbidden('do this');
+  }
+
+  // ---- subscriptions (SubscriptionAccess) ------------------------------------
+
+  mayManage(caller: Principal, record: { owner: string; list: string }): boolean {
+    return this.decide(caller, 'subscription.manage', record.list, record.owner).allowed;
+  }
+
+  /** The scope a subscription's deliveries run under, or why it may not deliver now. */
+  deliveryScope(record: { owner: string; list: string; runAs: unknown }): Scope | { paused: string } {
+    const principal = this.subscriptionPrincipal(record.owner, record.runAs);
+    if ('paused' in principal) return principal;
+    const decision = this.decide(principal, 'events.read', record.list);
+    if (!decision.allowed) return { paused: `The owner '${record.owner}' may no longer read list '${record.list}'.` };
+    return decision.scope;
+  }
+
+  /**
+   * The credential a new subscription of this principal delivers under:
+   * stored with it, so that admin stays a property of the credential.
+   */
+  runAsOf(principal: Principal): RunAs {
+    // A token's `exp` bounds what it made; an API key's rights are looked up at each start.
+    const expiresAt = principal.credential.kind === 'jwt' ? principal.expiresAt : undefined;
+    return { credential: principal.credential, ...(expiresAt !== undefined && { expiresAt }) };
+  }
+
+  /**
+   * The principal a stored subscription delivers as, or why it may not
+   * deliver now (credential revoked or expired). An admin API key keeps admin
+   * rights only while it works; a JWT's rights end at its expiry.
+   */
+  subscriptionPrincipal(owner: string, runAs: unknown, now = Date.now()): Principal | { paused: string } {
+    const r = (runAs ?? null) as RunAs | null;
+    const credential = r?.credential;
+    switch (credential?.kind) {
+      case 'admin-key':
+        return { id: owner, admin: true, credential };
+      case 'insecure':
+        if (this.insecure) return { id: owner, admin: true, credential };
+        return { paused: 'It was made on a hub running without credentials (--insecure); enable it again with a credential.' };
+      case 'jwt':
+        if (r!.expiresAt !== undefined && r!.expiresAt <= now) {
+          return { paused: `The token it was made with expired at ${new Date(r!.expiresAt).toISOString()}; enable it again with a valid token to resume.` };
+        }
+        return { id: owner, admin: false, credential, ...(r!.expiresAt !== undefined && { expiresAt: r!.expiresAt }) };
+    }
+    // API keys (and subscriptions stored before credentials were recorded): the
+    // owner's keys. Admin only through the very key it was made with, while it works.
+    const active = this.activeKeys(owner, now);
+    if (active.length === 0) return { paused: `The owner '${owner}' has no API key that works any more (revoked or expired).` };
+    const made = credential?.kind === 'api-key' ? active.find((k) => k.id === credential.id) : undefined;
+    const expires = active.some((k) => k.expiresAt === null) ? undefined : Math.max(...active.map((k) => k.expiresAt!));
+    return { id: owner, admin: made?.admin === true, credential: credential ?? { kind: 'api-key', id: active[0].id }, ...(expires !== undefined && { expiresAt: expires }) };
+  }
+
+  /** The principal the operator named in the config file (AMQP ingest): 'admin' there is the operator's own. */
+  configuredPrincipal(id: string): Principal {
+    return { id, admin: id === 'admin', credential: { kind: 'config' } };
+  }
+
+  private activeKeys(principal: string, now: number): ApiKeyRecord[] {
+    return [...this.keysByHash.values()].filter((k) => k.principal === principal && k.revokedAt === null && (k.expiresAt === null || k.expiresAt > now));
   }
 
   // ---- changes (persisted, then in force at once) --------------------------
@@ -218,20 +289,6 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
 
   listApiKeys(): ApiKeyRecord[] {
     return [...this.keysByHash.values()];
-  }
-
-  /** A principal as stored on a subscription: admin if it is the bootstrap admin or holds an admin key. */
-  principalFor(id: string): Principal {
-    if (id === 'admin' || (this.insecure && id === 'anonymous')) return { id, admin: true };
-    const now = Date.now();
-    const admin = [...this.keysByHash.values()].some((k) => k.principal === id && k.admin && k.revokedAt === null && (k.expiresAt === null || k.expiresAt > now));
-    return { id, admin };
-  }
-
-  /** Whether the principal still has an API key that works (JWT principals are not tracked). */
-  hasActiveKey(principal: string): boolean {
-    const now = Date.now();
-    return [...this.keysByHash.values()].some((k) => k.principal === principal && k.revokedAt === null && (k.expiresAt === null || k.expiresAt > now));
   }
 
   async setOwner(list: string, owner: string | null): Promise<void> {
@@ -312,10 +369,23 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   }
 }
 
+/** A subscription's stored credential (SubscriptionRecord.runAs). */
+export interface RunAs {
+  credential: Credential;
+  expiresAt?: number;
+}
+
+/** Scopes are made here and nowhere else: the brand is asserted only in this module. */
+function brandScope(principal: Principal, list: string | undefined, parts: ScopeParts): Scope {
+  return { ...parts, principal, list, expiresAt: principal.expiresAt, fingerprint: parts.fingerprint ?? (principal.admin ? 'admin' : 'all') } as unknown as Scope;
+}
+
 /** Several grants on one list: any of their filters, and the union of their fields. */
-function scopeOf(grants: CompiledGrant[]): Scope {
+function scopeOf(grants: CompiledGrant[]): ScopeParts {
   const predicate = anyOf(grants.map((g) => g.predicate));
   const fields = grants.some((g) => g.record.fields === null) ? undefined : [...new Set(grants.flatMap((g) => g.record.fields ?? []))];
   const filters = grants.map((g) => g.record.filter ?? null);
-  return { predicate, fields, filters: filters.every((f) => f === null) ? undefined : filters };
+  // Which grants, in force now: a changed grant changes every ETag it served.
+  const fingerprint = 'grants:' + grants.map((g) => g.record.id).sort().join(',');
+  return { predicate, fields, filters: filters.every((f) => f === null) ? undefined : filters, fingerprint };
 }

@@ -45,3 +45,4 @@ export {
 } from './requirements.js';
 export { MAX_EXPRESSION_LENGTH, MAX_NESTING, MAX_TREE_DEPTH } from './parser.js';
 export type { CesqlType, StaticType } from './values.js';
+export { astAttributes, cesqlAttributes, filterAttributes } from './attributes.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, type Config, ENV_NAMES, resolveConfig } from '../config.js';
+import { ConfigError, type Config, ENV_NAMES, envValue, resolveConfig } from '../config.js';
 import { createLogger, startHub } from '../server.js';
 
 const FLAGS: [keyof Config, string, string][] = [
@@ -16,29 +16,36 @@ const FLAGS: [keyof Config, string, string][] = [
   ['maxBatchEvents', '--max-batch-events <n>', 'most events in one batch'],
   ['maxBatchBytes', '--max-batch-bytes <n>', 'largest accepted request body'],
   ['heartbeatSeconds', '--heartbeat-seconds <n>', 'SSE heartbeat interval'],
-  ['sseStallSeconds', '--sse-stall-seconds <n>', 'cut off an SSE consumer that reads nothing for this long'],
+  ['streamStallSeconds', '--stream-stall-seconds <n>', 'cut off an SSE or NDJSON reader whose connection takes nothing for this long'],
+  ['streamBufferBytes', '--stream-buffer-bytes <n>', 'most bytes queued for one stream beyond what its connection has taken'],
+  ['maxStreamsPerPrincipal', '--max-streams-per-principal <n>', 'open streams one principal may hold (100)'],
+  ['maxSubscriptionsPerPrincipal', '--max-subscriptions-per-principal <n>', 'subscriptions one principal may own (100)'],
   ['shutdownSeconds', '--shutdown-seconds <n>', 'longest graceful shutdown before exit'],
   ['origin', '--origin <name>', 'this hub\'s name for webhook receivers (WebHook-Request-Origin)'],
   ['retryWindowSeconds', '--retry-window-seconds <n>', 'how long failed deliveries are retried by default (86400)'],
-  ['jwtIssuers', '--jwt-issuers <json>', 'trusted JWT issuers: [{issuer, jwksUri, audience?, scope?, principalClaim?}]'],
+  ['jwtIssuers', '--jwt-issuers <json>', 'trusted JWT issuers: [{issuer, jwksUri, audience, scope?, principalClaim?, name?, sharedNamespace?}]'],
+  ['jwtMaxLifetimeSeconds', '--jwt-max-lifetime-seconds <n>', 'longest JWT lifetime accepted (86400)'],
   ['publishRate', '--publish-rate <n>', 'publish requests per second per principal (0 = no limit)'],
   ['readRate', '--read-rate <n>', 'read requests per second per principal (0 = no limit)'],
   ['auditRetentionDays', '--audit-retention-days <n>', 'how long audit records are kept'],
   ['disableAfterSeconds', '--disable-after-seconds <n>', 'disable a subscription failing continuously this long (432000)'],
+  ['webhookConnections', '--webhook-connections <n>', 'webhook delivery: connections per receiver origin (64)'],
+  ['webhookPipelining', '--webhook-pipelining <n>', 'webhook delivery: requests in flight per connection, HTTP/1.1 pipelining (1 = none)'],
 ];
 
 export function registerServe(program: Command): void {
   const cmd = program.command('serve').description('Run the hub (embedded SQLite under ./data unless --database-url is given).');
   for (const [key, flag, help] of FLAGS) cmd.option(flag, `${help} [${ENV_NAMES[key]}]`);
+  cmd.option('--sse-stall-seconds <n>', 'earlier name of --stream-stall-seconds [HEROLD_SSE_STALL_SECONDS]');
   cmd.option('--insecure', 'LOCAL DEMOS ONLY: requests without credentials act as admin [HEROLD_INSECURE]');
   cmd.action(async (opts: Record<string, string | boolean>) => {
     let config: Config;
     try {
       const raw: Partial<Record<keyof Config, string>> = {};
       for (const [key] of FLAGS) {
-        const envValue = process.env[ENV_NAMES[key]];
-        if (envValue !== undefined) raw[key] = envValue;
-        const flagValue = opts[key === 'configFile' ? 'config' : key];
+        const fromEnv = envValue(process.env, key);
+        if (fromEnv !== undefined) raw[key] = fromEnv;
+        const flagValue = opts[key === 'configFile' ? 'config' : key] ?? (key === 'streamStallSeconds' ? opts.sseStallSeconds : undefined);
         if (flagValue !== undefined) raw[key] = String(flagValue);
       }
       if (process.env.HEROLD_INSECURE !== undefined) raw.insecure = process.env.HEROLD_INSECURE;
@@ -72,15 +79,19 @@ export function registerServe(program: Command): void {
           `  Use it as: Authorization: Bearer <key>. To choose your own, set HEROLD_ADMIN_KEY.\n\n`,
       );
     }
-    logger.info({ url: running.url, store: running.hub.store.kind, sync: config.sync }, `herold listening on ${running.url}`);
+    logger.info({ url: running.url, store: running.hub.storeKind, sync: config.sync }, `herold listening on ${running.url}`);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down: closing streams, finishing in-flight publishes');
       const force = setTimeout(() => {
-        logger.error('graceful shutdown took too long; exiting');
-        process.exit(1);
+        // Exit even when the log cannot be written (a closed pipe after the parent shell died).
+        try {
+          logger.error('graceful shutdown took too long; exiting');
+        } finally {
+          process.exit(1);
+        }
       }, config.shutdownSeconds * 1000);
       force.unref();
       running.close().then(

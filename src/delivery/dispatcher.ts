@@ -1,12 +1,10 @@
 import type { Access, AccessChange } from '../access/access.js';
-import type { AuditRecorder } from '../access/audit.js';
-import { auditScope } from '../access/audit-scope.js';
-import { queryRequirements, type Hub } from '../hub/hub.js';
-import { type SubscriptionSpec, compileSubscriptionPredicate } from '../hub/subscriptions/spec.js';
+import type { Hub } from '../hub/hub.js';
+import { subscriptionQuery } from '../hub/subscriptions/read-query.js';
+import type { SubscriptionSpec } from '../hub/subscriptions/spec.js';
 import { SYSTEM_LIST, publishSystemEvent } from '../hub/system-events.js';
 import type { Metrics } from '../metrics.js';
-import { filterRequirements } from '../cesql/index.js';
-import type { SubscriptionRecord } from '../store/types.js';
+import type { SubscriptionRecord, SubscriptionStore } from '../store/types.js';
 import type { EgressPolicy } from './egress/index.js';
 import { DeliveryJournal } from './journal.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
@@ -24,7 +22,6 @@ export interface DispatcherOptions {
   /** Sinks for other protocols (AMQP), by protocol name. */
   sinkFactories?: Record<string, (record: SubscriptionRecord, spec: SubscriptionSpec) => Sink>;
   metrics?: Metrics;
-  audit?: AuditRecorder;
   /** Cluster: drive only the subscriptions this node holds a lease on (PostgreSQL). Without it, all of them. */
   leases?: SubscriptionLeases;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
@@ -61,13 +58,16 @@ export class Dispatcher {
   private stopping = false;
   /** Per subscription, the last start/stop in progress: they run one after another. */
   private readonly serials = new Map<string, Promise<void>>();
+  /** Per running subscription, the timer that pauses it when its credential expires. */
+  private readonly expiries = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly hub: Hub,
+    private readonly store: SubscriptionStore,
     private readonly access: Access,
     private readonly options: DispatcherOptions,
   ) {
-    this.journal = new DeliveryJournal(hub.store, 50, (error) => options.log.error({ err: error }, 'could not save delivery progress; will retry'));
+    this.journal = new DeliveryJournal(store, 50, (error) => options.log.error({ err: error }, 'could not save delivery progress; will retry'));
   }
 
   async start(): Promise<void> {
@@ -82,12 +82,12 @@ export class Dispatcher {
           }),
       });
     } else {
-      for (const record of await this.hub.store.listSubscriptions()) {
+      for (const record of await this.store.listSubscriptions()) {
         if (record.status === 'active') await this.startWorker(record);
       }
     }
     this.pruneTimer = setInterval(() => {
-      this.hub.store.pruneAttempts(1000).catch((error) => this.options.log.warn({ err: error }, 'pruning attempts failed'));
+      this.store.pruneAttempts(1000).catch((error) => this.options.log.warn({ err: error }, 'pruning attempts failed'));
     }, 60_000);
     this.pruneTimer.unref();
   }
@@ -117,13 +117,13 @@ export class Dispatcher {
   /** This node gained the lease: drive the subscription from its stored state. */
   private async startFromStore(id: string): Promise<void> {
     if (this.stopping || this.workers.has(id)) return;
-    const record = await this.hub.store.getSubscription(id);
+    const record = await this.store.getSubscription(id);
     if (!record || record.status !== 'active') {
       await this.options.leases?.release(id);
       return;
     }
     // Roles and grants reach each node through the change log; take the latest before deciding.
-    if (!this.access.decide(this.access.principalFor(record.owner), 'events.read', record.list).allowed) await this.access.reload();
+    if ('paused' in this.access.deliveryScope(record)) await this.access.reload();
     await this.startWorker(record);
   }
 
@@ -147,7 +147,7 @@ export class Dispatcher {
   private async restart(id: string, claim: boolean): Promise<void> {
     await this.stopWorker(id);
     await this.journal.flush();
-    const record = await this.hub.store.getSubscription(id);
+    const record = await this.store.getSubscription(id);
     const leases = this.options.leases;
     if (record && record.status === 'active' && !this.stopping) {
       // In a cluster, the node that holds the lease drives it; a free one is taken here at once.
@@ -167,18 +167,13 @@ export class Dispatcher {
   }
 
   /**
-   * Someone's access narrowed: their subscriptions restart under the new
-   * scope, or are disabled if they may no longer read (or lost their last key).
+   * Someone's access changed: their subscriptions restart under the new
+   * scope, or are disabled (paused) when they may no longer deliver: the
+   * grant is gone, or the credential they run under was revoked or expired.
    */
   async onAccessChange(change: AccessChange): Promise<void> {
     const affected = [...this.workers.values()].filter((w) => (change.principal === undefined || w.owner === change.principal) && (change.list === undefined || w.list === change.list));
-    for (const w of affected) {
-      if (change.keyId !== undefined && !this.access.hasActiveKey(w.owner) && !this.access.principalFor(w.owner).admin) {
-        await this.disable(w.id, `The owner's last API key was revoked.`);
-      } else {
-        await this.refresh(w.id);
-      }
-    }
+    for (const w of affected) await this.refresh(w.id);
   }
 
   redeliver(id: string, seqs: number[]): boolean {
@@ -207,6 +202,8 @@ export class Dispatcher {
   }
 
   private async stopWorker(id: string): Promise<void> {
+    clearTimeout(this.expiries.get(id));
+    this.expiries.delete(id);
     const worker = this.workers.get(id);
     if (!worker) return;
     this.workers.delete(id);
@@ -220,26 +217,23 @@ export class Dispatcher {
       await this.disable(record.id, `No sink for protocol ${spec.protocol} in this hub.`);
       return;
     }
-    const decision = this.access.decide(this.access.principalFor(record.owner), 'events.read', record.list);
-    if (!decision.allowed) {
-      await this.disable(record.id, `The owner '${record.owner}' may no longer read list '${record.list}'.`);
+    // Deliveries run under the owner's scope for the credential the subscription was made with.
+    const scope = this.access.deliveryScope(record);
+    if ('paused' in scope) {
+      await this.disable(record.id, scope.paused);
       return;
     }
-    // What the audit records with each delivery: fixed for this worker's life, so made once.
-    const deliveryScope = auditScope({ grants: decision.scope.filters, subscription: { types: spec.types, source: spec.source, filters: spec.filters } });
     const channel = spec.protocol === 'AMQP' ? 'amqp' : 'webhook';
-    // Exact type/source filters go into the store's query; the rest runs per event.
+    const query = subscriptionQuery(spec);
     const worker = new SubscriptionWorker({
       hub: this.hub,
+      store: this.store,
       journal: this.journal,
       sink,
       record,
       config: spec.config,
-      predicate: compileSubscriptionPredicate({ filters: spec.filters }),
-      requires: queryRequirements({ types: spec.types, sources: spec.source === undefined ? undefined : [spec.source], requires: filterRequirements(spec.filters) }),
-      types: spec.types,
-      sources: spec.source === undefined ? undefined : [spec.source],
-      scope: decision.scope,
+      query,
+      scope,
       retry: { ...DEFAULT_RETRY, ...this.options.retry, explicit: spec.config.retry },
       disableAfterMs: this.options.disableAfterMs ?? 5 * 86_400_000,
       onDisable: (reason) => void this.disable(record.id, reason),
@@ -255,7 +249,7 @@ export class Dispatcher {
           status: result.status ?? null,
         }).catch((error) => this.options.log.warn({ err: error }, 'could not publish system event'));
       },
-      onDelivered: (seq) => this.options.audit?.record(record.owner, record.list, channel, [seq], deliveryScope),
+      onDelivered: (seq) => this.hub.delivered(scope, query, channel, [seq]),
       onResult: (result) => {
         this.options.metrics?.deliveries.inc({ outcome: result.outcome });
         this.options.metrics?.deliveryDuration.observe(result.latencyMs / 1000);
@@ -263,6 +257,12 @@ export class Dispatcher {
       log: this.options.log,
     });
     this.workers.set(record.id, worker);
+    // The credential's expiry pauses the subscription, like a revocation (within a second of it).
+    if (scope.expiresAt !== undefined) {
+      const timer = setTimeout(() => void this.refresh(record.id), Math.min(2 ** 31 - 1, Math.max(0, scope.expiresAt - Date.now()) + 5));
+      timer.unref();
+      this.expiries.set(record.id, timer);
+    }
     await worker.start();
   }
 
@@ -273,14 +273,14 @@ export class Dispatcher {
 
   /** Disable with a reason, stop the worker, and tell admins on the system list. */
   async disable(id: string, reason: string): Promise<void> {
-    const record = await this.hub.store.getSubscription(id);
+    const record = await this.store.getSubscription(id);
     if (!record || record.status === 'disabled') return;
     const worker = this.workers.get(id);
     this.workers.delete(id);
     void worker?.stop();
     await this.journal.flush();
-    const fresh = (await this.hub.store.getSubscription(id)) ?? record;
-    await this.hub.store.updateSubscription({ ...fresh, status: 'disabled', disabledReason: reason, updatedAt: new Date().toISOString() });
+    const fresh = (await this.store.getSubscription(id)) ?? record;
+    await this.store.updateSubscription({ ...fresh, status: 'disabled', disabledReason: reason, updatedAt: new Date().toISOString() });
     if (this.options.leases?.holds(id)) await this.options.leases.release(id).catch(() => undefined);
     this.options.log.warn({ subscription: id, reason }, 'subscription disabled');
     await publishSystemEvent(this.hub, 'subscription.disabled', id, { subscription: id, list: record.list, reason }).catch((error) =>

@@ -1,4 +1,4 @@
-import type { AttemptRow, DeadLetterRow, EventStore, RetryRow } from '../store/types.js';
+import type { AttemptRow, DeadLetterRow, RetryRow, SubscriptionStore } from '../store/types.js';
 
 /**
  * Delivery bookkeeping, written in batches: one transaction every few
@@ -16,7 +16,7 @@ export class DeliveryJournal {
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: Pick<SubscriptionStore, 'saveDeliveryWork'>,
     private readonly intervalMs = 50,
     private readonly onError: (error: unknown) => void = () => undefined,
   ) {}

@@ -1,29 +1,24 @@
 import { hash } from 'node:crypto';
 import type { Scope } from '../access/access.js';
-import type { EventPredicate, Hub } from '../hub/hub.js';
-import { renderEvent } from '../hub/render.js';
-import { projectEvent } from '../hub/project.js';
+import { HubError } from '../hub/errors.js';
+import type { EventQuery, Hub, ServedEvent } from '../hub/hub.js';
 import type { DeliveryConfig } from '../hub/subscriptions/spec.js';
-import type { RetryRow, StoredEvent, SubscriptionRecord } from '../store/types.js';
+import type { RetryRow, SubscriptionRecord, SubscriptionStore } from '../store/types.js';
 import type { DeliveryJournal } from './journal.js';
 import { type RetryPolicy, nextRetryDelayMs } from './retry.js';
-import type { Requirements } from '../cesql/index.js';
 import type { DeliveryResult, Sink } from './sink.js';
 
 export interface WorkerDeps {
   hub: Hub;
+  /** Where its retry rows are (loaded at start). */
+  store: Pick<SubscriptionStore, 'listRetries'>;
   journal: DeliveryJournal;
   sink: Sink;
   record: SubscriptionRecord;
   config: DeliveryConfig;
-  /** The subscription's own filter (types, source, filters). */
-  predicate?: EventPredicate;
-  /** What the filter requires of type, source or subject, so the live tail can skip whole commits. */
-  requires?: Requirements;
-  /** Exact filters pushed into the store's query. */
-  types?: string[];
-  sources?: string[];
-  /** The owner's access scope: row filter and fields. */
+  /** The subscription as a reader's query (subscriptions/read-query.ts): exact filters and its own filter. */
+  query: Omit<EventQuery, 'after'>;
+  /** The owner's scope: the hub composes its row filter, minimises and links within it. */
   scope: Scope;
   retry: RetryPolicy;
   /** Disable after failing continuously this long. */
@@ -65,9 +60,9 @@ export class SubscriptionWorker {
   private readonly retries = new Map<number, RetryRow>();
   private readonly inflight = new Set<number>();
   /** Read and cleared to go, waiting for a free delivery slot (in seq order). */
-  private readonly ready: { seq: number; event: Record<string, unknown> }[] = [];
+  private readonly ready: { seq: number; event: Record<string, unknown>; subject: string | null }[] = [];
   /** ordering 'subject': subjects with a delivery in flight or a retry pending, and what waits behind. */
-  private readonly busy = new Map<string, { waiting: (StoredEvent | number)[]; failed: boolean }>();
+  private readonly busy = new Map<string, { waiting: (ServedEvent | number)[]; failed: boolean }>();
   private stopped = false;
   private readonly abort = new AbortController();
   private wake: (() => void) | null = null;
@@ -94,7 +89,7 @@ export class SubscriptionWorker {
   }
 
   async start(): Promise<void> {
-    const rows = await this.d.hub.store.listRetries(this.id);
+    const rows = await this.d.store.listRetries(this.id);
     for (const row of rows) {
       this.retries.set(row.seq, row);
       if (this.d.config.ordering === 'subject' && row.subject !== null && row.failures > 0) {
@@ -161,14 +156,8 @@ export class SubscriptionWorker {
       if (this.ready.length === 0 && this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding && this.readCursor < hub.head(record.list)) {
         let page;
         try {
-          page = await hub.read(record.list, {
-            after: this.readCursor,
-            limit: Math.min(READ_PAGE, this.maxOutstanding - this.outstanding.size),
-            types: this.d.types,
-            sources: this.d.sources,
-            requires: this.d.requires,
-            predicate: this.d.predicate && this.d.scope.predicate ? (e) => this.d.predicate!(e) && this.d.scope.predicate!(e) : (this.d.predicate ?? this.d.scope.predicate),
-          });
+          // Recorded in the audit when the sink acknowledges, not when read.
+          page = await hub.read(this.d.scope, { ...this.d.query, after: this.readCursor, limit: Math.min(READ_PAGE, this.maxOutstanding - this.outstanding.size) }, null);
         } catch (error) {
           // The store is away for a moment (a networked database): try again, do not give up on the subscription.
           this.d.log.warn({ err: error, subscription: this.id }, 'could not read events; trying again in 1 s');
@@ -210,8 +199,9 @@ export class SubscriptionWorker {
     });
   }
 
-  private subjectOf(event: Record<string, unknown>): string | null {
-    return this.d.config.ordering === 'subject' && typeof event.subject === 'string' ? event.subject : null;
+  /** ordering 'subject': the stored subject, whether or not the owner is served it. */
+  private subjectOf(e: ServedEvent): string | null {
+    return this.d.config.ordering === 'subject' ? e.orderKey : null;
   }
 
   private busyEntry(subject: string) {
@@ -220,9 +210,9 @@ export class SubscriptionWorker {
     return entry;
   }
 
-  private accept(e: StoredEvent): void {
-    const event = JSON.parse(renderEvent(e)) as Record<string, unknown>;
-    const subject = this.subjectOf(event);
+  private accept(e: ServedEvent): void {
+    const event = JSON.parse(e.json) as Record<string, unknown>;
+    const subject = this.subjectOf(e);
     if (subject !== null) {
       const entry = this.busy.get(subject);
       if (entry?.failed) {
@@ -242,14 +232,14 @@ export class SubscriptionWorker {
     } else {
       this.addOutstanding(e.seq);
     }
-    this.ready.push({ seq: e.seq, event });
+    this.ready.push({ seq: e.seq, event, subject });
   }
 
   /** Start deliveries from the ready queue while there is a free slot. */
   private pump(): void {
     while (this.ready.length > 0 && this.inflight.size < this.d.config.concurrency && !this.stopped) {
       const next = this.ready.shift()!;
-      void this.launch(next.seq, next.event, undefined);
+      void this.launch(next.seq, next.event, undefined, next.subject);
     }
   }
 
@@ -282,28 +272,29 @@ export class SubscriptionWorker {
   /** Deliver an event known only by seq (a retry or a parked event). */
   private async launchStored(seq: number, row: RetryRow): Promise<void> {
     this.inflight.add(seq);
-    let stored: StoredEvent | undefined;
+    let event: Record<string, unknown> | undefined;
     try {
-      stored = await this.d.hub.store.getEvent(this.d.record.list, seq);
+      event = JSON.parse((await this.d.hub.getEvent(this.d.scope, seq, null)).json) as Record<string, unknown>;
     } catch (error) {
-      this.inflight.delete(seq);
-      this.d.log.warn({ err: error, subscription: this.id, seq }, 'could not load event for retry');
-      return;
+      // Gone from the list, or no longer visible to the owner: nothing to deliver.
+      if (!(error instanceof HubError && error.status === 404)) {
+        this.inflight.delete(seq);
+        this.d.log.warn({ err: error, subscription: this.id, seq }, 'could not load event for retry');
+        return;
+      }
     }
     this.inflight.delete(seq);
-    const event = stored && (JSON.parse(renderEvent(stored)) as Record<string, unknown>);
-    // Gone from the list, or no longer visible to the owner: nothing to deliver.
-    if (!event || (this.d.scope.predicate && !this.d.scope.predicate(event))) {
+    if (!event) {
       this.retries.delete(seq);
       this.d.journal.deleteRetry(this.id, seq);
       this.releaseSubject(row.subject);
       this.poke();
       return;
     }
-    await this.launch(seq, event, row);
+    await this.launch(seq, event, row, row.subject);
   }
 
-  private async launch(seq: number, event: Record<string, unknown>, row: RetryRow | undefined): Promise<void> {
+  private async launch(seq: number, event: Record<string, unknown>, row: RetryRow | undefined, orderSubject: string | null): Promise<void> {
     this.inflight.add(seq);
     let result: DeliveryResult;
     try {
@@ -311,7 +302,7 @@ export class SubscriptionWorker {
         subscriptionId: this.id,
         seq,
         deliveryId: deliveryId(this.id, seq),
-        event: projectEvent(event, this.d.scope.fields),
+        event,
       });
     } catch (error) {
       result = { outcome: 'retry', latencyMs: 0, error: (error as Error).message };
@@ -334,7 +325,7 @@ export class SubscriptionWorker {
       response: result.responseSnippet ?? null,
       error: result.error ?? null,
     });
-    const subject = row?.subject ?? this.subjectOf(event);
+    const subject = row?.subject ?? orderSubject;
     switch (result.outcome) {
       case 'success':
         this.d.onDelivered?.(seq);
@@ -448,7 +439,7 @@ export class SubscriptionWorker {
       if (row) void this.launchStored(next, row);
       else this.releaseSubject(subject);
     } else {
-      this.ready.push({ seq: next.seq, event: JSON.parse(renderEvent(next)) as Record<string, unknown> });
+      this.ready.push({ seq: next.seq, event: JSON.parse(next.json) as Record<string, unknown>, subject: this.subjectOf(next) });
       this.pump();
     }
   }

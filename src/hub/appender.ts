@@ -1,4 +1,4 @@
-import type { AppendEvent, AppendOutcome, AppendRequest, EventStore, StoredEvent } from '../store/types.js';
+import type { AppendEvent, AppendOutcome, AppendRequest, EventLog, StoredEvent } from '../store/types.js';
 
 interface Pending {
   request: AppendRequest;
@@ -24,7 +24,7 @@ export class Appender {
   private scheduled = false;
 
   constructor(
-    private readonly store: EventStore,
+    private readonly store: Pick<EventLog, 'appendGroup'>,
     private readonly options: AppenderOptions,
   ) {}
 

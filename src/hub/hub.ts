@@ -1,13 +1,19 @@
 import type { CloudEvent } from '../cloudevents/event.js';
-import type { AppendEvent, EventStore, ListInput, ListRecord, RangeFilter, StoredEvent } from '../store/types.js';
+import type { Channel } from '../access/audit.js';
+import type { Scope } from '../access/scope.js';
+import type { AppendEvent, EventLog, ListInput, ListRecord, RangeFilter, StoreLifecycle, StoredEvent } from '../store/types.js';
 import { Appender } from './appender.js';
+import { auditRecordOf, checkQueryAttributes, composedPredicate, type EventQuery } from './caller-query.js';
 import { HubError, notFound } from './errors.js';
 import { LiveBus } from './live-bus.js';
 import { LiveTail, parsedOf } from './live-tail.js';
+import type { EventPredicate } from './predicate.js';
+import { linkWithinView, serveEvents, type EventLookup, type ServedEvent } from './serve.js';
 import { allOfRequirements, NO_REQUIREMENTS, type Requirements } from '../cesql/index.js';
 
-/** A predicate over a structured CloudEvent (CESQL filter, grant row filter). */
-export type EventPredicate = (event: Record<string, unknown>) => boolean;
+export type { EventPredicate } from './predicate.js';
+export type { CallerFilter, EventQuery } from './caller-query.js';
+export type { ServedEvent } from './serve.js';
 
 export interface ReadQuery extends RangeFilter {
   after: number;
@@ -38,6 +44,25 @@ export interface Page {
   head: number;
 }
 
+/** A page as one caller may see it. */
+export interface ServedPage {
+  events: ServedEvent[];
+  /** Pass as `after` for the following page; moves past events the caller does not get. */
+  next: number;
+  head: number;
+}
+
+/** What a live reader gets next: events (or only a cursor that moved past others), or a quiet interval. */
+export type FollowStep = { kind: 'events'; events: ServedEvent[]; next: number } | { kind: 'idle' };
+
+/** Why a live read ended. */
+export type FollowEnd = 'aborted' | 'expired' | 'window-complete';
+
+/** Where the hub writes who received which events (access/audit.ts). */
+export interface AuditSink {
+  record(principal: string, list: string, channel: Channel, seqs: number[], scope: unknown): void;
+}
+
 export interface PublishResult {
   results: { seq: number; duplicate: boolean }[];
 }
@@ -45,21 +70,35 @@ export interface PublishResult {
 export interface HubOptions {
   maxGroupEvents?: number;
   onAppended?: (list: string, count: number) => void;
+  /** Every scoped read is recorded here, with the caller and the filters in force. */
+  audit?: AuditSink;
 }
+
+/** The query of a read by seq: no filters of the caller's own. */
+const NO_QUERY: EventQuery = Object.freeze({ after: 0 });
+
+/** Events per page of a live read. */
+const FOLLOW_PAGE = 200;
 
 const DEFAULT_MAX_SCAN = 100_000;
 
 /**
  * The domain service every door goes through: lists, append, read, live.
- * It knows nothing of HTTP; doors translate to and from it.
+ * It knows nothing of HTTP; doors translate to and from it. The store is
+ * private: a door reads only through the scoped operations (read, scan,
+ * getEvent, follow), which take a Scope that only `access` makes, compose its
+ * row filter into the query, minimise, link `heroldprevseq` within the
+ * caller's view, and write the audit row.
  */
 export class Hub {
   readonly bus = new LiveBus();
   private readonly tail = new LiveTail();
   private readonly appender: Appender;
+  /** Lists known to exist (lists are never deleted here); a miss asks the store. */
+  private readonly known = new Set<string>();
 
   constructor(
-    readonly store: EventStore,
+    private readonly store: EventLog & StoreLifecycle,
     private readonly options: HubOptions = {},
   ) {
     this.appender = new Appender(store, {
@@ -75,7 +114,20 @@ export class Hub {
 
   async start(): Promise<void> {
     await this.store.open();
-    for (const list of await this.store.listLists()) this.bus.announce(list.name, list.head);
+    for (const list of await this.store.listLists()) {
+      this.known.add(list.name);
+      this.bus.announce(list.name, list.head);
+    }
+  }
+
+  /** Which backend holds the log (for logs and readiness). */
+  get storeKind(): 'sqlite' | 'postgres' {
+    return this.store.kind;
+  }
+
+  /** Whether the store answers (readiness). */
+  ping(): Promise<boolean> {
+    return this.store.ping();
   }
 
   /**
@@ -107,7 +159,17 @@ export class Hub {
   // ---- lists -------------------------------------------------------------
 
   async putList(input: ListInput): Promise<{ created: boolean; list: ListRecord }> {
-    return this.store.upsertList(input);
+    const result = await this.store.upsertList(input);
+    this.known.add(input.name);
+    return result;
+  }
+
+  /** Whether a list exists (no scope: for deciding, never for serving). */
+  async listExists(name: string): Promise<boolean> {
+    if (this.known.has(name)) return true;
+    if (!(await this.store.getList(name))) return false;
+    this.known.add(name);
+    return true;
   }
 
   async getList(name: string): Promise<ListRecord> {
@@ -179,7 +241,7 @@ export class Hub {
   // ---- read --------------------------------------------------------------
 
   async requireList(list: string): Promise<void> {
-    if (!(await this.store.getList(list))) throw notFound(`List '${list}'`);
+    if (!(await this.listExists(list))) throw notFound(`List '${list}'`);
   }
 
   /**
@@ -188,7 +250,7 @@ export class Hub {
    * matching events exist within the scan budget, and `next` moves past
    * everything looked at, so a consumer never rereads filtered-out events.
    */
-  async read(list: string, q: ReadQuery): Promise<Page> {
+  private async readLog(list: string, q: ReadQuery): Promise<Page> {
     const head = this.bus.head(list);
     let cursor = q.after;
     let upTo = head;
@@ -256,26 +318,182 @@ export class Hub {
     return { events, next: Math.max(cursor, q.after), head };
   }
 
-  async getEvent(list: string, seq: number): Promise<StoredEvent> {
-    const event = await this.store.getEvent(list, seq);
-    if (!event) throw notFound(`Event ${seq} in list '${list}'`);
-    return event;
+  // ---- scoped reads: the only way a door reaches events ----------------------
+
+  /**
+   * One page after a cursor, as the scope's principal may see it. The grant's
+   * row filter runs inside the query with the caller's own (pages are never
+   * short because of authorisation), and the caller's filter may test only
+   * attributes the grant serves. `channel` names the door for the audit row
+   * (null: the caller records deliveries itself, as push delivery does on
+   * the sink's acknowledgement).
+   */
+  async read(scope: Scope, q: EventQuery, channel: Channel | null): Promise<ServedPage> {
+    const { list, query } = await this.open(scope, q);
+    const page = await this.readLog(list, { ...query, limit: q.limit ?? 100 });
+    return this.served(scope, q, page, channel);
   }
 
   /**
-   * Every matching event in (after, head at call time], page by page. The
-   * consumer pulls the next page only when it has written the previous one,
-   * so memory stays bounded whatever the range.
+   * Every event in (after, head at call time] the scope's principal may see,
+   * page by page. The consumer pulls the next page only when it has written
+   * the previous one, so memory stays bounded whatever the range.
    */
-  async *scan(list: string, q: Omit<ReadQuery, 'limit'>, pageSize = 1000): AsyncGenerator<StoredEvent[]> {
+  async scan(scope: Scope, q: EventQuery, channel: Channel | null, pageSize = 1000): Promise<AsyncGenerator<ServedEvent[]>> {
+    // Refusals (a hidden attribute, a list that does not exist) come here, before a door answers 200.
+    const { list, query } = await this.open(scope, q);
+    return this.scanFrom(scope, q, list, query, channel, pageSize);
+  }
+
+  private async *scanFrom(scope: Scope, q: EventQuery, list: string, query: Omit<ReadQuery, 'limit'>, channel: Channel | null, pageSize: number): AsyncGenerator<ServedEvent[]> {
     const stopAt = this.bus.head(list);
     let after = q.after;
     while (after < stopAt) {
-      const page = await this.read(list, { ...q, after, limit: pageSize, until: q.until });
-      if (page.events.length > 0) yield page.events.filter((e) => e.seq <= stopAt);
+      this.checkExpiry(scope);
+      const page = await this.readLog(list, { ...query, after, limit: pageSize });
+      const events = page.events.filter((e) => e.seq <= stopAt);
+      if (events.length > 0) yield (await this.served(scope, q, { ...page, events }, channel)).events;
       if (page.next <= after) break;
       after = page.next;
     }
+  }
+
+  /** One event, if the scope's principal may see it: a hidden event answers exactly like a missing one. */
+  async getEvent(scope: Scope, seq: number, channel: Channel | null): Promise<ServedEvent> {
+    const list = this.scopedList(scope);
+    this.checkExpiry(scope);
+    const hit = (await this.listExists(list)) ? await this.lookup(list)(seq) : undefined;
+    if (!hit || (scope.predicate && !scope.predicate(hit.parsed))) throw notFound(`Event ${seq} in list '${list}'`);
+    const links = await linkWithinView(scope, [hit.event], this.lookup(list));
+    const [served] = serveEvents(scope, [hit.event], links);
+    if (channel) this.options.audit?.record(scope.principal.id, list, channel, [seq], auditRecordOf(scope, NO_QUERY));
+    return served;
+  }
+
+  /**
+   * Replay from the cursor, then live: each step is a page of new events (or
+   * only a cursor that moved past events the caller does not get), or 'idle'
+   * when nothing committed for `idleMs` (a door's heartbeat). The next page is
+   * read only when the door asks for it, so a slow consumer costs one page.
+   * Ends when `signal` aborts, when the credential expires (within a second of
+   * it), or when a time window (`until`) is complete.
+   */
+  async follow(scope: Scope, q: EventQuery, channel: Channel | null, opts: { signal: AbortSignal; idleMs: number }): Promise<AsyncGenerator<FollowStep, FollowEnd>> {
+    // Refusals come here, before a door answers 200.
+    const { list, query } = await this.open(scope, q);
+    return this.followFrom(scope, q, list, query, channel, opts);
+  }
+
+  private async *followFrom(
+    scope: Scope,
+    q: EventQuery,
+    list: string,
+    query: Omit<ReadQuery, 'limit'>,
+    channel: Channel | null,
+    { signal, idleMs }: { signal: AbortSignal; idleMs: number },
+  ): AsyncGenerator<FollowStep, FollowEnd> {
+    let cursor = q.after;
+    let lastStep = Date.now();
+    while (!signal.aborted) {
+      if (this.expired(scope)) return 'expired';
+      const before = cursor;
+      const page = await this.readLog(list, { ...query, after: cursor, limit: FOLLOW_PAGE });
+      if (signal.aborted) break;
+      cursor = page.next;
+      if (page.events.length > 0 || cursor > before) {
+        const served = await this.served(scope, q, page, channel);
+        lastStep = Date.now();
+        yield { kind: 'events', events: served.events, next: cursor };
+      }
+      // More at once while reads make progress; a time window (`until`) stops short of the head.
+      if (page.events.length === FOLLOW_PAGE || (cursor > before && cursor < this.bus.head(list))) continue;
+      if (q.until !== undefined && q.until <= Date.now()) return 'window-complete';
+      const seen = Math.max(cursor, this.bus.head(list));
+      const waitMs = Math.max(1, Math.min(idleMs - (Date.now() - lastStep), (scope.expiresAt ?? Infinity) - Date.now()));
+      await this.waitBeyond(list, seen, waitMs, signal);
+      if (!signal.aborted && this.bus.head(list) <= seen && !this.expired(scope) && Date.now() - lastStep >= idleMs - 5) {
+        lastStep = Date.now();
+        yield { kind: 'idle' };
+      }
+    }
+    return 'aborted';
+  }
+
+  /**
+   * Push delivery: events reached the sink of a reader that read them with
+   * `channel` null (recorded on the sink's acknowledgement, not when read).
+   */
+  delivered(scope: Scope, q: Omit<EventQuery, 'after'>, channel: Channel, seqs: number[]): void {
+    this.options.audit?.record(scope.principal.id, this.scopedList(scope), channel, seqs, auditRecordOf(scope, q));
+  }
+
+  /** Seqs of the events about a subject, newest first (the audit's subject question). */
+  subjectSeqs(list: string, subject: string, max: number): Promise<number[]> {
+    return this.store.subjectSeqs(list, subject, max);
+  }
+
+  private scopedList(scope: Scope): string {
+    if (scope.list === undefined) throw new Error('a read needs a scope decided for a list');
+    return scope.list;
+  }
+
+  private expired(scope: Scope): boolean {
+    return scope.expiresAt !== undefined && scope.expiresAt <= Date.now();
+  }
+
+  private checkExpiry(scope: Scope): void {
+    if (this.expired(scope)) {
+      throw new HubError(401, 'unauthorized', 'Unauthorized', 'Your credential has expired; authenticate again (a new token or API key) and resume from your cursor.');
+    }
+  }
+
+  /** The checks every scoped read starts with, and the query it runs. */
+  private async open(scope: Scope, q: EventQuery): Promise<{ list: string; query: Omit<ReadQuery, 'limit'> }> {
+    const list = this.scopedList(scope);
+    this.checkExpiry(scope);
+    checkQueryAttributes(scope, q);
+    await this.requireList(list);
+    const predicate = composedPredicate(scope, q);
+    const query = { after: q.after, types: q.types, subjects: q.subjects, sources: q.sources, since: q.since, until: q.until, predicate, maxScan: q.maxScan };
+    return { list, query: { ...query, requires: queryRequirements({ ...query, requires: q.filter?.requires }) } };
+  }
+
+  /** Minimise, link and audit a page for its reader. */
+  private async served(scope: Scope, q: EventQuery, page: Page, channel: Channel | null): Promise<ServedPage> {
+    const list = scope.list!;
+    const links = page.events.length > 0 ? await linkWithinView(scope, page.events, this.lookup(list)) : undefined;
+    const events = serveEvents(scope, page.events, links);
+    if (channel && events.length > 0) {
+      this.options.audit?.record(scope.principal.id, list, channel, events.map((e) => e.seq), auditRecordOf(scope, q));
+    }
+    return { events, next: page.next, head: page.head };
+  }
+
+  /** An event by seq, from the live tail when it holds it, else the store. */
+  private lookup(list: string): EventLookup {
+    return async (seq) => {
+      const entry = this.tail.entry(list, seq);
+      if (entry) return { event: entry.event, parsed: parsedOf(entry) };
+      const event = seq > 0 && seq <= this.bus.head(list) ? await this.store.getEvent(list, seq) : undefined;
+      return event && { event, parsed: JSON.parse(event.body) as Record<string, unknown> };
+    };
+  }
+
+  /** Resolves when the list's head passes `after`, after `ms`, or on abort. */
+  private waitBeyond(list: string, after: number, ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      let cancel: (() => void) | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        cancel?.();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      cancel = this.bus.onceBeyond(list, after, done);
+    });
   }
 }
 

@@ -86,6 +86,13 @@ export class LiveTail {
     return out;
   }
 
+  /** One recent event by seq, or undefined when the tail does not hold it. */
+  entry(list: string, seq: number): TailEntry | undefined {
+    const found = this.chunks(list, seq - 1, seq);
+    const chunk = found?.[0];
+    return chunk && seq >= chunk.first ? chunk.entries[seq - chunk.first] : undefined;
+  }
+
   /** False when no event of the chunk can satisfy the requirements. */
   static mayMatch(chunk: TailChunk, requirements: Requirements): boolean {
     const summary = (chunk.summary ??= summarise(chunk));

@@ -21,6 +21,7 @@ export interface SubscriptionRow {
   disabled_reason: string | null;
   position: number;
   failing_since: number | null;
+  run_as: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -35,6 +36,7 @@ export const subscriptionOf = (r: SubscriptionRow): SubscriptionRecord => ({
   disabledReason: r.disabled_reason,
   position: r.position,
   failingSince: r.failing_since,
+  runAs: fromJsonText(r.run_as ?? null),
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });

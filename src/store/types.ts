@@ -96,6 +96,11 @@ export interface SubscriptionRecord {
   position: number;
   /** When the current run of failures began (epoch ms), or null. */
   failingSince: number | null;
+  /**
+   * The credential the subscription delivers under (opaque to the store; see
+   * access/credentials.ts). Null for subscriptions stored before it existed.
+   */
+  runAs: unknown;
   createdAt: string;
   updatedAt: string;
 }
@@ -203,6 +208,8 @@ export interface AuditRow {
 
 export interface AuditQuery {
   list?: string;
+  /** Only rows of these lists (what the caller may see); `limit` counts only those. */
+  lists?: string[];
   principal?: string;
   since?: number;
   until?: number;

@@ -1,14 +1,16 @@
 /**
  * Runs every case of the CloudEvents CESQL TCK (../shared/conformance/cesql-tck/*.yaml)
  * against the engine: one vitest test per case, checking the value and the error kind.
+ * Without ../shared the suite is skipped loudly, except under CI=true where it fails.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { CesqlParseError, compileCesql, evaluateCesql, parseCesql, type CesqlErrorKind } from '../../src/cesql/index.js';
+import { conformanceDir } from '../helpers/shared.js';
 
-const TCK_DIR = path.resolve(process.cwd(), '../shared/conformance/cesql-tck');
+const TCK_DIR = conformanceDir('cesql-tck');
 
 interface TckCase {
   name: string;
@@ -32,27 +34,28 @@ const BASE_EVENT = {
   type: 'io.cloudevents.tck',
 };
 
-if (!fs.existsSync(TCK_DIR) || !fs.statSync(TCK_DIR).isDirectory()) {
-  throw new Error(`CESQL TCK directory not found at ${TCK_DIR} (expected ../shared/conformance/cesql-tck from the project root)`);
+function loadTck(dir: string): { files: string[]; suites: { file: string; doc: TckFile }[] } {
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
+    .sort();
+  if (files.length === 0) throw new Error(`no TCK files in ${dir}`);
+  const suites = files.map((file) => {
+    const text = fs.readFileSync(path.join(dir, file), 'utf8');
+    const doc = parseYaml(text) as TckFile;
+    if (!doc || !Array.isArray(doc.tests)) throw new Error(`${file}: no 'tests' list`);
+    // An expression is source text: read it with the failsafe schema so that plain
+    // scalars such as `TRUE`, `0` or `-10` stay the strings they are written as.
+    const raw = parseYaml(text, { schema: 'failsafe' }) as { tests: { expression: string }[] };
+    doc.tests.forEach((tc, i) => (tc.expression = raw.tests[i]!.expression));
+    return { file, doc };
+  });
+  return { files, suites };
 }
-const files = fs
-  .readdirSync(TCK_DIR)
-  .filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'))
-  .sort();
-if (files.length === 0) throw new Error(`no TCK files in ${TCK_DIR}`);
 
-const suites = files.map((file) => {
-  const text = fs.readFileSync(path.join(TCK_DIR, file), 'utf8');
-  const doc = parseYaml(text) as TckFile;
-  if (!doc || !Array.isArray(doc.tests)) throw new Error(`${file}: no 'tests' list`);
-  // An expression is source text: read it with the failsafe schema so that plain
-  // scalars such as `TRUE`, `0` or `-10` stay the strings they are written as.
-  const raw = parseYaml(text, { schema: 'failsafe' }) as { tests: { expression: string }[] };
-  doc.tests.forEach((tc, i) => (tc.expression = raw.tests[i]!.expression));
-  return { file, doc };
-});
+const { files, suites } = TCK_DIR ? loadTck(TCK_DIR) : { files: [], suites: [] };
 
-it('loads a non-trivial TCK', () => {
+it.skipIf(!TCK_DIR)('loads a non-trivial TCK', () => {
   const total = suites.reduce((n, s) => n + s.doc.tests.length, 0);
   expect(files.length).toBeGreaterThanOrEqual(18);
   expect(total).toBeGreaterThan(200);

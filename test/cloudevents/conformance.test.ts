@@ -1,14 +1,16 @@
 /**
  * Runs the CloudEvents HTTP binding conformance scenarios from
  * ../shared/conformance/http-binding/*.feature against parseHttpEvents.
+ * Without ../shared the suite is skipped loudly, except under CI=true where it fails.
  */
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseHttpEvents, type ParsedHttpEvents } from '../../src/cloudevents/index.js';
 import { pickles, readFeature, type Step } from './gherkin.js';
 import { parseRawHttpRequest, type RawRequest } from './http-request.js';
+import { conformanceDir } from '../helpers/shared.js';
 
-const FEATURE = path.resolve(process.cwd(), '../shared/conformance/http-binding/http-protocol-binding.feature');
+const BINDING_DIR = conformanceDir('http-binding');
 const LIMITS = { maxEventBytes: 64 * 1024, maxBatchEvents: 1000, maxBatchBytes: 4 * 1024 * 1024 };
 
 interface World {
@@ -57,10 +59,10 @@ const STEPS: StepDef[] = [
   ],
 ];
 
-const feature = readFeature(FEATURE);
-const scenarios = pickles(feature);
+const feature = BINDING_DIR ? readFeature(path.join(BINDING_DIR, 'http-protocol-binding.feature')) : undefined;
+const scenarios = feature ? pickles(feature) : [];
 
-describe(`conformance: ${feature.name}`, () => {
+describe.skipIf(!feature)(`conformance: ${feature?.name ?? 'HTTP protocol binding'}`, () => {
   it('found scenarios in the feature file', () => {
     expect(scenarios.length).toBeGreaterThanOrEqual(4);
   });

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CloudEvent } from '../../src/cloudevents/event.js';
 import { compileFilters } from '../../src/cesql/index.js';
 import { filterRequirements } from '../../src/cesql/requirements.js';
+import { Access, type Scope } from '../../src/access/access.js';
 import { Hub } from '../../src/hub/hub.js';
 import { LiveTail } from '../../src/hub/live-tail.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -15,13 +16,19 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function openHub(): Promise<Hub> {
+async function openHub(): Promise<{ hub: Hub; store: SqliteStore; scope: Scope }> {
   const dir = mkdtempSync(join(tmpdir(), 'herold-tail-'));
   dirs.push(dir);
-  const hub = new Hub(new SqliteStore({ file: join(dir, 'h.db'), synchronous: 'normal' }));
+  const store = new SqliteStore({ file: join(dir, 'h.db'), synchronous: 'normal' });
+  const hub = new Hub(store);
   await hub.start();
   await hub.putList({ name: 'l' });
-  return hub;
+  // An admin's scope: every event, whole.
+  const access = new Access(store);
+  await access.bootstrap('k'.repeat(32));
+  const decision = access.decide({ id: 'admin', admin: true, credential: { kind: 'admin-key' } }, 'events.read', 'l');
+  if (!decision.allowed) throw new Error('admin must read');
+  return { hub, store, scope: decision.scope };
 }
 
 let n = 0;
@@ -29,7 +36,7 @@ const ev = (type: string, subject: string): CloudEvent => ({ specversion: '1.0',
 
 describe('live tail: skipping whole commits by what a filter requires', () => {
   it('a caught-up reader gets exactly what a store read gets, with the same next, for any commits and filter', async () => {
-    const hub = await openHub();
+    const { hub, store, scope } = await openHub();
     const filters = [[{ sql: "subject = 'p/1'" }], [{ exact: { type: 'b' } }], [{ any: [{ exact: { type: 'a' } }, { sql: "type IN ('c')" }] }], [{ prefix: { subject: 'p/' } }]];
     await fc.assert(
       fc.asyncProperty(
@@ -42,15 +49,16 @@ describe('live tail: skipping whole commits by what a filter requires', () => {
           for (const commit of commits) await hub.publish('l', commit.map(([t, s]) => ev(t, s)));
           const predicate = compileFilters(filter);
           const requires = filterRequirements(filter);
+          const query = { filter: { predicate, requires, attributes: new Set<string>(), pointer: '/filters', audit: {} } };
           const viaTail: number[] = [];
           const viaStore: number[] = [];
           // Through the hub: caught up, so from the live tail, skipping commits.
           for (let after = from, page; after < hub.head('l'); after = page.next) {
-            page = await hub.read('l', { after, limit, predicate, requires });
+            page = await hub.read(scope, { ...query, after, limit }, null);
             viaTail.push(...page.events.map((e) => e.seq));
             if (page.next === after) throw new Error('no progress');
           }
-          for (const row of await hub.store.readRange('l', { after: from, upTo: hub.head('l'), limit: 10_000 })) {
+          for (const row of await store.readRange('l', { after: from, upTo: hub.head('l'), limit: 10_000 })) {
             if (predicate(JSON.parse(row.body))) viaStore.push(row.seq);
           }
           expect(viaTail).toEqual(viaStore);

@@ -395,6 +395,7 @@ describe.each(backends)('store contract on $name', (backend) => {
       disabledReason: null,
       position: 0,
       failingSince: null,
+      runAs: { credential: { kind: 'api-key', id: 'k1' } },
       createdAt: new Date().toISOString(),
       updatedAt: new Date().toISOString(),
       ...over,
@@ -410,7 +411,7 @@ describe.each(backends)('store contract on $name', (backend) => {
       expect(await store.getSubscription(a.id)).toEqual(a);
       expect((await store.listSubscriptions(list)).map((s) => s.id)).toEqual([a.id, b.id]);
       expect((await store.listSubscriptions()).map((s) => s.id)).toEqual(expect.arrayContaining([a.id, b.id, c.id]));
-      const updated = { ...a, spec: { sink: 'http://127.0.0.1:2/' }, secrets: [{ secret: 's2', expiresAt: null }, { secret: 's1', expiresAt: 123 }], status: 'disabled' as const, disabledReason: 'gone', updatedAt: new Date().toISOString() };
+      const updated = { ...a, runAs: null, spec: { sink: 'http://127.0.0.1:2/' }, secrets: [{ secret: 's2', expiresAt: null }, { secret: 's1', expiresAt: 123 }], status: 'disabled' as const, disabledReason: 'gone', updatedAt: new Date().toISOString() };
       await store.updateSubscription(updated);
       expect(await store.getSubscription(a.id)).toEqual(updated);
       expect(await store.deleteSubscription(a.id)).toBe(true);

@@ -8,7 +8,7 @@ export async function healthRoutes(app: FastifyInstance): Promise<void> {
   app.get('/healthz', { schema: { tags: ['operations'], summary: 'The process is up.', security: [] } }, async () => ({ status: 'ok' }));
 
   app.get('/readyz', { schema: { tags: ['operations'], summary: 'The store answers; the hub can take traffic.', security: [] } }, async (_request, reply) => {
-    if (await hub.store.ping()) return { status: 'ready', store: hub.store.kind };
+    if (await hub.ping()) return { status: 'ready', store: hub.storeKind };
     return sendProblem(reply, problem(503, 'unavailable', 'Not ready', 'The event store does not answer.'));
   });
 

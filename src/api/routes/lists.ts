@@ -72,8 +72,8 @@ export async function listRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const exists = (await hub.store.getList(request.params.list)) !== undefined;
-      authorize(access, request, exists ? 'list.update' : 'list.create', request.params.list);
+      // One answer for a list the caller may not see and one that does not exist.
+      authorize(access, request, 'list.put', request.params.list);
       const { owner, ...fields } = request.body ?? {};
       if (owner !== undefined) authorize(access, request, 'admin');
       const { created, list } = await hub.putList({ name: request.params.list, ...fields });

@@ -2,19 +2,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Scope } from '../../access/access.js';
-import { invalid } from '../../hub/errors.js';
-import { parseSeq } from '../../hub/cursor.js';
-import { queryRequirements, type EventPredicate, type ReadQuery } from '../../hub/hub.js';
-import { CesqlParseError, compileCesql } from '../../cesql/index.js';
-import { filterRequirements } from '../../cesql/index.js';
-import { renderFor } from '../../hub/render.js';
-import { auditScope } from '../../access/audit-scope.js';
-import type { Channel } from '../../access/audit.js';
+import { cursorText, parseSeq } from '../../hub/cursor.js';
+import { cesqlFilter, type EventQuery } from '../../hub/caller-query.js';
 import { limitRate } from '../rate-limit.js';
 import { authorize } from '../authorize.js';
 import { ListName, ListParams, Seq, ServedEvent, problems } from '../schemas.js';
 import { serveNdjson } from '../streams/ndjson.js';
 import { serveSse } from '../streams/sse.js';
+import { timeQuery } from '../validation.js';
 
 const EventsQuery = Type.Object(
   {
@@ -37,48 +32,27 @@ const Page = Type.Object({
   head: { ...Seq, description: 'The last sequence number of the list.' },
 });
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-function parseTime(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = RFC3339.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) {
-    throw invalid(`${name} must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z.`, [{ pointer: `/querystring/${name}`, message: 'not an RFC 3339 timestamp' }]);
-  }
-  return ms;
-}
-
-function compileQueryFilter(expression: string | undefined): EventPredicate | undefined {
-  if (expression === undefined) return undefined;
-  try {
-    return compileCesql(expression).matches;
-  } catch (error) {
-    if (error instanceof CesqlParseError) {
-      throw invalid(`filter is not a valid CESQL expression: ${error.message}.`, [{ pointer: '/querystring/filter', message: error.message }]);
-    }
-    throw error;
-  }
-}
-
-/** The caller's filter and their grant's row filter: an event must pass both. */
-function both(a: EventPredicate | undefined, b: EventPredicate | undefined): EventPredicate | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return (event) => a(event) && b(event);
-}
-
-function toReadQuery(q: EventsQuery, after: number, scope: Scope): Omit<ReadQuery, 'limit'> {
-  const query = {
+/** The request's query as the hub's: exact filters, a time window and the caller's CESQL filter. */
+function toEventQuery(q: EventsQuery, after: number): EventQuery {
+  return {
     after,
     types: q.type,
     subjects: q.subject,
     sources: q.source,
-    since: parseTime(q.since, 'since'),
-    until: parseTime(q.until, 'until'),
-    predicate: both(scope.predicate, compileQueryFilter(q.filter)),
+    since: timeQuery(q.since, 'since'),
+    until: timeQuery(q.until, 'until'),
+    filter: q.filter === undefined ? undefined : cesqlFilter(q.filter, '/querystring/filter'),
   };
-  // Live readers with filters skip whole commits they cannot match.
-  return { ...query, requires: queryRequirements({ ...query, requires: q.filter === undefined ? undefined : filterRequirements([{ sql: q.filter }]) }) };
+}
+
+/**
+ * A page is fully determined by the query, the caller, what the caller's
+ * scope serves, and the head: the same tag means the same page. A changed
+ * grant changes the scope's fingerprint, so it never answers 304.
+ */
+function pageTag(url: string, scope: Scope, head: number): string {
+  const key = `${url}|${scope.principal.id}|${scope.fingerprint}|${(scope.fields ?? ['*']).join(',')}|${head}`;
+  return `"${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`;
 }
 
 type Wants = 'json' | 'ndjson' | 'sse';
@@ -91,7 +65,7 @@ function negotiate(accept: string | undefined): Wants {
 }
 
 export async function readRoutes(app: FastifyInstance): Promise<void> {
-  const { hub, access, metrics, audit, limits } = app.deps;
+  const { hub, access, metrics, limits } = app.deps;
 
   app.get<{ Params: ListParams; Querystring: EventsQuery }>(
     '/lists/:list/events',
@@ -112,7 +86,7 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
             },
           },
           304: { description: 'Not modified: nothing new since the ETag in If-None-Match.', type: 'null' },
-          ...problems(400, 401, 403, 404),
+          ...problems(400, 401, 403, 404, 429),
         },
       },
     },
@@ -121,33 +95,24 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       const { list } = request.params;
       const scope = authorize(access, request, 'events.read', list);
       limitRate(limits.read, request.principal!, reply);
-      await hub.requireList(list);
       const q = request.query;
       const wants = negotiate(request.headers.accept);
       const lastEventId = request.headers['last-event-id'];
       const afterRaw = wants === 'sse' && typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : q.after;
       const after = afterRaw === undefined ? 0 : parseSeq(afterRaw, afterRaw === q.after ? 'after' : 'Last-Event-ID');
-      const query = toReadQuery(q, after, scope);
+      const query = toEventQuery(q, after);
+      if (wants === 'sse') return serveSse(app, reply, scope, query);
+      if (wants === 'ndjson') return serveNdjson(app, reply, scope, query);
 
-      const principal = request.principal!;
-      const scopeRecord = auditScope({ grants: scope.filters, types: q.type, subjects: q.subject, sources: q.source, filter: q.filter });
-      const delivered = (channel: Channel) => (events: { seq: number }[]) =>
-        audit.record(principal.id, list, channel, events.map((e) => e.seq), scopeRecord);
-      const stream = { principal: principal.id, keyId: principal.keyId, list, fields: scope.fields };
-      if (wants === 'sse') return serveSse(app, reply, list, query, stream, delivered('sse'));
-      if (wants === 'ndjson') return serveNdjson(app, reply, list, query, stream, delivered('ndjson'));
-
-      // A page is fully determined by the query, the caller and the head: same head, same page.
-      const head = hub.head(list);
-      const etag = `"${createHash('sha1').update(`${request.url}|${request.principal?.id ?? ''}|${head}`).digest('base64url').slice(0, 22)}"`;
+      await hub.requireList(list);
+      const etag = pageTag(request.url, scope, hub.head(list));
       reply.header('etag', etag).header('cache-control', 'no-cache');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-      const page = await hub.read(list, { ...query, limit: q.limit ?? 100 });
+      const page = await hub.read(scope, { ...query, limit: q.limit ?? 100 }, 'pull');
       metrics.readDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       let body = '{"events":[';
-      for (let i = 0; i < page.events.length; i++) body += (i ? ',' : '') + renderFor(page.events[i], scope.fields);
-      body += `],"next":"${page.next}","head":"${page.head}"}`;
-      delivered('pull')(page.events);
+      for (let i = 0; i < page.events.length; i++) body += (i ? ',' : '') + page.events[i].json;
+      body += `],"next":"${cursorText(page.next, after, afterRaw)}","head":"${page.head}"}`;
       return reply.type('application/json; charset=utf-8').send(body);
     },
   );
@@ -164,17 +129,13 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const { list } = request.params;
-      const scope = authorize(access, request, 'events.read', list);
-      await hub.requireList(list);
+      const scope = authorize(access, request, 'events.read', request.params.list);
       limitRate(limits.read, request.principal!, reply);
-      const event = await hub.getEvent(list, parseSeq(request.params.seq, 'seq'));
-      if (scope.predicate && !scope.predicate(JSON.parse(event.body))) {
-        return hub.getEvent(list, -1); // same 404 as a missing event: no existence leak
-      }
-      audit.record(request.principal!.id, list, 'event', [event.seq], auditScope({ grants: scope.filters }));
-      reply.header('cache-control', 'private, max-age=31536000, immutable');
-      return reply.type('application/cloudevents+json; charset=utf-8').send(renderFor(event, scope.fields));
+      // A hidden event answers exactly like a missing one (the hub decides).
+      const event = await hub.getEvent(scope, parseSeq(request.params.seq, 'seq'), 'event');
+      // Private and revalidated: what the caller may see of it changes with the grant.
+      reply.header('cache-control', 'private, no-cache');
+      return reply.type('application/cloudevents+json; charset=utf-8').send(event.json);
     },
   );
 }

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseSeq } from '../../hub/cursor.js';
-import { invalid, notFound } from '../../hub/errors.js';
+import { invalid } from '../../hub/errors.js';
 import type { AttemptRow, DeadLetterRow } from '../../store/types.js';
 import { authorize } from '../authorize.js';
 import { ListParams, Seq, problems } from '../schemas.js';
@@ -106,13 +106,10 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
   const { access, subscriptions } = app.deps;
   const tags = ['subscriptions'];
 
-  /** Its owner or an admin may see and change a subscription; to anyone else it does not exist. */
-  const own = async (request: FastifyRequest<{ Params: IdParams }>) => {
+  /** The authenticated caller; whether it may manage a given subscription is access's decision, in the service. */
+  const caller = (request: FastifyRequest) => {
     authorize(access, request, 'lists.list');
-    const record = await subscriptions.get(request.params.id);
-    const p = request.principal!;
-    if (!p.admin && record.owner !== p.id) throw notFound(`Subscription '${request.params.id}'`);
-    return record;
+    return request.principal!;
   };
 
   app.post<{ Params: ListParams; Body: Static<typeof SubscriptionBody> }>(
@@ -123,14 +120,14 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Subscribe a sink to a list. The sink is checked (egress policy, webhook handshake) before anything is stored.',
         params: ListParams,
         body: SubscriptionBody,
-        response: { 201: SubscriptionView, ...problems(400, 401, 403, 404) },
+        response: { 201: SubscriptionView, ...problems(400, 401, 403, 404, 429) },
       },
       // The schema documents the body; the subscription domain checks it and names each problem.
       attachValidation: true,
     },
     async (request, reply) => {
-      authorize(access, request, 'subscriptions.create', request.params.list);
-      const { view, secret } = await subscriptions.create(request.params.list, request.body, request.principal!.id);
+      const scope = authorize(access, request, 'subscriptions.create', request.params.list);
+      const { view, secret } = await subscriptions.create(scope, request.body);
       reply.code(201).header('location', `/subscriptions/${view.id}`);
       return secret ? { ...view, secret } : view;
     },
@@ -147,10 +144,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      authorize(access, request, 'lists.list');
-      const p = request.principal!;
-      const all = await subscriptions.list(request.query.list);
-      return { subscriptions: p.admin ? all : all.filter((s) => s.owner === p.id) };
+      return { subscriptions: await subscriptions.list(caller(request), request.query.list) };
     },
   );
 
@@ -158,8 +152,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     '/subscriptions/:id',
     { schema: { tags, summary: 'One subscription with status, position and lag.', params: IdParams, response: { 200: SubscriptionView, ...problems(401, 403, 404) } } },
     async (request) => {
-      await own(request);
-      return subscriptions.view(await subscriptions.get(request.params.id));
+      return subscriptions.show(caller(request), request.params.id);
     },
   );
 
@@ -170,8 +163,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       attachValidation: true,
     },
     async (request) => {
-      await own(request);
-      return subscriptions.replace(request.params.id, request.body);
+      return subscriptions.replace(caller(request), request.params.id, request.body);
     },
   );
 
@@ -179,8 +171,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     '/subscriptions/:id',
     { schema: { tags, summary: 'Delete a subscription; deliveries stop at once.', params: IdParams, response: { 204: Type.Null(), ...problems(401, 403, 404) } } },
     async (request, reply) => {
-      await own(request);
-      await subscriptions.delete(request.params.id);
+      await subscriptions.delete(caller(request), request.params.id);
       return reply.code(204).send();
     },
   );
@@ -189,8 +180,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     '/subscriptions/:id/enable',
     { schema: { tags, summary: 'Enable a disabled subscription; delivery resumes from its position.', params: IdParams, response: { 200: SubscriptionView, ...problems(401, 403, 404) } } },
     async (request) => {
-      await own(request);
-      return subscriptions.enable(request.params.id);
+      return subscriptions.enable(caller(request), request.params.id);
     },
   );
 
@@ -209,8 +199,8 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      await own(request);
-      return subscriptions.disable(request.params.id, request.body?.reason ?? `Disabled by ${request.principal!.id}.`);
+      const p = caller(request);
+      return subscriptions.disable(p, request.params.id, request.body?.reason ?? `Disabled by ${p.id}.`);
     },
   );
 
@@ -229,8 +219,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      await own(request);
-      const { secret, view } = await subscriptions.rotateSecret(request.params.id, request.body?.graceSeconds ?? 86_400);
+      const { secret, view } = await subscriptions.rotateSecret(caller(request), request.params.id, request.body?.graceSeconds ?? 86_400);
       return { ...view, secret };
     },
   );
@@ -247,9 +236,8 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      await own(request);
       const limit = request.query.limit ?? 100;
-      const rows = await subscriptions.attempts(request.params.id, request.query.before === undefined ? undefined : parseSeq(request.query.before, 'before'), limit);
+      const rows = await subscriptions.attempts(caller(request), request.params.id, request.query.before === undefined ? undefined : parseSeq(request.query.before, 'before'), limit);
       const attempts = rows.map(attemptView);
       return rows.length === limit ? { attempts, next: String(rows[rows.length - 1].id) } : { attempts };
     },
@@ -267,9 +255,9 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request) => {
-      await own(request);
+      const p = caller(request);
       const after = request.query.after === undefined ? 0 : parseSeq(request.query.after, 'after');
-      return { deadletters: (await subscriptions.deadLetters(request.params.id, after, request.query.limit ?? 100)).map(deadView) };
+      return { deadletters: (await subscriptions.deadLetters(p, request.params.id, after, request.query.limit ?? 100)).map(deadView) };
     },
   );
 
@@ -285,22 +273,18 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      await own(request);
+      const p = caller(request);
       const b = request.body;
       const forms = [b.seqs !== undefined, b.from !== undefined, b.deadletters === true].filter(Boolean).length;
       if (forms !== 1 || (b.to !== undefined && b.from === undefined)) {
         throw invalid('Give exactly one of: seqs, from (with optional to), or deadletters: true.', [{ pointer: '/body', message: 'exactly one form' }]);
       }
-      const result = await subscriptions.redeliver(
-        request.params.id,
-        {
-          seqs: b.seqs?.map((s) => parseSeq(s, 'seqs')),
-          from: b.from === undefined ? undefined : parseSeq(b.from, 'from'),
-          to: b.to === undefined ? undefined : parseSeq(b.to, 'to'),
-          deadletters: b.deadletters,
-        },
-        undefined,
-      );
+      const result = await subscriptions.redeliver(p, request.params.id, {
+        seqs: b.seqs?.map((s) => parseSeq(s, 'seqs')),
+        from: b.from === undefined ? undefined : parseSeq(b.from, 'from'),
+        to: b.to === undefined ? undefined : parseSeq(b.to, 'to'),
+        deadletters: b.deadletters,
+      });
       return reply.code(202).send(result);
     },
   );

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { isMaskedSinkOf, maskSinkUrl } from './amqp-settings.js';
-import type { AttemptRow, DeadLetterRow, SubscriptionRecord } from '../../store/types.js';
+import type { Principal, Scope } from '../../access/scope.js';
+import type { AttemptRow, DeadLetterRow, SubscriptionRecord, SubscriptionStore } from '../../store/types.js';
+import { checkQueryAttributes } from '../caller-query.js';
 import { HubError, invalid, notFound } from '../errors.js';
-import type { EventPredicate, Hub } from '../hub.js';
-import { type SubscriptionSpec, compileSubscriptionPredicate, parseSubscriptionSpec } from './spec.js';
+import type { Hub } from '../hub.js';
+import { subscriptionQuery } from './read-query.js';
+import { SubscriptionQuota } from './quota.js';
+import { type SubscriptionSpec, parseSubscriptionSpec } from './spec.js';
 
 /** What the delivery side offers the subscription service (implemented by the dispatcher). */
 export interface SubscriptionRuntime {
@@ -19,6 +23,19 @@ export interface SinkChecker {
   check(spec: SubscriptionSpec): Promise<{ ok: true } | { ok: false; reason: string }>;
   /** A new signing secret for a protocol that signs (HTTP), or undefined. */
   newSecret(spec: SubscriptionSpec): string | undefined;
+}
+
+/**
+ * What access decides for subscriptions (implemented by access/access.ts):
+ * who may manage one, and the scope its deliveries run under.
+ */
+export interface SubscriptionAccess {
+  /** Its owner or an admin: to anyone else a subscription does not exist. */
+  mayManage(caller: Principal, record: Pick<SubscriptionRecord, 'owner' | 'list'>): boolean;
+  /** The owner's scope under the credential the subscription was made with, or why it may not deliver now. */
+  deliveryScope(record: Pick<SubscriptionRecord, 'owner' | 'list' | 'runAs'>): Scope | { paused: string };
+  /** The credential a principal's new (or re-enabled) subscription delivers under. */
+  runAsOf(principal: Principal): unknown;
 }
 
 export interface SubscriptionView {
@@ -47,13 +64,21 @@ export const MAX_REDELIVER = 100_000;
 export class SubscriptionService {
   constructor(
     private readonly hub: Hub,
+    private readonly store: SubscriptionStore,
+    private readonly access: SubscriptionAccess,
     private readonly runtime: SubscriptionRuntime,
     private readonly sinks: SinkChecker,
+    private readonly quota = new SubscriptionQuota(100),
   ) {}
 
-  async create(list: string, body: unknown, owner: string): Promise<{ view: SubscriptionView; secret?: string }> {
+  /** A new subscription of the scope's principal on the scope's list, delivering under its credential. */
+  async create(scope: Scope, body: unknown): Promise<{ view: SubscriptionView; secret?: string }> {
+    const list = scope.list!;
+    const owner = scope.principal.id;
     await this.hub.requireList(list);
-    const spec = parseSubscriptionSpec(body);
+    const spec = parseSubscriptionSpec(body, scope.principal);
+    // Its filters may test only what the owner is served (the same rule as every reader's filter).
+    checkQueryAttributes(scope, subscriptionQuery(spec));
     await this.checkSink(spec);
     const secret = this.sinks.newSecret(spec);
     const now = new Date().toISOString();
@@ -68,101 +93,118 @@ export class SubscriptionService {
       disabledReason: null,
       position: spec.config.start === 'head' ? head : spec.config.start,
       failingSince: null,
+      runAs: this.access.runAsOf(scope.principal),
       createdAt: now,
       updatedAt: now,
     };
-    await this.hub.store.createSubscription(record);
+    await this.quota.admit(owner, () => this.store.listSubscriptions(), () => this.store.createSubscription(record));
     await this.runtime.refresh(record.id);
     return { view: this.view(record), secret };
   }
 
-  async get(id: string): Promise<SubscriptionRecord> {
-    const record = await this.hub.store.getSubscription(id);
-    if (!record) throw notFound(`Subscription '${id}'`);
+  /** A subscription the caller may manage; any other answers exactly like one that does not exist. */
+  async get(caller: Principal, id: string): Promise<SubscriptionRecord> {
+    const record = await this.store.getSubscription(id);
+    if (!record || !this.access.mayManage(caller, record)) throw notFound(`Subscription '${id}'`);
     return record;
   }
 
-  async list(list?: string): Promise<SubscriptionView[]> {
-    return (await this.hub.store.listSubscriptions(list)).map((r) => this.view(r));
+  /** The subscriptions the caller may manage, optionally on one list. */
+  async list(caller: Principal, list?: string): Promise<SubscriptionView[]> {
+    return (await this.store.listSubscriptions(list)).filter((r) => this.access.mayManage(caller, r)).map((r) => this.view(r));
   }
 
-  /** PUT: replace the description; position, secrets and status stay. */
-  async replace(id: string, body: unknown): Promise<SubscriptionView> {
-    const record = await this.get(id);
-    const spec = parseSubscriptionSpec(body);
+  async show(caller: Principal, id: string): Promise<SubscriptionView> {
+    return this.view(await this.get(caller, id));
+  }
+
+  /**
+   * PUT: replace the description; position, secrets and status stay. The
+   * owner's own change rebinds it to the owner's current credential.
+   */
+  async replace(caller: Principal, id: string, body: unknown): Promise<SubscriptionView> {
+    const record = await this.get(caller, id);
+    const spec = parseSubscriptionSpec(body, caller);
+    const scope = this.access.deliveryScope(this.rebound(caller, record));
+    if (!('paused' in scope)) checkQueryAttributes(scope, subscriptionQuery(spec));
     const old = record.spec as SubscriptionSpec;
     if (spec.protocol !== old.protocol) {
       throw invalid('The protocol of a subscription cannot change; create a new subscription.', [{ pointer: '/protocol', message: `is ${old.protocol}` }]);
     }
     if (isMaskedSinkOf(spec.sink, old.sink)) spec.sink = old.sink; // a view sent back keeps the stored password
     if (spec.sink !== old.sink || JSON.stringify(spec.protocolsettings) !== JSON.stringify(old.protocolsettings)) await this.checkSink(spec);
-    const updated: SubscriptionRecord = { ...record, spec, updatedAt: new Date().toISOString() };
-    await this.hub.store.updateSubscription(updated);
+    const updated: SubscriptionRecord = { ...this.rebound(caller, record), spec, updatedAt: new Date().toISOString() };
+    await this.store.updateSubscription(updated);
     await this.runtime.refresh(id);
-    return this.view(await this.get(id));
+    return this.show(caller, id);
   }
 
-  async delete(id: string): Promise<void> {
-    await this.get(id);
+  async delete(caller: Principal, id: string): Promise<void> {
+    await this.get(caller, id);
     await this.runtime.remove(id);
-    await this.hub.store.deleteSubscription(id);
+    await this.store.deleteSubscription(id);
   }
 
-  async enable(id: string): Promise<SubscriptionView> {
-    const record = await this.get(id);
-    if (record.status !== 'active') {
-      await this.hub.store.updateSubscription({ ...record, status: 'active', disabledReason: null, failingSince: null, updatedAt: new Date().toISOString() });
+  /** Resume delivery; the owner's own enable rebinds it to the owner's current credential. */
+  async enable(caller: Principal, id: string): Promise<SubscriptionView> {
+    const record = await this.get(caller, id);
+    const rebound = this.rebound(caller, record);
+    if (record.status !== 'active' || rebound !== record) {
+      await this.store.updateSubscription({ ...rebound, status: 'active', disabledReason: null, failingSince: null, updatedAt: new Date().toISOString() });
       await this.runtime.refresh(id);
     }
-    return this.view(await this.get(id));
+    return this.show(caller, id);
   }
 
-  async disable(id: string, reason: string): Promise<SubscriptionView> {
-    await this.get(id);
+  async disable(caller: Principal, id: string, reason: string): Promise<SubscriptionView> {
+    await this.get(caller, id);
     await this.runtime.disable(id, reason);
-    return this.view(await this.get(id));
+    return this.show(caller, id);
   }
 
   /** A new signing secret, shown once; the old ones keep working for `graceSeconds`. */
-  async rotateSecret(id: string, graceSeconds: number): Promise<{ secret: string; view: SubscriptionView }> {
-    const record = await this.get(id);
+  async rotateSecret(caller: Principal, id: string, graceSeconds: number): Promise<{ secret: string; view: SubscriptionView }> {
+    const record = await this.get(caller, id);
     const secret = this.sinks.newSecret(record.spec as SubscriptionSpec);
     if (!secret) throw new HubError(409, 'conflict', 'No signing secret', 'Only HTTP subscriptions are signed.');
     const expiresAt = Date.now() + graceSeconds * 1000;
     const kept = record.secrets
       .filter((s) => s.expiresAt === null || s.expiresAt > Date.now())
       .map((s) => ({ secret: s.secret, expiresAt: s.expiresAt === null ? expiresAt : Math.min(s.expiresAt, expiresAt) }));
-    await this.hub.store.updateSubscription({ ...record, secrets: [{ secret, expiresAt: null }, ...kept], updatedAt: new Date().toISOString() });
+    await this.store.updateSubscription({ ...record, secrets: [{ secret, expiresAt: null }, ...kept], updatedAt: new Date().toISOString() });
     await this.runtime.refresh(id);
-    return { secret, view: this.view(await this.get(id)) };
+    return { secret, view: await this.show(caller, id) };
   }
 
-  async attempts(id: string, before: number | undefined, limit: number): Promise<(AttemptRow & { id: number })[]> {
-    await this.get(id);
-    return this.hub.store.listAttempts(id, before, limit);
+  async attempts(caller: Principal, id: string, before: number | undefined, limit: number): Promise<(AttemptRow & { id: number })[]> {
+    await this.get(caller, id);
+    return this.store.listAttempts(id, before, limit);
   }
 
-  async deadLetters(id: string, after: number, limit: number): Promise<DeadLetterRow[]> {
-    await this.get(id);
-    return this.hub.store.listDeadLetters(id, after, limit);
+  async deadLetters(caller: Principal, id: string, after: number, limit: number): Promise<DeadLetterRow[]> {
+    await this.get(caller, id);
+    return this.store.listDeadLetters(id, after, limit);
   }
 
   /**
    * Deliver events again: given seqs, a seq range, or every dead letter. Only
-   * events the subscription matches are sent; each keeps its delivery id.
+   * events the subscription would deliver are counted and sent: its filter
+   * and its owner's scope, read through the same scoped read as any door, so
+   * a redelivery can neither reach nor count an event the owner may not see.
+   * Each keeps its delivery id.
    */
-  async redeliver(id: string, body: { seqs?: number[]; from?: number; to?: number; deadletters?: boolean }, scope?: EventPredicate): Promise<{ redelivering: number }> {
-    const record = await this.get(id);
+  async redeliver(caller: Principal, id: string, body: { seqs?: number[]; from?: number; to?: number; deadletters?: boolean }): Promise<{ redelivering: number }> {
+    const record = await this.get(caller, id);
     if (record.status !== 'active') {
       throw new HubError(409, 'conflict', 'Subscription disabled', `Subscription '${id}' is disabled (${record.disabledReason}). Enable it first: POST /subscriptions/${id}/enable.`);
     }
     let seqs: number[];
     if (body.deadletters) {
-      seqs = await this.hub.store.takeDeadLetters(id);
+      seqs = await this.store.takeDeadLetters(id);
     } else {
-      const spec = record.spec as SubscriptionSpec;
-      const own = compileSubscriptionPredicate(spec);
-      const predicate: EventPredicate | undefined = own && scope ? (e) => own(e) && scope(e) : (own ?? scope);
+      const scope = this.access.deliveryScope(record);
+      if ('paused' in scope) throw new HubError(409, 'conflict', 'Subscription paused', `Subscription '${id}' cannot deliver now: ${scope.paused}`);
+      const query = subscriptionQuery(record.spec as SubscriptionSpec);
       const head = this.hub.head(record.list);
       const from = body.seqs ? Math.min(...body.seqs) : body.from!;
       const to = body.seqs ? Math.max(...body.seqs) : Math.min(body.to ?? head, head);
@@ -173,15 +215,22 @@ export class SubscriptionService {
       seqs = [];
       let after = from - 1;
       while (after < to) {
-        const page = await this.hub.read(record.list, { after, limit: 1000, predicate, maxScan: to - after });
+        const page = await this.hub.read(scope, { ...query, after, limit: 1000, maxScan: to - after }, null);
         for (const e of page.events) if (e.seq <= to && (!wanted || wanted.has(e.seq))) seqs.push(e.seq);
         if (page.next <= after) break;
         after = page.next;
       }
-      await this.hub.store.takeDeadLetters(id, seqs);
+      await this.store.takeDeadLetters(id, seqs);
     }
     if (seqs.length > 0) this.runtime.redeliver(id, seqs);
     return { redelivering: seqs.length };
+  }
+
+  /** The record delivering under the caller's credential when the caller is its owner. */
+  private rebound(caller: Principal, record: SubscriptionRecord): SubscriptionRecord {
+    if (caller.id !== record.owner) return record;
+    const runAs = this.access.runAsOf(caller);
+    return JSON.stringify(runAs) === JSON.stringify(record.runAs) ? record : { ...record, runAs };
   }
 
   view(record: SubscriptionRecord): SubscriptionView {

@@ -225,6 +225,14 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
   {
     version: 5,
     sql: `
+      -- The credential a subscription delivers under (see the SQLite migration 4).
+      ALTER TABLE subscriptions ADD COLUMN run_as text;
+      UPDATE subscriptions SET run_as = '{"credential":{"kind":"admin-key"}}' WHERE owner = 'admin';
+    `,
+  },
+  {
+    version: 6,
+    sql: `
       -- seqBefore over a list with missing seqs (trimmed by retention, or an
       -- import that starts later): each probe takes the first event at or after
       -- its seq, so a missing row no longer reads as "not before" (which made

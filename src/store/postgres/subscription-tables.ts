@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { AttemptRow, DeadLetterRow, DeliveryWork, RetryRow, SubscriptionRecord } from '../types.js';
-import { type SubscriptionRow, subscriptionOf } from '../rows.js';
+import { type SubscriptionRow, jsonText, subscriptionOf } from '../rows.js';
 import type { Db } from './db.js';
 
 const RETRY_COLUMNS = `subscription_id AS "subscriptionId", seq, subject, state, failures, first_failure_at AS "firstFailureAt",
@@ -17,9 +17,9 @@ export class PgSubscriptionTables {
   async create(r: SubscriptionRecord): Promise<void> {
     await this.db.tx(async (c) => {
       await c.query(
-        `INSERT INTO subscriptions (id, list, owner, spec, secrets, status, disabled_reason, position, failing_since, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [r.id, r.list, r.owner, JSON.stringify(r.spec), JSON.stringify(r.secrets), r.status, r.disabledReason, r.position, r.failingSince, r.createdAt, r.updatedAt],
+        `INSERT INTO subscriptions (id, list, owner, spec, secrets, status, disabled_reason, position, failing_since, created_at, updated_at, run_as)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [r.id, r.list, r.owner, JSON.stringify(r.spec), JSON.stringify(r.secrets), r.status, r.disabledReason, r.position, r.failingSince, r.createdAt, r.updatedAt, jsonText(r.runAs)],
       );
       await this.changed(c, r.id);
     });
@@ -42,8 +42,8 @@ export class PgSubscriptionTables {
     await this.db.tx(async (c) => {
       await c.query(
         `UPDATE subscriptions SET spec = $2, secrets = $3, status = $4, disabled_reason = $5,
-           position = GREATEST(position, $6), failing_since = $7, updated_at = $8 WHERE id = $1`,
-        [r.id, JSON.stringify(r.spec), JSON.stringify(r.secrets), r.status, r.disabledReason, r.position, r.failingSince, r.updatedAt],
+           position = GREATEST(position, $6), failing_since = $7, updated_at = $8, run_as = $9 WHERE id = $1`,
+        [r.id, JSON.stringify(r.spec), JSON.stringify(r.secrets), r.status, r.disabledReason, r.position, r.failingSince, r.updatedAt, jsonText(r.runAs)],
       );
       await this.changed(c, r.id);
     });

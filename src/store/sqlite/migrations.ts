@@ -164,4 +164,14 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX audit_by_time ON audit(at);
     `,
   },
+  {
+    version: 4,
+    sql: `
+      -- The credential a subscription delivers under: admin is a property of a
+      -- credential, never of a principal's name. Subscriptions made before this
+      -- by the bootstrap admin (owner 'admin') keep delivering as it.
+      ALTER TABLE subscriptions ADD COLUMN run_as TEXT;
+      UPDATE subscriptions SET run_as = '{"credential":{"kind":"admin-key"}}' WHERE owner = 'admin';
+    `,
+  },
 ];

@@ -1,6 +1,6 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { AttemptRow, DeadLetterRow, DeliveryWork, RetryRow, SubscriptionRecord } from '../types.js';
-import { type SubscriptionRow, subscriptionOf } from '../rows.js';
+import { type SubscriptionRow, jsonText, subscriptionOf } from '../rows.js';
 
 /** Subscriptions, retries, dead letters and attempts in SQLite. */
 export class SqliteSubscriptionTables {
@@ -9,15 +9,15 @@ export class SqliteSubscriptionTables {
   constructor(private readonly db: Db) {
     this.s = {
       insert: db.prepare(
-        `INSERT INTO subscriptions (id, list, owner, spec, secrets, status, disabled_reason, position, failing_since, created_at, updated_at)
-         VALUES (@id, @list, @owner, @spec, @secrets, @status, @disabledReason, @position, @failingSince, @createdAt, @updatedAt)`,
+        `INSERT INTO subscriptions (id, list, owner, spec, secrets, status, disabled_reason, position, failing_since, run_as, created_at, updated_at)
+         VALUES (@id, @list, @owner, @spec, @secrets, @status, @disabledReason, @position, @failingSince, @runAs, @createdAt, @updatedAt)`,
       ),
       get: db.prepare('SELECT * FROM subscriptions WHERE id = ?'),
       all: db.prepare('SELECT * FROM subscriptions ORDER BY created_at, id'),
       byList: db.prepare('SELECT * FROM subscriptions WHERE list = ? ORDER BY created_at, id'),
       update: db.prepare(
         `UPDATE subscriptions SET spec = @spec, secrets = @secrets, status = @status, disabled_reason = @disabledReason,
-         position = max(position, @position), failing_since = @failingSince, updated_at = @updatedAt WHERE id = @id`,
+         position = max(position, @position), failing_since = @failingSince, run_as = @runAs, updated_at = @updatedAt WHERE id = @id`,
       ),
       progress: db.prepare('UPDATE subscriptions SET position = max(position, ?), failing_since = ? WHERE id = ?'),
       del: db.prepare('DELETE FROM subscriptions WHERE id = ?'),
@@ -64,7 +64,7 @@ export class SqliteSubscriptionTables {
   }
 
   create(r: SubscriptionRecord): void {
-    this.s.insert.run({ ...r, spec: JSON.stringify(r.spec), secrets: JSON.stringify(r.secrets) });
+    this.s.insert.run({ ...r, spec: JSON.stringify(r.spec), secrets: JSON.stringify(r.secrets), runAs: jsonText(r.runAs) });
   }
 
   get(id: string): SubscriptionRecord | undefined {
@@ -78,7 +78,7 @@ export class SqliteSubscriptionTables {
   }
 
   update(r: SubscriptionRecord): void {
-    this.s.update.run({ ...r, spec: JSON.stringify(r.spec), secrets: JSON.stringify(r.secrets) });
+    this.s.update.run({ ...r, spec: JSON.stringify(r.spec), secrets: JSON.stringify(r.secrets), runAs: jsonText(r.runAs) });
   }
 
   delete(id: string): boolean {
