@@ -33,6 +33,12 @@ async function lint(files: Record<string, string>): Promise<{ code: number; line
 }
 
 describe('import-boundary lint', () => {
+  it('this repository keeps its module boundaries', async () => {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [SCRIPT]);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/the module boundaries hold/);
+  });
+
   it('passes a tree that keeps every rule', async () => {
     const r = await lint({
       'src/hub/hub.ts': "import type { EventLog } from '../store/types.js';\nimport { LiveBus } from './live-bus.js';\nimport { compile } from '../cesql/index.js';\n",
