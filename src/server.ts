@@ -52,7 +52,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n), audit });
   await hub.start();
   const cluster = clusterOf(store);
-  const access = new Access(store, { insecure: config.insecure, jwtIssuers, jwtMaxLifetimeSeconds: config.jwtMaxLifetimeSeconds });
+  const access = new Access(store, { insecure: config.insecure, jwtIssuers, jwtMaxLifetimeSeconds: config.jwtMaxLifetimeSeconds, log: logger });
   const { generatedKey } = await access.bootstrap(config.adminKey);
   let amqpIngest: DeclaredAmqpIngest[] = [];
   if (config.configFile) {

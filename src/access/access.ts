@@ -3,7 +3,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventPredicate } from '../hub/predicate.js';
 import { isReservedListName, RESERVED_LIST_PREFIX, SYSTEM_LIST } from '../hub/system-events.js';
 import type { AccessStore, ApiKeyRecord, EventLog, GrantRecord, PublisherRecord, SettingsStore } from '../store/types.js';
-import { anyOf, compileRowFilter } from './filters.js';
+import { anyOf, compileStoredRowFilter } from './filters.js';
 import { type JwtIssuer, JwtVerifier } from './jwt.js';
 import { hashKey } from './keys.js';
 import type { Credential, Principal, Scope, ScopeParts } from './scope.js';
@@ -62,7 +62,7 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
 
   constructor(
     private readonly store: AccessStore & SettingsStore & Pick<EventLog, 'listLists'>,
-    private readonly options: { insecure?: boolean; jwtIssuers?: JwtIssuer[]; jwtMaxLifetimeSeconds?: number } = {},
+    private readonly options: { insecure?: boolean; jwtIssuers?: JwtIssuer[]; jwtMaxLifetimeSeconds?: number; log?: { warn(obj: object, msg: string): void } } = {},
   ) {
     super();
     this.jwt = new JwtVerifier(options.jwtIssuers ?? [], { maxLifetimeSeconds: options.jwtMaxLifetimeSeconds });
@@ -365,7 +365,8 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   private addGrantInMemory(g: GrantRecord): void {
     let byPrincipal = this.grants.get(g.list);
     if (!byPrincipal) this.grants.set(g.list, (byPrincipal = new Map()));
-    byPrincipal.set(g.principal, [...(byPrincipal.get(g.principal) ?? []), { record: g, predicate: compileRowFilter(g.filter) }]);
+    const predicate = compileStoredRowFilter(g.filter, (err) => this.options.log?.warn({ grant: g.id, list: g.list, principal: g.principal, err }, 'grant filter no longer compiles: the grant lets no event through'));
+    byPrincipal.set(g.principal, [...(byPrincipal.get(g.principal) ?? []), { record: g, predicate }]);
   }
 }
 

@@ -132,7 +132,7 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       const scope = authorize(access, request, 'events.read', request.params.list);
       limitRate(limits.read, request.principal!, reply);
       // A hidden event answers exactly like a missing one (the hub decides).
-      const event = await hub.getEvent(scope, parseSeq(request.params.seq, 'seq'), 'event');
+      const event = await hub.getEvent(scope, parseSeq(request.params.seq, 'seq'), 'event', request.params.seq);
       // Private and revalidated: what the caller may see of it changes with the grant.
       reply.header('cache-control', 'private, no-cache');
       return reply.type('application/cloudevents+json; charset=utf-8').send(event.json);
