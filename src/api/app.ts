@@ -91,10 +91,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // valid credentials learns nothing but 401. Routes then ask `access` what the caller may do.
   let closing = false;
   app.addHook('onRequest', async (request) => {
-    if (closing) throw new HubError(503, 'unavailable', 'Shutting down', 'The hub is shutting down. Retry against another node or in a moment.');
+    if (closing) throw new HubError('unavailable', 'unavailable', 'Shutting down', 'The hub is shutting down. Retry against another node or in a moment.');
     if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return;
     const principal = await deps.access.authenticate(request.headers.authorization);
-    if (principal !== null && 'error' in principal) throw new HubError(401, 'unauthorized', 'Unauthorized', principal.error);
+    if (principal !== null && 'error' in principal) throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', principal.error);
     request.principal = principal;
     // No credentials at all: `access` answers 401 for any action without a principal.
     if (principal === null) authorize(deps.access, request, 'lists.list');
