@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DEFAULT_JWT_MAX_LIFETIME_SECONDS, parseJwtIssuers } from './access/jwt-config.js';
+import { parseConsoleOidc } from './api/console/oidc-config.js';
 
 /** Every setting of a running hub. Each has a HEROLD_* variable and a `herold serve` flag. */
 export interface Config {
@@ -50,6 +51,8 @@ export interface Config {
   publishRate: number;
   readRate: number;
   auditRetentionDays: number;
+  /** The console's OpenID Connect sign-in (JSON); see api/console/oidc-config.ts. */
+  consoleOidc?: string;
 }
 
 export const DEFAULTS: Config = {
@@ -111,6 +114,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   publishRate: 'HEROLD_PUBLISH_RATE',
   readRate: 'HEROLD_READ_RATE',
   auditRetentionDays: 'HEROLD_AUDIT_RETENTION_DAYS',
+  consoleOidc: 'HEROLD_CONSOLE_OIDC',
 };
 
 /** Earlier names that still work when the current one is not set. */
@@ -185,6 +189,14 @@ export function resolveConfig(raw: Partial<Record<keyof Config, string | undefin
   c.publishRate = int('publishRate', 0, 1_000_000) ?? c.publishRate;
   c.readRate = int('readRate', 0, 1_000_000) ?? c.readRate;
   c.auditRetentionDays = int('auditRetentionDays', 1, 36_500) ?? c.auditRetentionDays;
+  if (raw.consoleOidc) {
+    try {
+      parseConsoleOidc(raw.consoleOidc);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+    c.consoleOidc = raw.consoleOidc;
+  }
   return c;
 }
 

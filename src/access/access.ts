@@ -211,6 +211,15 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     return this.decide(caller, 'subscription.manage', record.list, record.owner).allowed;
   }
 
+  /**
+   * Whether the caller may know that a grant or an access request exists: an
+   * admin, the owner of its list, or the principal it is for. To anyone else
+   * it answers exactly like one that does not exist.
+   */
+  mayKnow(caller: Principal, record: { list: string; principal: string }): boolean {
+    return caller.admin || record.principal === caller.id || (this.owners.get(record.list) === caller.id && this.canSee(caller, record.list));
+  }
+
   /** The scope a subscription's deliveries run under, or why it may not deliver now. */
   deliveryScope(record: { owner: string; list: string; runAs: unknown }): Scope | { paused: string } {
     const principal = this.subscriptionPrincipal(record.owner, record.runAs);
@@ -255,8 +264,11 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     const active = this.activeKeys(owner, now);
     if (active.length === 0) return { paused: `The owner '${owner}' has no API key that works any more (revoked or expired).` };
     const made = credential?.kind === 'api-key' ? active.find((k) => k.id === credential.id) : undefined;
-    const expires = active.some((k) => k.expiresAt === null) ? undefined : Math.max(...active.map((k) => k.expiresAt!));
-    return { id: owner, admin: made?.admin === true, credential: credential ?? { kind: 'api-key', id: active[0].id }, ...(expires !== undefined && { expiresAt: expires }) };
+    // Admin rights end when the admin key expires, even if the owner has keys that live longer:
+    // the subscription is restarted then (dispatcher) and delivers as the owner's grants allow.
+    const admin = made?.admin === true;
+    const expires = admin ? (made.expiresAt ?? undefined) : active.some((k) => k.expiresAt === null) ? undefined : Math.max(...active.map((k) => k.expiresAt!));
+    return { id: owner, admin, credential: credential ?? { kind: 'api-key', id: active[0].id }, ...(expires !== undefined && { expiresAt: expires }) };
   }
 
   /** The principal the operator named in the config file (AMQP ingest): 'admin' there is the operator's own. */

@@ -19,7 +19,9 @@ import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { accessRoutes } from './routes/access.js';
+import { ConsoleSessions, consoleDoor, consoleSessionOf, isPublicConsoleRoute } from './console/index.js';
 import { StreamRegistry } from './streams/registry.js';
+import { trackConnections } from './connections.js';
 import { jsonBodyParser, validatorCompiler } from './validation.js';
 
 export interface AppDeps {
@@ -86,15 +88,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
+  const consoleSessions = new ConsoleSessions();
   // Every route needs credentials except health and readiness, and they come first: this
   // hook runs before the body is read and before anything is validated, so a caller without
   // valid credentials learns nothing but 401. Routes then ask `access` what the caller may do.
   let closing = false;
   app.addHook('onRequest', async (request) => {
     if (closing) throw new HubError('unavailable', 'unavailable', 'Shutting down', 'The hub is shutting down. Retry against another node or in a moment.');
-    if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return;
-    const principal = await deps.access.authenticate(request.headers.authorization);
-    if (principal !== null && 'error' in principal) throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', principal.error);
+    if ((request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) || isPublicConsoleRoute(request)) return;
+    // Without an Authorization header, the console's session cookie is the credential (same-origin writes only).
+    const session = request.headers.authorization === undefined ? consoleSessionOf(request, consoleSessions) : undefined;
+    const principal = await deps.access.authenticate(request.headers.authorization ?? session?.session.authorization);
+    if (principal !== null && 'error' in principal) {
+      if (session) consoleSessions.end(session.id); // its key expired or was revoked: the session ends with it
+      throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', principal.error);
+    }
     request.principal = principal;
     // No credentials at all: `access` answers 401 for any action without a principal.
     if (principal === null) authorize(deps.access, request, 'lists.list');
@@ -116,10 +124,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Connections that go idle after close() began (a stream just ended, a publish just
   // answered) are swept until the server has stopped, instead of lingering in keep-alive.
   let sweeper: NodeJS.Timeout | null = null;
+  const connections = trackConnections(app.server);
   app.addHook('preClose', async () => {
     closing = true;
     app.streams.closeAll('The hub is shutting down; reconnect with Last-Event-ID to resume.');
-    sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+    // Keep-alive connections between requests, and ones that never sent a request, end now and as they become free.
+    sweeper = setInterval(() => connections.closeUnused(), 50);
+    connections.closeUnused();
   });
   app.addHook('onClose', async () => {
     if (sweeper) clearInterval(sweeper);
@@ -131,6 +142,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(readRoutes);
   await app.register(subscriptionRoutes);
   await app.register(accessRoutes);
+  await app.register(consoleDoor, { sessions: consoleSessions });
 
   app.get('/openapi.json', { schema: { hide: true } }, async (request) => {
     authorize(deps.access, request, 'docs.read');

@@ -24,6 +24,7 @@ const FLAGS: [keyof Config, string, string][] = [
   ['origin', '--origin <name>', 'this hub\'s name for webhook receivers (WebHook-Request-Origin)'],
   ['retryWindowSeconds', '--retry-window-seconds <n>', 'how long failed deliveries are retried by default (86400)'],
   ['jwtIssuers', '--jwt-issuers <json>', 'trusted JWT issuers: [{issuer, jwksUri, audience, scope?, principalClaim?, name?, sharedNamespace?}]'],
+  ['consoleOidc', '--console-oidc <json>', 'console sign-in with OpenID Connect: {issuer, clientId, clientSecret?, scope?, redirectUri?}'],
   ['jwtMaxLifetimeSeconds', '--jwt-max-lifetime-seconds <n>', 'longest JWT lifetime accepted (86400)'],
   ['publishRate', '--publish-rate <n>', 'publish requests per second per principal (0 = no limit)'],
   ['readRate', '--read-rate <n>', 'read requests per second per principal (0 = no limit)'],

@@ -171,8 +171,9 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     '/grants/:id',
     { schema: { tags: ['access'], summary: "Revoke a grant: the consumer's open streams close and its subscriptions stop at once.", params: IdParams('grant'), response: { 204: Type.Null(), ...problems(401, 403, 404) } } },
     async (request, reply) => {
+      // A grant the caller may not know of answers like a missing one.
       const grant = access.findGrant(request.params.id);
-      if (!grant) throw notFound(`Grant '${request.params.id}'`);
+      if (!grant || !access.mayKnow(request.principal!, grant)) throw notFound(`Grant '${request.params.id}'`);
       authorize(access, request, 'list.manage', grant.list);
       await access.deleteGrant(grant.id);
       return reply.code(204).send();
