@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
 import type { SubscriptionService } from '../hub/subscriptions/service.js';
 import type { Agreements } from '../hub/agreements.js';
+import type { Catalogue } from '../hub/catalogue/catalogue.js';
 import type { AuditRecorder } from '../access/audit.js';
 import type { AuditLog } from '../access/audit-log.js';
 import type { RateLimiter } from '../access/rate-limit.js';
@@ -20,6 +21,7 @@ import { readRoutes } from './routes/read.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { accessRoutes } from './routes/access.js';
 import { ConsoleSessions, consoleDoor, consoleSessionOf, isPublicConsoleRoute } from './console/index.js';
+import { catalogueRoutes } from './routes/catalogue.js';
 import { StreamRegistry } from './streams/registry.js';
 import { trackConnections } from './connections.js';
 import { jsonBodyParser, validatorCompiler } from './validation.js';
@@ -35,6 +37,7 @@ export interface AppDeps {
   audit: AuditRecorder;
   auditLog: AuditLog;
   limits: { publish: RateLimiter; read: RateLimiter };
+  catalogue: Catalogue;
 }
 
 declare module 'fastify' {
@@ -143,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(subscriptionRoutes);
   await app.register(accessRoutes);
   await app.register(consoleDoor, { sessions: consoleSessions });
+  await app.register(catalogueRoutes);
 
   app.get('/openapi.json', { schema: { hide: true } }, async (request) => {
     authorize(deps.access, request, 'docs.read');

@@ -233,6 +233,34 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
   {
     version: 6,
     sql: `
+      -- The event type catalogue (see the SQLite migration 5).
+      CREATE TABLE catalogue_lists (
+        list text PRIMARY KEY,
+        validate text NOT NULL,
+        discoverable boolean NOT NULL
+      );
+      CREATE TABLE catalogue_declarations (
+        kind text NOT NULL,
+        list text NOT NULL,
+        name text NOT NULL,
+        spec text NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (kind, list, name)
+      );
+      CREATE TABLE catalogue_seen (
+        list text NOT NULL,
+        type text NOT NULL,
+        count bigint NOT NULL,
+        invalid bigint NOT NULL,
+        first_seen bigint NOT NULL,
+        last_seen bigint NOT NULL,
+        PRIMARY KEY (list, type)
+      );
+    `,
+  },
+  {
+    version: 7,
+    sql: `
       -- seqBefore over a list with missing seqs (trimmed by retention, or an
       -- import that starts later): each probe takes the first event at or after
       -- its seq, so a missing row no longer reads as "not before" (which made

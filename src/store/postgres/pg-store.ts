@@ -20,8 +20,12 @@ import type {
   StoredEvent,
   SubscriptionRecord,
   DeliveryWork,
+  CatalogueSettingsRecord,
+  DeclarationRecord,
+  SeenTypeRecord,
 } from '../types.js';
 import { type AccessChangePayload, PgAccessTables } from './access-tables.js';
+import { PgCatalogueTables } from './catalogue-tables.js';
 import { type GroupRows, type PlanList, keysOf, planGroup, subjectsOf } from '../append-plan.js';
 import { type KeyMatch, lookups, prefetchedSource } from './append.js';
 import { ClusterLink, type ClusterLog, headsPayloads, recordChange } from './cluster.js';
@@ -62,6 +66,7 @@ export class PostgresStore implements EventStore {
   private db!: Db;
   private subs!: PgSubscriptionTables;
   private access!: PgAccessTables;
+  private catalogue!: PgCatalogueTables;
   private readonly listIds = new Map<string, number>();
   private readonly rangeShapes = new Set<string>();
   private schema = '';
@@ -110,6 +115,7 @@ export class PostgresStore implements EventStore {
     this.subjects = new SubjectHeads(this.db, this.log);
     this.subs = new PgSubscriptionTables(this.db, (c, id) => this.subscriptionChanged(c, id));
     this.access = new PgAccessTables(this.db, (c, payload) => this.accessChanged(c, payload));
+    this.catalogue = new PgCatalogueTables(this.db, (c, payload) => recordChange(c, this.channel, this.nodeId, 'catalogue', payload));
     this.link = new ClusterLink(this.pool, this.settings.connectionString, this.channel, this.nodeId, this.log);
     await this.link.start();
   }
@@ -507,6 +513,36 @@ export class PostgresStore implements EventStore {
 
   pruneAudit(before: number): Promise<number> {
     return this.access.pruneAudit(before);
+  }
+
+  // ---- event type catalogue --------------------------------------------------
+
+  catalogueSettings(): Promise<CatalogueSettingsRecord[]> {
+    return this.catalogue.catalogueSettings();
+  }
+
+  putCatalogueSettings(record: CatalogueSettingsRecord): Promise<void> {
+    return this.catalogue.putCatalogueSettings(record);
+  }
+
+  declarations(kind: 'type' | 'attribute'): Promise<DeclarationRecord[]> {
+    return this.catalogue.declarations(kind);
+  }
+
+  putDeclaration(kind: 'type' | 'attribute', record: DeclarationRecord): Promise<void> {
+    return this.catalogue.putDeclaration(kind, record);
+  }
+
+  deleteDeclaration(kind: 'type' | 'attribute', list: string, name: string): Promise<boolean> {
+    return this.catalogue.deleteDeclaration(kind, list, name);
+  }
+
+  addSeenTypes(rows: SeenTypeRecord[]): Promise<void> {
+    return this.catalogue.addSeenTypes(rows);
+  }
+
+  seenTypes(list: string): Promise<SeenTypeRecord[]> {
+    return this.catalogue.seenTypes(list);
   }
 
   async sizeBytes(): Promise<number> {

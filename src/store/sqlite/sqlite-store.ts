@@ -25,10 +25,14 @@ import type {
   RangeQuery,
   StoredEvent,
   DeliveryWork,
+  CatalogueSettingsRecord,
+  DeclarationRecord,
+  SeenTypeRecord,
 } from '../types.js';
 import { IndexLayer, IndexOverlay } from './index-overlay.js';
 import { SqliteSubscriptionTables } from './subscription-tables.js';
 import { SqliteAccessTables } from './access-tables.js';
+import { SqliteCatalogueTables } from './catalogue-tables.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** Seqs per list in the rowid encoding pos = list_id * 2^40 + seq. */
@@ -81,6 +85,7 @@ export class SqliteStore implements EventStore {
   };
   private subs!: SqliteSubscriptionTables;
   private access!: SqliteAccessTables;
+  private catalogue!: SqliteCatalogueTables;
   private readonly rangeStatements = new Map<string, Statement>();
   private readonly overlay = new IndexOverlay();
   private flushing: Promise<void> | null = null;
@@ -104,6 +109,7 @@ export class SqliteStore implements EventStore {
     };
     this.subs = new SqliteSubscriptionTables(this.db);
     this.access = new SqliteAccessTables(this.db);
+    this.catalogue = new SqliteCatalogueTables(this.db);
     const rows = this.db.prepare('SELECT id, name, head, last_time, indexed_seq FROM lists').all() as ListRow[];
     for (const row of rows) {
       this.lists.set(row.name, { id: row.id, head: row.head, lastTime: row.last_time });
@@ -572,5 +578,35 @@ export class SqliteStore implements EventStore {
       }
     }
     return total;
+  }
+
+  // ---- event type catalogue --------------------------------------------------
+
+  catalogueSettings(): Promise<CatalogueSettingsRecord[]> {
+    return this.catalogue.catalogueSettings();
+  }
+
+  putCatalogueSettings(record: CatalogueSettingsRecord): Promise<void> {
+    return this.catalogue.putCatalogueSettings(record);
+  }
+
+  declarations(kind: 'type' | 'attribute'): Promise<DeclarationRecord[]> {
+    return this.catalogue.declarations(kind);
+  }
+
+  putDeclaration(kind: 'type' | 'attribute', record: DeclarationRecord): Promise<void> {
+    return this.catalogue.putDeclaration(kind, record);
+  }
+
+  deleteDeclaration(kind: 'type' | 'attribute', list: string, name: string): Promise<boolean> {
+    return this.catalogue.deleteDeclaration(kind, list, name);
+  }
+
+  addSeenTypes(rows: SeenTypeRecord[]): Promise<void> {
+    return this.catalogue.addSeenTypes(rows);
+  }
+
+  seenTypes(list: string): Promise<SeenTypeRecord[]> {
+    return this.catalogue.seenTypes(list);
   }
 }
