@@ -539,6 +539,35 @@ describe.each(backends)('store contract on $name', (backend) => {
     });
   });
 
+  describe('CatalogueStore', () => {
+    it('list settings, declarations per kind (replaced by name) and seen-type counts that add up', async () => {
+      const list = await newList();
+      await store.putCatalogueSettings({ list, validate: 'warn', discoverable: false });
+      await store.putCatalogueSettings({ list, validate: 'enforce', discoverable: true });
+      expect((await store.catalogueSettings()).filter((c) => c.list === list)).toEqual([{ list, validate: 'enforce', discoverable: true }]);
+      const b = { list, name: 'b.type', spec: { data: { type: 'object' } }, updatedAt: 1 };
+      const a = { list, name: 'a.type', spec: { data: null }, updatedAt: 2 };
+      await store.putDeclaration('type', b);
+      await store.putDeclaration('type', a);
+      await store.putDeclaration('attribute', { list, name: 'fnr', spec: { pattern: '^[0-9]{11}$' }, updatedAt: 3 });
+      await store.putDeclaration('type', { ...b, spec: { data: { type: 'string' } }, updatedAt: 4 });
+      expect((await store.declarations('type')).filter((d) => d.list === list)).toEqual([a, { ...b, spec: { data: { type: 'string' } }, updatedAt: 4 }]);
+      expect((await store.declarations('attribute')).filter((d) => d.list === list).map((d) => d.name)).toEqual(['fnr']);
+      expect(await store.deleteDeclaration('type', list, 'a.type')).toBe(true);
+      expect(await store.deleteDeclaration('type', list, 'a.type')).toBe(false);
+      expect((await store.declarations('type')).filter((d) => d.list === list).map((d) => d.name)).toEqual(['b.type']);
+      await store.addSeenTypes([
+        { list, type: 't.b', count: 2, invalid: 1, firstSeen: 100, lastSeen: 200 },
+        { list, type: 't.a', count: 1, invalid: 0, firstSeen: 150, lastSeen: 150 },
+      ]);
+      await store.addSeenTypes([{ list, type: 't.b', count: 3, invalid: 0, firstSeen: 50, lastSeen: 180 }]);
+      expect(await store.seenTypes(list)).toEqual([
+        { list, type: 't.a', count: 1, invalid: 0, firstSeen: 150, lastSeen: 150 },
+        { list, type: 't.b', count: 5, invalid: 1, firstSeen: 50, lastSeen: 200 },
+      ]);
+    });
+  });
+
   describe('AuditStore', () => {
     it('queries newest first by list, principal, time window and seqs, with a limit; prunes by time', async () => {
       const list = await newList();
