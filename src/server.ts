@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Access, type AccessChange } from './access/access.js';
 import { buildApp } from './api/app.js';
@@ -25,7 +24,8 @@ import { Catalogue } from './hub/catalogue/catalogue.js';
 import { type StoreCluster, clusterOf, openStore } from './store/open-store.js';
 
 export interface RunningHub {
-  app: FastifyInstance;
+  /** The HTTP app (its type comes from api/: nothing outside it imports Fastify). */
+  app: Awaited<ReturnType<typeof buildApp>>;
   hub: Hub;
   dispatcher: Dispatcher;
   /** AMQP: the shared delivery connections and the ingest consumers. */

@@ -105,14 +105,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // valid credentials learns nothing but 401. Routes then ask `access` what the caller may do.
   let closing = false;
   app.addHook('onRequest', async (request) => {
-    if (closing) throw new HubError(503, 'unavailable', 'Shutting down', 'The hub is shutting down. Retry against another node or in a moment.');
+    if (closing) throw new HubError('unavailable', 'unavailable', 'Shutting down', 'The hub is shutting down. Retry against another node or in a moment.');
     if ((request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) || isPublicConsoleRoute(request)) return;
     // Without an Authorization header, the console's session cookie is the credential (same-origin writes only).
     const session = request.headers.authorization === undefined ? consoleSessionOf(request, consoleSessions) : undefined;
     const principal = await deps.access.authenticate(request.headers.authorization ?? session?.session.authorization);
     if (principal !== null && 'error' in principal) {
       if (session) consoleSessions.end(session.id); // its key expired or was revoked: the session ends with it
-      throw new HubError(401, 'unauthorized', 'Unauthorized', principal.error);
+      throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', principal.error);
     }
     request.principal = principal;
     // No credentials at all: `access` answers 401 for any action without a principal. A WebSocket

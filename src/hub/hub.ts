@@ -248,7 +248,7 @@ export class Hub {
     if (outcome.reason === 'no-such-list') throw notFound(`List '${list}'`);
     const ev = events[outcome.index];
     throw new HubError(
-      409,
+      'conflict',
       'conflict',
       'Conflicting event',
       `An event with source '${ev.source}' and id '${ev.id}' is already stored as seq ${outcome.seq} with different content. ` +
@@ -467,7 +467,7 @@ export class Hub {
 
   private checkExpiry(scope: Scope): void {
     if (this.expired(scope)) {
-      throw new HubError(401, 'unauthorized', 'Unauthorized', 'Your credential has expired; authenticate again (a new token or API key) and resume from your cursor.');
+      throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', 'Your credential has expired; authenticate again (a new token or API key) and resume from your cursor.');
     }
   }
 

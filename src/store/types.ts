@@ -1,7 +1,9 @@
 /**
- * The one storage interface. Every backend (embedded SQLite, PostgreSQL)
- * implements it; the hub never talks SQL. The interface is async so that
- * network-backed stores fit; the SQLite store answers synchronously inside.
+ * Storage behind narrow interfaces, one per concern (at the end of this
+ * file); every backend (embedded SQLite, PostgreSQL) implements them all, as
+ * `EventStore`, and passes the same contract (test/store/contract.test.ts).
+ * The hub never talks SQL. The interfaces are async so that network-backed
+ * stores fit; the SQLite store answers synchronously inside.
  */
 
 export interface ListRecord {
@@ -263,6 +265,21 @@ export interface EventLog {
   subjectSeqs(list: string, subject: string, max: number): Promise<number[]>;
 }
 
+/**
+ * Bulk import with the numbers kept (`herold import` and `herold migrate`):
+ * only the CLI uses it, on a store no hub is appending to.
+ */
+export interface EventImport {
+  /**
+   * Write events with the seq, commit time and heroldprevseq they had (the
+   * body as stored) into an existing list, after its head, in seq order. The
+   * idempotency and subject indexes learn them as if they had been appended,
+   * so republishing an imported event is a duplicate and new events continue
+   * the subjects' chains. Atomic per call; rejects seqs at or below the head.
+   */
+  importEvents(list: string, events: StoredEvent[]): Promise<void>;
+}
+
 /** Hub-wide settings (the admin key's hash, ...). */
 export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
@@ -367,4 +384,4 @@ export interface CatalogueStore {
  * once. Only the composition root (server.ts) and the CLI's transfer hold it;
  * each part of the hub is handed the one interface it needs.
  */
-export interface EventStore extends StoreLifecycle, EventLog, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore {}
+export interface EventStore extends StoreLifecycle, EventLog, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore {}

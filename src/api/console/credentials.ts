@@ -39,7 +39,7 @@ export function consoleSessionOf(request: FastifyRequest, sessions: ConsoleSessi
   const session = sessions.get(id);
   if (!session) return undefined;
   if (!SAFE_METHODS.has(request.method) && !sameOrigin(request)) {
-    throw new HubError(403, 'forbidden', 'Forbidden', 'A request with console session credentials that changes something must come from a console page of this hub (its Origin header must be this hub).');
+    throw new HubError('forbidden', 'forbidden', 'Forbidden', 'A request with console session credentials that changes something must come from a console page of this hub (its Origin header must be this hub).');
   }
   return { id, session };
 }

@@ -15,7 +15,7 @@ const tags = ['console'];
 /** A sign-in that changes which session this browser has must come from a page of this hub, when it says where from. */
 function refuseCrossOrigin(request: FastifyRequest): void {
   if (request.headers.origin !== undefined && !sameOrigin(request)) {
-    throw new HubError(403, 'forbidden', 'Forbidden', 'Console sign-in and sign-out are accepted only from pages of this hub (Origin).');
+    throw new HubError('forbidden', 'forbidden', 'Forbidden', 'Console sign-in and sign-out are accepted only from pages of this hub (Origin).');
   }
 }
 
@@ -47,7 +47,7 @@ export async function consoleSessionRoutes(app: FastifyInstance, options: { sess
       refuseCrossOrigin(request);
       const authorization = `Bearer ${request.body.key}`;
       const principal = await access.authenticate(authorization);
-      if (principal === null || 'error' in principal) throw new HubError(401, 'unauthorized', 'Unauthorized', principal === null ? 'Give an API key.' : principal.error);
+      if (principal === null || 'error' in principal) throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', principal === null ? 'Give an API key.' : principal.error);
       startSession(request, reply, authorization, principal, 'key');
       return reply.code(204).send();
     },
@@ -81,7 +81,7 @@ export async function consoleSessionRoutes(app: FastifyInstance, options: { sess
   if (!oidc) {
     // Not the app's screens either: say plainly that this hub offers no such sign-in.
     const none = async () => {
-      throw new HubError(404, 'not-found', 'Not found', 'This hub has no OpenID Connect sign-in configured (HEROLD_CONSOLE_OIDC); sign in with an API key.');
+      throw new HubError('not-found', 'not-found', 'Not found', 'This hub has no OpenID Connect sign-in configured (HEROLD_CONSOLE_OIDC); sign in with an API key.');
     };
     app.get('/console/login', { schema: { hide: true } }, none);
     app.get('/console/callback', { schema: { hide: true } }, none);

@@ -43,7 +43,7 @@ const isAsset = (path: string) => /\.[a-z0-9]+$/i.test(path);
 export async function consoleStatic(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, { root: CONSOLE_ASSETS, serve: false, decorateReply: true, index: false });
   const built = () => existsSync(`${CONSOLE_ASSETS}index.html`);
-  const notBuilt = () => new HubError(503, 'console-not-built', 'Console not built', 'The console has not been built: run npm run build.');
+  const notBuilt = () => new HubError('unavailable', 'console-not-built', 'Console not built', 'The console has not been built: run npm run build.');
   const index = (reply: FastifyReply) => {
     if (!built()) throw notBuilt();
     // Screens change with every build; hashed assets never do.

@@ -63,7 +63,7 @@ export async function publishRoutes(app: FastifyInstance): Promise<void> {
           .filter(({ e }) => !sourceAllowed(e.source, prefixes))
           .map(({ i }) => ({ pointer: mode === 'batch' ? `/${i}/source` : mode === 'binary' ? '/headers/ce-source' : '/source', message: `must be ${rule}` }));
         if (errors.length > 0) {
-          throw new HubError(403, 'forbidden', 'Forbidden source', `You may publish to '${list}' only events whose source is ${rule}.`, errors);
+          throw new HubError('forbidden', 'forbidden', 'Forbidden source', `You may publish to '${list}' only events whose source is ${rule}.`, errors);
         }
       }
       const { results, warnings } = await hub.publish(list, events, serialized, pointersIn(mode));

@@ -96,7 +96,7 @@ export class StreamRegistry {
 
 function tooManyStreams(held: number, max: number): HubError {
   return new HubError(
-    429,
+    'rate-limited',
     'too-many-streams',
     'Too many open streams',
     `You have ${held} streams open on this hub, the most one principal may hold (HEROLD_MAX_STREAMS_PER_PRINCIPAL = ${max}). ` +

@@ -161,7 +161,7 @@ export class Catalogue {
     if (violations.length === 0) return undefined;
     if (c.validate === 'enforce') {
       throw new HubError(
-        400,
+        'invalid',
         'invalid-event',
         'Event does not match the catalogue',
         `List '${list}' accepts only events of its declared types whose data and attributes match their declarations; ` +
