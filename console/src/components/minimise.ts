@@ -1,5 +1,5 @@
 // The hub's own rule for what a grant serves (pure: no Node, bundled as it is), so a preview can never drift from it.
-import { serves } from '../../../src/hub/project';
+import { serves } from '../../../src/hub/project.js';
 
 export { serves };
 
