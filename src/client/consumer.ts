@@ -122,6 +122,8 @@ export class Consumer {
             ended = item;
             break;
           }
+          // Messages already read from the socket are not handed out once stopped.
+          if (signal.aborted) return;
           const verdict = await seq.accept(item);
           if (verdict === 'stale') continue;
           attempt = 0;
