@@ -28,3 +28,8 @@ export { PostgresCursorStore, type PgClient, type PgPool, type PostgresCursorSto
 export { SqliteCursorStore, type SqliteCursorStoreOptions, type SqliteDatabase } from './stores/sqlite.js';
 export type { CursorStore, TransactionalCursorStore } from './stores/types.js';
 export type { EventFilters, EventPage, OutgoingEvent, ServedEvent } from './types.js';
+export { EchoGuard, causedBy, sourceWithin, type CausedBy } from './causation.js';
+export { SupplementaryError, SupplementaryFetcher, fetchSupplementary, type Supplementary, type SupplementaryOptions } from './supplementary.js';
+export { verifyWebhook, type VerifyOptions } from './webhook/verify.js';
+export { webhookHandler, webhookPlugin, webhookReceiver, type WebhookAnswer, type WebhookOptions, type WebhookRequest } from './webhook/handler.js';
+export { decodeDelivery } from './webhook/decode.js';
