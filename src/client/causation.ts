@@ -10,12 +10,12 @@ import { EchoError } from './errors.js';
  *   correlationid                 the id of the first event in the chain
  * (CloudEvents extension attributes, kept by the hub like any other.)
  */
-export interface CausedBy {
+export type CausedBy = {
   causationid: string;
   causationsource: string;
   originsource: string;
   correlationid: string;
-}
+};
 
 /** `outgoing`, stamped as caused by `cause` (an event you consumed). */
 export function causedBy<T extends Record<string, unknown>>(outgoing: T, cause: { id: unknown; source: unknown; originsource?: unknown; correlationid?: unknown }): T & CausedBy {

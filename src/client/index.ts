@@ -33,3 +33,5 @@ export { SupplementaryError, SupplementaryFetcher, fetchSupplementary, type Supp
 export { verifyWebhook, type VerifyOptions } from './webhook/verify.js';
 export { webhookHandler, webhookPlugin, webhookReceiver, type WebhookAnswer, type WebhookOptions, type WebhookRequest } from './webhook/handler.js';
 export { decodeDelivery } from './webhook/decode.js';
+export { Publisher, type PublisherOptions, type Receipt } from './publisher.js';
+export { PostgresOutbox, type PostgresOutboxOptions, type RelayOptions } from './outbox.js';
