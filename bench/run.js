@@ -14,7 +14,7 @@ import { EVENT_BYTES } from './lib/events.js';
 import { fsyncProbe, log, machineBusyOver, round, sleep, startFsyncMonitor } from './lib/util.js';
 import { runWorker } from './lib/worker.js';
 
-const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres', 'growth', 'ssemany'];
+const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres', 'growth', 'ssemany', 'consumer'];
 
 const TARGETS = {
   ingest: { eventsPerSecond: 100_000, text: 'batched durable ingest (--sync full) >= 100,000 events/s; product: ahead of RabbitMQ quorum-queue confirms in the same run' },
@@ -489,6 +489,11 @@ async function main() {
     ssemany: async () => {
       await waitForQuiet('ssemany');
       return (await import('./sse-many.js')).sseManyBench({ quick: opts.quick });
+    },
+    // The SDK's Consumer.run over SSE and pull against the raw NDJSON replay (issue 13).
+    consumer: async () => {
+      await waitForQuiet('consumer');
+      return (await import('./consumer.js')).consumerBench({ quick: opts.quick });
     },
   };
   for (const name of ALL) {

@@ -100,9 +100,26 @@ export class Consumer {
    * moved past filtered events too, so a restart does not scan them again).
    */
   async *items(options: EventsOptions = {}): AsyncGenerator<{ seq: bigint; event?: ServedEvent }> {
+    const signal = anySignal(this.options.signal, options.signal);
+    for await (const batch of this.batches(options.from ?? '0', signal)) {
+      for (const item of batch) {
+        // Messages already read from the socket are not handed out once stopped.
+        if (signal.aborted) return;
+        this.lastPosition = item.seq;
+        yield item;
+      }
+    }
+  }
+
+  /**
+   * The reading loop: sessions (SSE, or pages), sequenced, reconnected with
+   * backoff until `signal` aborts. Yields what a session read at once (a
+   * chunk of the stream, a page), so a fast reader does not pay for an async
+   * step per event.
+   */
+  private async *batches(from: string, signal: AbortSignal): AsyncGenerator<{ seq: bigint; event?: ServedEvent }[]> {
     const o = this.options;
-    const signal = anySignal(o.signal, options.signal);
-    const start = await this.resolveFrom(options.from ?? '0', signal);
+    const start = await this.resolveFrom(from, signal);
     if (start === undefined) return;
     const ownFilters = Boolean(o.filter || o.type || o.subject || o.source);
     const seq = new Sequencer(start, this.transport, o.list, { ownFilters, onTrimmed: o.onTrimmed ?? 'throw', now: o.now ?? Date.now });
@@ -117,19 +134,32 @@ export class Consumer {
       seq.startSession();
       try {
         const open = this.mode === 'pull' ? pullSession : sseSession;
-        for await (const item of open(this.transport, o.list, filters, seq.current, session)) {
-          if (item.kind === 'end') {
-            ended = item;
-            break;
+        for await (const items of open(this.transport, o.list, filters, seq.current, session)) {
+          const out: { seq: bigint; event?: ServedEvent }[] = [];
+          for (const item of items) {
+            if (item.kind === 'end') {
+              ended = item;
+              break;
+            }
+            const verdict = seq.accept(item);
+            if (verdict === 'stale') continue;
+            if (verdict === 'jump') {
+              // Hand out what came before the jump first: a probe that fails reconnects from after it.
+              if (out.length > 0) {
+                if (signal.aborted) return;
+                yield out.splice(0);
+              }
+              await seq.explainJump(item);
+            }
+            out.push(item.kind === 'event' ? { seq: item.seq, event: item.event } : { seq: item.seq });
           }
-          // Messages already read from the socket are not handed out once stopped.
-          if (signal.aborted) return;
-          const verdict = await seq.accept(item);
-          if (verdict === 'stale') continue;
-          attempt = 0;
-          authRetries = 0;
-          this.lastPosition = seq.current;
-          yield item.kind === 'event' ? { seq: item.seq, event: item.event } : { seq: item.seq };
+          if (out.length > 0) {
+            attempt = 0;
+            authRetries = 0;
+            if (signal.aborted) return;
+            yield out;
+          }
+          if (ended) break;
         }
         if (signal.aborted) return;
         // `end`: the window (until) is complete; close and error: reconnect and resume.
@@ -185,12 +215,15 @@ export class Consumer {
     const transactional = isTransactional<Tx>(store);
     const committer = new Committer(store, name, options.commitEvery ?? 100, options.commitIntervalMs ?? 1000);
     if (/^\d{1,19}$/.test(from)) committer.savedElsewhere(BigInt(from));
+    let failure: unknown;
     try {
-      for await (const item of this.items({ from, signal })) {
+      events: for await (const batch of this.batches(from, signal)) for (const item of batch) {
+        if (signal.aborted) break events;
+        this.lastPosition = item.seq;
         const event = item.event;
         const seq = item.seq.toString();
         if (!event || dedupe?.has(event)) {
-          await committer.done(item.seq);
+          committer.done(item.seq);
           continue;
         }
         for (let attempt = 1; ; attempt++) {
@@ -203,10 +236,10 @@ export class Consumer {
             break;
           } catch (error) {
             // Stopping while retrying is no failure: the position stays before this event.
-            if (signal.aborted) return;
+            if (signal.aborted) break events;
             if (attempt <= retries) {
               if (await sleep(backoffDelay(attempt - 1, options.retryBackoff ?? { initialMs: 200, maxMs: 10_000 }), signal)) continue;
-              return;
+              break events;
             }
             if (options.onFailure !== 'park') throw new HandlerError(event, attempt, error);
             const park = options.park ?? store.park?.bind(store, name);
@@ -216,26 +249,38 @@ export class Consumer {
           }
         }
         dedupe?.add(event);
-        if (!transactional) await committer.done(item.seq);
+        if (!transactional) committer.done(item.seq);
       }
-    } finally {
-      await committer.flush();
+    } catch (error) {
+      failure = error;
     }
+    // Save what is done, also after a failure (the position then stays before the failed event).
+    try {
+      await committer.flush();
+    } catch (error) {
+      failure ??= error;
+    }
+    if (failure !== undefined) throw failure;
   }
 }
 
 /**
- * Saves positions in batches for stores that are not transactional: after
- * `every` events or `intervalMs` after the first unsaved one, and at the end.
- * Only positions whose events are done are ever saved, and never one below
- * a position already saved (a transactional store saves its own).
+ * Saves positions for stores that are not transactional, in the background:
+ * one save at a time, of the latest position whose event is done, started
+ * after `every` events or `intervalMs` after the first unsaved one, and at
+ * the end. The handler never waits for the disk (a file store's fsync takes
+ * milliseconds); a save that fails stops the run at the next event. Never
+ * saves a position below one already saved (a transactional store saves its
+ * own).
  */
 class Committer {
   private saved = -1n;
   private pending: bigint | undefined;
   private count = 0;
   private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  private saving: Promise<void> | undefined;
+  private again = false;
+  private failed: unknown;
 
   constructor(
     private readonly store: CursorStore,
@@ -249,33 +294,46 @@ class Committer {
     if (this.pending !== undefined && this.pending <= seq) this.pending = undefined;
   }
 
-  async done(seq: bigint): Promise<void> {
+  /** The event at `seq` is done. Throws when an earlier save failed. */
+  done(seq: bigint): void {
+    if (this.failed !== undefined) throw this.failed;
     this.pending = seq;
-    if (++this.count >= this.every) return this.flush();
-    // A failed timed save is kept pending and surfaces at the next flush.
-    this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.intervalMs);
+    if (++this.count >= this.every) this.kick();
+    else this.timer ??= setTimeout(() => this.kick(), this.intervalMs);
   }
 
-  /** Save the latest done position (serialised: saves never overtake each other). */
-  flush(): Promise<void> {
+  /** Save what is done and wait for it. */
+  async flush(): Promise<void> {
+    this.kick();
+    await this.saving;
+    if (this.failed !== undefined) throw this.failed;
+  }
+
+  private kick(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.count = 0;
-    const seq = this.pending;
-    this.pending = undefined;
-    if (seq === undefined || seq <= this.saved) return this.chain;
-    this.chain = this.chain
-      .catch(() => undefined)
-      .then(async () => {
-        if (seq <= this.saved) return;
-        try {
+    if (this.failed !== undefined) return;
+    // A save is under way: it saves again when done, with the latest position then.
+    if (this.saving) {
+      this.again = true;
+      return;
+    }
+    this.saving = (async () => {
+      try {
+        do {
+          this.again = false;
+          const seq = this.pending;
+          if (seq === undefined || seq <= this.saved) break;
+          this.pending = undefined;
           await this.store.save(this.name, seq.toString());
           this.saved = seq;
-        } catch (error) {
-          if (this.pending === undefined || this.pending < seq) this.pending = seq;
-          throw error;
-        }
-      });
-    return this.chain;
+        } while (this.again);
+      } catch (error) {
+        this.failed = error;
+      } finally {
+        this.saving = undefined;
+      }
+    })();
   }
 }

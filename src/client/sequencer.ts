@@ -55,10 +55,21 @@ export class Sequencer {
     this.viewHides = false;
   }
 
-  /** `deliver` an event, `advance` the position only, or drop a `stale` item. Throws on a loss. */
-  async accept(item: Exclude<StreamItem, { kind: 'end' }>): Promise<'deliver' | 'advance' | 'stale'> {
+  /**
+   * `deliver` an event, `advance` the position only, or drop a `stale` item;
+   * `jump` when the item skips ahead, to be settled by `explainJump` first.
+   */
+  accept(item: Exclude<StreamItem, { kind: 'end' }>): 'deliver' | 'advance' | 'stale' | 'jump' {
     if (item.seq <= this.position) return 'stale';
-    if (item.seq > this.position + 1n) await this.explain(item.seq, item.kind === 'position');
+    if (item.seq > this.position + 1n) return 'jump';
+    this.atStart = false;
+    this.position = item.seq;
+    return item.kind === 'event' ? 'deliver' : 'advance';
+  }
+
+  /** Settle a jump (throws on a loss), then take the item. */
+  async explainJump(item: Exclude<StreamItem, { kind: 'end' }>): Promise<'deliver' | 'advance'> {
+    await this.explain(item.seq, item.kind === 'position');
     this.atStart = false;
     this.position = item.seq;
     return item.kind === 'event' ? 'deliver' : 'advance';

@@ -1,7 +1,7 @@
 import { anySignal, sleep } from './backoff.js';
 import { TransportError } from './errors.js';
 import { errorOf, type Query, type Transport } from './http.js';
-import { parseSse } from './sse.js';
+import { parseSseChunks } from './sse.js';
 import type { EventFilters, EventPage, ServedEvent } from './types.js';
 
 /**
@@ -34,11 +34,12 @@ const asArray = (v: string | string[] | undefined) => (v === undefined ? undefin
 export const eventsPath = (list: string) => `/lists/${encodeURIComponent(list)}/events`;
 
 /**
- * One Server-Sent Events connection from `after`. Ends after the hub's final
+ * One Server-Sent Events connection from `after`, in batches (the messages
+ * of one chunk from the socket). Ends after the hub's final
  * message (`close`, `end`, `error`); a connection that breaks or goes silent
  * throws, so the caller reconnects from where it is.
  */
-export async function* sseSession(t: Transport, list: string, filters: EventFilters, after: bigint, o: SessionOptions): AsyncGenerator<StreamItem> {
+export async function* sseSession(t: Transport, list: string, filters: EventFilters, after: bigint, o: SessionOptions): AsyncGenerator<StreamItem[]> {
   const own = new AbortController();
   const signal = anySignal(o.signal, own.signal);
   let timer: NodeJS.Timeout | undefined;
@@ -70,22 +71,27 @@ export async function* sseSession(t: Transport, list: string, filters: EventFilt
       }
     }
     try {
-      for await (const m of parseSse(bytes(res.body as unknown as AsyncIterable<Uint8Array>))) {
-        if (m.event === 'message') {
-          if (m.data) {
-            const event = JSON.parse(m.data) as ServedEvent;
-            yield { kind: 'event', seq: BigInt(m.id ?? event.heroldseq), event };
-          } else if (m.id) yield { kind: 'position', seq: BigInt(m.id) };
-        } else {
-          let reason = m.data;
-          try {
-            reason = (JSON.parse(m.data) as { reason?: string }).reason ?? m.data;
-          } catch {
-            // a reason that is plain text
+      for await (const messages of parseSseChunks(bytes(res.body as unknown as AsyncIterable<Uint8Array>))) {
+        const items: StreamItem[] = [];
+        for (const m of messages) {
+          if (m.event === 'message') {
+            if (m.data) {
+              const event = JSON.parse(m.data) as ServedEvent;
+              items.push({ kind: 'event', seq: BigInt(m.id ?? event.heroldseq), event });
+            } else if (m.id) items.push({ kind: 'position', seq: BigInt(m.id) });
+          } else {
+            let reason = m.data;
+            try {
+              reason = (JSON.parse(m.data) as { reason?: string }).reason ?? m.data;
+            } catch {
+              // a reason that is plain text
+            }
+            items.push({ kind: 'end', event: m.event, reason });
+            yield items;
+            return;
           }
-          yield { kind: 'end', event: m.event, reason };
-          return;
         }
+        if (items.length > 0) yield items;
       }
     } catch (error) {
       // Our own idle timer aborted the read: say so, not "This operation was aborted".
@@ -100,10 +106,10 @@ export async function* sseSession(t: Transport, list: string, filters: EventFilt
 }
 
 /**
- * Pages from `after`, polling once caught up (`If-None-Match`, so an idle
+ * Pages from `after` (one batch per page), polling once caught up (`If-None-Match`, so an idle
  * poll costs the hub a 304). Runs until `signal` aborts or a request fails.
  */
-export async function* pullSession(t: Transport, list: string, filters: EventFilters, after: bigint, o: SessionOptions): AsyncGenerator<StreamItem> {
+export async function* pullSession(t: Transport, list: string, filters: EventFilters, after: bigint, o: SessionOptions): AsyncGenerator<StreamItem[]> {
   let position = after;
   // The ETag of the last answer and the cursor it was for: it is only sent when asking for that cursor again.
   let etag: { after: bigint; value: string } | undefined;
@@ -124,12 +130,13 @@ export async function* pullSession(t: Transport, list: string, filters: EventFil
     const page = (await res.json()) as EventPage;
     const tag = res.headers.get('etag');
     etag = tag ? { after: requested, value: tag } : undefined;
-    for (const event of page.events) yield { kind: 'event', seq: BigInt(event.heroldseq), event };
+    const items: StreamItem[] = page.events.map((event) => ({ kind: 'event', seq: BigInt(event.heroldseq), event }));
     const next = BigInt(page.next);
     if (next > requested) {
       position = next;
-      yield { kind: 'position', seq: next };
+      items.push({ kind: 'position', seq: next });
     }
+    if (items.length > 0) yield items;
     if (next >= BigInt(page.head) || next === requested) {
       if (!(await sleep(o.pollMs, o.signal))) return;
     }

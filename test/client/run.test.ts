@@ -79,7 +79,12 @@ describe('Consumer.run', () => {
     const save = store.save.bind(store);
     store.save = async (n, s) => (saves.push(s), save(n, s));
     await runUntil(new Consumer({ url: hub.url, ...admin, list: 'r.batch' }), () => undefined, (s) => s.length === 25, { cursorStore: store, commitEvery: 10, commitIntervalMs: 60_000 });
-    expect(saves).toEqual(['10', '20', '25']);
+    // One save at a time in the background, of the latest done position: a few saves, increasing, the last at the end.
+    expect(saves.length).toBeGreaterThanOrEqual(2);
+    expect(saves.length).toBeLessThanOrEqual(4);
+    expect(saves.map(Number)).toEqual([...saves.map(Number)].sort((a, b) => a - b));
+    expect(Number(saves[0])).toBeGreaterThanOrEqual(10);
+    expect(saves.at(-1)).toBe('25');
   });
 
   it('retries a failing handler, then stops with HandlerError and the position before the event', async () => {
