@@ -18,8 +18,17 @@ export interface Config {
   maxBatchEvents: number;
   maxBatchBytes: number;
   heartbeatSeconds: number;
-  /** An SSE consumer whose socket accepts nothing for this long is cut off. */
-  sseStallSeconds: number;
+  /**
+   * A stalled reader (SSE or NDJSON) is cut off when its connection has not
+   * taken the bytes queued for it within this many seconds.
+   */
+  streamStallSeconds: number;
+  /** The most bytes queued for one stream beyond what its connection has taken; larger pages are written in pieces. */
+  streamBufferBytes: number;
+  /** Open streams (SSE, NDJSON, any streaming door) one principal may hold on one hub process. */
+  maxStreamsPerPrincipal: number;
+  /** Subscriptions one principal may own, across all lists. */
+  maxSubscriptionsPerPrincipal: number;
   shutdownSeconds: number;
   /** Names this hub to webhook receivers (WebHook-Request-Origin). */
   origin: string;
@@ -27,6 +36,10 @@ export interface Config {
   retryWindowSeconds: number;
   /** Disable a subscription that has failed continuously for this long. */
   disableAfterSeconds: number;
+  /** Webhook delivery: connections per receiver origin. */
+  webhookConnections: number;
+  /** Webhook delivery: requests in flight per connection (HTTP/1.1 pipelining; 1 = none). */
+  webhookPipelining: number;
   /** Local demos only: requests without credentials act as admin. */
   insecure: boolean;
   /** Trusted JWT issuers (JSON array), checked at start; see access/jwt-config.ts. */
@@ -50,11 +63,16 @@ export const DEFAULTS: Config = {
   maxBatchEvents: 10_000,
   maxBatchBytes: 32 * 1024 * 1024,
   heartbeatSeconds: 15,
-  sseStallSeconds: 30,
+  streamStallSeconds: 30,
+  streamBufferBytes: 256 * 1024,
+  maxStreamsPerPrincipal: 100,
+  maxSubscriptionsPerPrincipal: 100,
   shutdownSeconds: 10,
   origin: 'herold.localhost',
   retryWindowSeconds: 86_400,
   disableAfterSeconds: 5 * 86_400,
+  webhookConnections: 64,
+  webhookPipelining: 1,
   insecure: false,
   jwtMaxLifetimeSeconds: DEFAULT_JWT_MAX_LIFETIME_SECONDS,
   publishRate: 1000,
@@ -77,11 +95,16 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   maxBatchEvents: 'HEROLD_MAX_BATCH_EVENTS',
   maxBatchBytes: 'HEROLD_MAX_BATCH_BYTES',
   heartbeatSeconds: 'HEROLD_HEARTBEAT_SECONDS',
-  sseStallSeconds: 'HEROLD_SSE_STALL_SECONDS',
+  streamStallSeconds: 'HEROLD_STREAM_STALL_SECONDS',
+  streamBufferBytes: 'HEROLD_STREAM_BUFFER_BYTES',
+  maxStreamsPerPrincipal: 'HEROLD_MAX_STREAMS_PER_PRINCIPAL',
+  maxSubscriptionsPerPrincipal: 'HEROLD_MAX_SUBSCRIPTIONS_PER_PRINCIPAL',
   shutdownSeconds: 'HEROLD_SHUTDOWN_SECONDS',
   origin: 'HEROLD_ORIGIN',
   retryWindowSeconds: 'HEROLD_RETRY_WINDOW_SECONDS',
   disableAfterSeconds: 'HEROLD_DISABLE_AFTER_SECONDS',
+  webhookConnections: 'HEROLD_WEBHOOK_CONNECTIONS',
+  webhookPipelining: 'HEROLD_WEBHOOK_PIPELINING',
   insecure: 'HEROLD_INSECURE',
   jwtIssuers: 'HEROLD_JWT_ISSUERS',
   jwtMaxLifetimeSeconds: 'HEROLD_JWT_MAX_LIFETIME_SECONDS',
@@ -89,6 +112,17 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   readRate: 'HEROLD_READ_RATE',
   auditRetentionDays: 'HEROLD_AUDIT_RETENTION_DAYS',
 };
+
+/** Earlier names that still work when the current one is not set. */
+export const ENV_ALIASES: Partial<Record<keyof Config, string>> = {
+  streamStallSeconds: 'HEROLD_SSE_STALL_SECONDS',
+};
+
+/** A setting's value in the environment, under its name or its earlier name. */
+export function envValue(env: NodeJS.ProcessEnv, key: keyof Config): string | undefined {
+  const alias = ENV_ALIASES[key];
+  return env[ENV_NAMES[key]] ?? (alias === undefined ? undefined : env[alias]);
+}
 
 export class ConfigError extends Error {}
 
@@ -125,7 +159,12 @@ export function resolveConfig(raw: Partial<Record<keyof Config, string | undefin
   c.maxBatchEvents = int('maxBatchEvents', 1, 1_000_000) ?? c.maxBatchEvents;
   c.maxBatchBytes = int('maxBatchBytes', 1024, 1024 * 1024 * 1024) ?? c.maxBatchBytes;
   c.heartbeatSeconds = int('heartbeatSeconds', 1, 3600) ?? c.heartbeatSeconds;
-  c.sseStallSeconds = int('sseStallSeconds', 1, 3600) ?? c.sseStallSeconds;
+  c.streamStallSeconds = int('streamStallSeconds', 1, 3600) ?? c.streamStallSeconds;
+  c.streamBufferBytes = int('streamBufferBytes', 16 * 1024, 64 * 1024 * 1024) ?? c.streamBufferBytes;
+  c.maxStreamsPerPrincipal = int('maxStreamsPerPrincipal', 1, 1_000_000) ?? c.maxStreamsPerPrincipal;
+  c.webhookConnections = int('webhookConnections', 1, 4096) ?? c.webhookConnections;
+  c.webhookPipelining = int('webhookPipelining', 1, 64) ?? c.webhookPipelining;
+  c.maxSubscriptionsPerPrincipal = int('maxSubscriptionsPerPrincipal', 1, 1_000_000) ?? c.maxSubscriptionsPerPrincipal;
   c.shutdownSeconds = int('shutdownSeconds', 1, 3600) ?? c.shutdownSeconds;
   if (raw.origin) c.origin = raw.origin;
   c.retryWindowSeconds = int('retryWindowSeconds', 1, 30 * 86_400) ?? c.retryWindowSeconds;
@@ -151,8 +190,9 @@ export function resolveConfig(raw: Partial<Record<keyof Config, string | undefin
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Partial<Record<keyof Config, string>> = {};
-  for (const [key, name] of Object.entries(ENV_NAMES) as [keyof Config, string][]) {
-    if (env[name] !== undefined) raw[key] = env[name];
+  for (const key of Object.keys(ENV_NAMES) as (keyof Config)[]) {
+    const value = envValue(env, key);
+    if (value !== undefined) raw[key] = value;
   }
   return resolveConfig(raw);
 }

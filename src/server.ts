@@ -8,12 +8,15 @@ import { Hub } from './hub/hub.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { EgressPolicy, parseCidrList } from './delivery/egress/index.js';
 import { sinkChecker } from './delivery/sink-check.js';
+import { configurePools } from './delivery/sinks/webhook/index.js';
 import { AmqpPool, amqpSink, amqpSinkCheck } from './delivery/sinks/amqp/index.js';
 import { type AmqpIngest, startAmqpIngest } from './ingest/amqp/index.js';
 import { SubscriptionService } from './hub/subscriptions/service.js';
+import { SubscriptionQuota } from './hub/subscriptions/quota.js';
 import { ensureSystemList } from './hub/system-events.js';
 import { Metrics } from './metrics.js';
 import { AuditRecorder } from './access/audit.js';
+import { AuditLog } from './access/audit-log.js';
 import { parseJwtIssuers } from './access/jwt.js';
 import { RateLimiter } from './access/rate-limit.js';
 import { Agreements } from './hub/agreements.js';
@@ -49,7 +52,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n), audit });
   await hub.start();
   const cluster = clusterOf(store);
-  const access = new Access(store, { insecure: config.insecure, jwtIssuers, jwtMaxLifetimeSeconds: config.jwtMaxLifetimeSeconds });
+  const access = new Access(store, { insecure: config.insecure, jwtIssuers, jwtMaxLifetimeSeconds: config.jwtMaxLifetimeSeconds, log: logger });
   const { generatedKey } = await access.bootstrap(config.adminKey);
   let amqpIngest: DeclaredAmqpIngest[] = [];
   if (config.configFile) {
@@ -59,6 +62,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   }
   await ensureSystemList(hub);
   const egress = new EgressPolicy(parseCidrList(config.egressAllow));
+  configurePools({ connections: config.webhookConnections, pipelining: config.webhookPipelining });
   const amqpName = `herold ${config.origin}`;
   const amqpPool = new AmqpPool({ policy: egress, connectionName: amqpName, log: logger });
   const dispatcher = new Dispatcher(hub, store, access, {
@@ -71,12 +75,20 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     metrics,
     log: logger,
   });
-  const subscriptions = new SubscriptionService(hub, store, access, dispatcher, sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }));
+  const subscriptions = new SubscriptionService(
+    hub,
+    store,
+    access,
+    dispatcher,
+    sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }),
+    new SubscriptionQuota(config.maxSubscriptionsPerPrincipal),
+  );
   if (cluster) followCluster(cluster, hub, access, dispatcher, logger);
   await dispatcher.start();
   const agreements = new Agreements(hub, access, store);
+  const auditLog = new AuditLog(store, hub, access);
   const limits = { publish: new RateLimiter(config.publishRate, config.publishRate * 2), read: new RateLimiter(config.readRate, config.readRate * 2) };
-  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, records: store, limits });
+  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, auditLog, limits });
   const retention = async () => {
     for (const r of await hub.applyRetention()) logger.info(r, 'retention: deleted old events');
   };

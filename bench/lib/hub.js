@@ -27,7 +27,8 @@ export class Hub {
       [...nodeArgs, join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--port', String(hub.port), '--data-dir', hub.dataDir, '--sync', sync],
       {
         cwd: ROOT,
-        env: { ...process.env, HEROLD_ADMIN_KEY: ADMIN_KEY, HEROLD_LOG_LEVEL: 'warn' },
+        // The scenarios run 10,000 streams and 1,000 subscriptions as one principal: above the default caps.
+        env: { HEROLD_MAX_STREAMS_PER_PRINCIPAL: '20000', HEROLD_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: '10000', ...process.env, HEROLD_ADMIN_KEY: ADMIN_KEY, HEROLD_LOG_LEVEL: 'warn' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

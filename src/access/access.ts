@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventPredicate } from '../hub/predicate.js';
+import { isReservedListName, RESERVED_LIST_PREFIX, SYSTEM_LIST } from '../hub/system-events.js';
 import type { AccessStore, ApiKeyRecord, EventLog, GrantRecord, PublisherRecord, SettingsStore } from '../store/types.js';
-import { anyOf, compileRowFilter } from './filters.js';
+import { anyOf, compileStoredRowFilter } from './filters.js';
 import { type JwtIssuer, JwtVerifier } from './jwt.js';
 import { hashKey } from './keys.js';
 import type { Credential, Principal, Scope, ScopeParts } from './scope.js';
@@ -33,7 +34,9 @@ export interface AccessChange {
 }
 
 const ADMIN_KEY_SETTING = 'admin_key_sha256';
-export const SYSTEM_LIST_NAME = 'herold.system';
+
+/** What nobody may do to a list whose name is reserved for the hub. */
+const WRITES = new Set<Action>(['list.put', 'events.publish']);
 
 const DENY_AUTH: Decision = { allowed: false, status: 401, detail: 'This needs credentials: send Authorization: Bearer <API key or token>.' };
 
@@ -59,7 +62,7 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
 
   constructor(
     private readonly store: AccessStore & SettingsStore & Pick<EventLog, 'listLists'>,
-    private readonly options: { insecure?: boolean; jwtIssuers?: JwtIssuer[]; jwtMaxLifetimeSeconds?: number } = {},
+    private readonly options: { insecure?: boolean; jwtIssuers?: JwtIssuer[]; jwtMaxLifetimeSeconds?: number; log?: { warn(obj: object, msg: string): void } } = {},
   ) {
     super();
     this.jwt = new JwtVerifier(options.jwtIssuers ?? [], { maxLifetimeSeconds: options.jwtMaxLifetimeSeconds });
@@ -136,10 +139,15 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     return this.owners.get(list);
   }
 
+  /** The lists this principal owns. */
+  ownedBy(principal: string): string[] {
+    return [...this.owners].filter(([, owner]) => owner === principal).map(([list]) => list);
+  }
+
   /** Whether the principal may know that the list exists. */
   canSee(principal: Principal, list: string): boolean {
     if (principal.admin) return true;
-    if (list === SYSTEM_LIST_NAME) return false;
+    if (list === SYSTEM_LIST) return false;
     return this.owners.get(list) === principal.id || this.publishers.get(list)?.has(principal.id) === true || (this.grants.get(list)?.get(principal.id)?.length ?? 0) > 0;
   }
 
@@ -151,6 +159,9 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
    */
   decide(principal: Principal | null, action: Action, list?: string, resourceOwner?: string): Decision {
     if (!principal) return DENY_AUTH;
+    if (list !== undefined && isReservedListName(list) && WRITES.has(action)) {
+      return { allowed: false, status: 403, detail: `List names beginning with '${RESERVED_LIST_PREFIX}' are reserved for the hub: nobody creates, changes or publishes into '${list}'.` };
+    }
     const allow = (parts: ScopeParts = {}): Decision => ({ allowed: true, scope: brandScope(principal, list, parts) });
     if (action === 'access.request' || action === 'docs.read' || action === 'lists.list') return allow();
     if (principal.admin) return allow();
@@ -200,6 +211,15 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     return this.decide(caller, 'subscription.manage', record.list, record.owner).allowed;
   }
 
+  /**
+   * Whether the caller may know that a grant or an access request exists: an
+   * admin, the owner of its list, or the principal it is for. To anyone else
+   * it answers exactly like one that does not exist.
+   */
+  mayKnow(caller: Principal, record: { list: string; principal: string }): boolean {
+    return caller.admin || record.principal === caller.id || (this.owners.get(record.list) === caller.id && this.canSee(caller, record.list));
+  }
+
   /** The scope a subscription's deliveries run under, or why it may not deliver now. */
   deliveryScope(record: { owner: string; list: string; runAs: unknown }): Scope | { paused: string } {
     const principal = this.subscriptionPrincipal(record.owner, record.runAs);
@@ -244,8 +264,11 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     const active = this.activeKeys(owner, now);
     if (active.length === 0) return { paused: `The owner '${owner}' has no API key that works any more (revoked or expired).` };
     const made = credential?.kind === 'api-key' ? active.find((k) => k.id === credential.id) : undefined;
-    const expires = active.some((k) => k.expiresAt === null) ? undefined : Math.max(...active.map((k) => k.expiresAt!));
-    return { id: owner, admin: made?.admin === true, credential: credential ?? { kind: 'api-key', id: active[0].id }, ...(expires !== undefined && { expiresAt: expires }) };
+    // Admin rights end when the admin key expires, even if the owner has keys that live longer:
+    // the subscription is restarted then (dispatcher) and delivers as the owner's grants allow.
+    const admin = made?.admin === true;
+    const expires = admin ? (made.expiresAt ?? undefined) : active.some((k) => k.expiresAt === null) ? undefined : Math.max(...active.map((k) => k.expiresAt!));
+    return { id: owner, admin, credential: credential ?? { kind: 'api-key', id: active[0].id }, ...(expires !== undefined && { expiresAt: expires }) };
   }
 
   /** The principal the operator named in the config file (AMQP ingest): 'admin' there is the operator's own. */
@@ -354,7 +377,8 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   private addGrantInMemory(g: GrantRecord): void {
     let byPrincipal = this.grants.get(g.list);
     if (!byPrincipal) this.grants.set(g.list, (byPrincipal = new Map()));
-    byPrincipal.set(g.principal, [...(byPrincipal.get(g.principal) ?? []), { record: g, predicate: compileRowFilter(g.filter) }]);
+    const predicate = compileStoredRowFilter(g.filter, (err) => this.options.log?.warn({ grant: g.id, list: g.list, principal: g.principal, err }, 'grant filter no longer compiles: the grant lets no event through'));
+    byPrincipal.set(g.principal, [...(byPrincipal.get(g.principal) ?? []), { record: g, predicate }]);
   }
 }
 

@@ -1,4 +1,4 @@
-import { compileCesql } from '../cesql/index.js';
+import { CesqlParseError, compileCesql, FilterError } from '../cesql/index.js';
 import type { EventPredicate } from '../hub/hub.js';
 import { compileSubscriptionPredicate } from '../hub/subscriptions/spec.js';
 import { allOf, anyOf, compileRowFilter } from './filters.js';
@@ -20,8 +20,21 @@ export function auditScope(s: AuditScope): AuditScope | undefined {
   return Object.keys(out).length === 0 ? undefined : out;
 }
 
-/** Re-create the filter of an audit row, to tell which events of its range were sent. */
+/**
+ * Re-create the filter of an audit row, to tell which events of its range were
+ * sent. A filter recorded before today's CESQL limits that no longer compiles
+ * counts every event of its range: an audit may over-report, never hide.
+ */
 export function auditPredicate(scopeText: string | null): EventPredicate | undefined {
+  try {
+    return recordedPredicate(scopeText);
+  } catch (error) {
+    if (error instanceof CesqlParseError || error instanceof FilterError) return undefined;
+    throw error;
+  }
+}
+
+function recordedPredicate(scopeText: string | null): EventPredicate | undefined {
   if (scopeText === null) return undefined;
   const s = JSON.parse(scopeText) as AuditScope;
   const inSet = (attr: string, values?: string[]): EventPredicate | undefined => (values ? (e) => values.includes(e[attr] as string) : undefined);

@@ -29,6 +29,22 @@ export function compileRowFilter(filter: unknown): EventPredicate | undefined {
   return compileFilters(filter);
 }
 
+const NOTHING: EventPredicate = () => false;
+
+/**
+ * A stored grant's row filter. One stored under older rules that no longer
+ * compiles (over today's CESQL budget, say) lets no event through: a broken
+ * filter must narrow the grant, never widen it, and must not fail the start.
+ */
+export function compileStoredRowFilter(filter: unknown, onInvalid: (error: Error) => void): EventPredicate | undefined {
+  try {
+    return compileRowFilter(filter);
+  } catch (error) {
+    onInvalid(error as Error);
+    return NOTHING;
+  }
+}
+
 /** Any of several predicates; undefined (everything) if any of them is. */
 export function anyOf(predicates: (EventPredicate | undefined)[]): EventPredicate | undefined {
   if (predicates.length === 0) return () => false;

@@ -7,11 +7,11 @@ import type { Hub } from '../hub/hub.js';
 import type { SubscriptionService } from '../hub/subscriptions/service.js';
 import type { Agreements } from '../hub/agreements.js';
 import type { AuditRecorder } from '../access/audit.js';
+import type { AuditLog } from '../access/audit-log.js';
 import type { RateLimiter } from '../access/rate-limit.js';
-import type { AccessStore, AuditStore } from '../store/types.js';
 import { HubError } from '../hub/errors.js';
 import type { Metrics } from '../metrics.js';
-import { problem, sendProblem, toProblem } from './problem.js';
+import { problem, sendProblem, toProblem, writeClientErrorProblem } from './problem.js';
 import { authorize } from './authorize.js';
 import { healthRoutes } from './routes/health.js';
 import { listRoutes } from './routes/lists.js';
@@ -20,7 +20,8 @@ import { readRoutes } from './routes/read.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { accessRoutes } from './routes/access.js';
 import { StreamRegistry } from './streams/registry.js';
-import { validatorCompiler } from './validation.js';
+import { trackConnections } from './connections.js';
+import { jsonBodyParser, validatorCompiler } from './validation.js';
 
 export interface AppDeps {
   hub: Hub;
@@ -31,8 +32,7 @@ export interface AppDeps {
   subscriptions: SubscriptionService;
   agreements: Agreements;
   audit: AuditRecorder;
-  /** Access requests and audit rows as stored (to be moved behind access/ services). */
-  records: Pick<AccessStore, 'listAccessRequests'> & Pick<AuditStore, 'queryAudit'>;
+  auditLog: AuditLog;
   limits: { publish: RateLimiter; read: RateLimiter };
 }
 
@@ -43,6 +43,9 @@ declare module 'fastify' {
   }
 }
 
+/** The only routes that answer without credentials. */
+const PUBLIC_ROUTES = new Set(['/healthz', '/readyz']);
+
 /** The HTTP door: routes by resource, each a plugin with its schema beside it. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -52,11 +55,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.maxBatchBytes,
     routerOptions: { maxParamLength: 512 },
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // Every error body is problem+json, also those Fastify and Node would write themselves:
+    // 503 while closing (the onRequest hook below), a URL that does not decode or a path
+    // parameter that is too long (frameworkErrors), and 400/408/431 before a request
+    // exists at all (clientErrorHandler).
+    return503OnClosing: false,
+    frameworkErrors: (error, request, reply) => sendProblem(reply, toProblem(error, request)),
+    clientErrorHandler: writeClientErrorProblem,
   });
   app.setValidatorCompiler(validatorCompiler);
+  // Bodies are JSON and nothing else (415 otherwise; the publish route has its own parsers),
+  // and nest no deeper than the codec allows.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(app.getDefaultJsonParser('error', 'error')));
   app.decorate('deps', deps);
-  app.decorate('streams', new StreamRegistry(deps.metrics));
+  app.decorate('streams', new StreamRegistry(deps.metrics, deps.config.maxStreamsPerPrincipal));
   app.decorateRequest('principal', null);
 
   await app.register(swagger, {
@@ -74,17 +87,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  // Every route needs credentials except health and readiness; routes ask `access` what the caller may do.
+  // Every route needs credentials except health and readiness, and they come first: this
+  // hook runs before the body is read and before anything is validated, so a caller without
+  // valid credentials learns nothing but 401. Routes then ask `access` what the caller may do.
+  let closing = false;
   app.addHook('onRequest', async (request) => {
-    if (request.url === '/healthz' || request.url === '/readyz') return;
+    if (closing) throw new HubError(503, 'unavailable', 'Shutting down', 'The hub is shutting down. Retry against another node or in a moment.');
+    if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return;
     const principal = await deps.access.authenticate(request.headers.authorization);
     if (principal !== null && 'error' in principal) throw new HubError(401, 'unauthorized', 'Unauthorized', principal.error);
     request.principal = principal;
+    // No credentials at all: `access` answers 401 for any action without a principal.
+    if (principal === null) authorize(deps.access, request, 'lists.list');
   });
 
   app.setErrorHandler((error, request, reply) => {
     const p = toProblem(error, request);
     if (p.status === 401) reply.header('WWW-Authenticate', 'Bearer');
+    // An answer before the body was read (401, 413, 503 ...) closes the connection instead of
+    // reading the rest of the body only to throw it away.
+    if (!request.raw.complete) reply.header('connection', 'close');
     return sendProblem(reply, p);
   });
   app.setNotFoundHandler((request, reply) =>
@@ -95,9 +117,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Connections that go idle after close() began (a stream just ended, a publish just
   // answered) are swept until the server has stopped, instead of lingering in keep-alive.
   let sweeper: NodeJS.Timeout | null = null;
+  const connections = trackConnections(app.server);
   app.addHook('preClose', async () => {
+    closing = true;
     app.streams.closeAll('The hub is shutting down; reconnect with Last-Event-ID to resume.');
-    sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+    // Keep-alive connections between requests, and ones that never sent a request, end now and as they become free.
+    sweeper = setInterval(() => connections.closeUnused(), 50);
+    connections.closeUnused();
   });
   app.addHook('onClose', async () => {
     if (sweeper) clearInterval(sweeper);

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Violation } from '../cloudevents/event.js';
 import { HubError } from '../hub/errors.js';
@@ -42,12 +44,35 @@ const SLUG_BY_STATUS: Record<number, string> = {
   404: 'not-found',
   405: 'method-not-allowed',
   406: 'not-acceptable',
+  408: 'timeout',
   409: 'conflict',
   413: 'too-large',
+  414: 'too-large',
   415: 'unsupported-media-type',
   429: 'rate-limited',
+  431: 'too-large',
   503: 'unavailable',
 };
+
+/**
+ * Node's `clientError`: the bytes on a connection are not a request we can
+ * route (headers too large, a malformed request line, a request too slow).
+ * There is no request or reply yet, so the problem is written on the socket,
+ * and the connection is closed.
+ */
+export function writeClientErrorProblem(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+  const p =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? problem(431, 'too-large', 'Request headers too large', 'The request headers are larger than this hub accepts (by default 16 KiB in all). Send fewer or shorter headers.')
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? problem(408, 'timeout', 'Request timeout', 'The request did not arrive in time.')
+        : problem(400, 'invalid-request', 'Bad request', 'The request is not valid HTTP/1.1.');
+  const body = JSON.stringify(p);
+  socket.end(
+    `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
 
 /** Every error leaves as problem+json (RFC 9457), with the offending fields named. */
 export function toProblem(error: unknown, request: FastifyRequest): Problem {
@@ -86,7 +111,7 @@ export function toProblem(error: unknown, request: FastifyRequest): Problem {
       return problem(400, 'invalid-request', 'Invalid JSON', 'The request body is not valid JSON.', [{ pointer: '', message: fe.message }]);
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    return problem(fe.statusCode, SLUG_BY_STATUS[fe.statusCode] ?? 'invalid-request', 'Bad request', fe.message);
+    return problem(fe.statusCode, SLUG_BY_STATUS[fe.statusCode] ?? 'invalid-request', STATUS_CODES[fe.statusCode] ?? 'Bad request', fe.message);
   }
   request.log.error({ err: error }, 'unhandled error');
   if (fe.code === 'SQLITE_BUSY' || fe.code === 'ECONNREFUSED' || /database|connection/i.test(fe.message ?? '')) {

@@ -8,9 +8,28 @@
  * the type of the left operand); an operator or function whose operands
  * raised an error (a missing attribute, say) returns the zero value of its
  * own return type; AND/OR short-circuit; integer overflow is a MathError.
+ *
+ * The cost budget (budget.ts) is enforced here: every node carries a bound
+ * of its String length and of the work its constant parts do per
+ * evaluation, both computed from sizes without building anything, and an
+ * expression over either limit is a CesqlBudgetError. Folding replaces a node
+ * whose operands are literals by its value, within a budget proportional to
+ * the expression's length.
  */
 import type { Ast, CallNode, CesqlValue, InNode } from './ast.js';
-import { cesqlError, type CesqlError } from './errors.js';
+import {
+  ATTRIBUTE,
+  callSize,
+  charge,
+  count,
+  EVALUATION_BUDGET,
+  foldBudget,
+  literalSize,
+  MAX_STRING_LENGTH,
+  SCALAR,
+  type Size,
+} from './budget.js';
+import { CesqlBudgetError, cesqlError, type CesqlError } from './errors.js';
 import { describeMissingFunction, lookupFunction, type ParamType } from './functions.js';
 import { compileLike } from './like.js';
 import {
@@ -42,6 +61,10 @@ export interface Compiled {
   readonly constant: boolean;
   /** Set when the node is a literal (or was folded into one). */
   readonly literal?: { readonly value: CesqlValue };
+  /** Upper bound of the length of the value as a String. */
+  readonly size: Size;
+  /** Upper bound of the work (budget units) the node's constant parts do in one evaluation. */
+  readonly work: number;
 }
 
 export interface CompileResult {
@@ -52,26 +75,54 @@ export interface CompileResult {
 
 const EMPTY_EVENT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
-export function compileAst(ast: Ast): CompileResult {
-  const diagnostics: CesqlError[] = [];
-  const root = compileNode(ast, diagnostics);
-  return { root, diagnostics };
+/** One compilation: its diagnostics, and the context folding evaluates in (its budget shared by all folds). */
+interface State {
+  readonly diagnostics: CesqlError[];
+  readonly fold: Ctx;
+}
+
+/** Compiles `ast`, the tree of an expression `sourceLength` characters long. Throws {@link CesqlBudgetError}. */
+export function compileAst(ast: Ast, sourceLength: number): CompileResult {
+  const state: State = { diagnostics: [], fold: { count: 0, errors: null, budget: foldBudget(sourceLength) } };
+  const root = compileNode(ast, state);
+  return { root, diagnostics: state.diagnostics };
 }
 
 function literal(value: CesqlValue, pos: number): Compiled {
-  return { fn: () => value, type: typeOf(value), pos, constant: true, literal: { value } };
+  return { fn: () => value, type: typeOf(value), pos, constant: true, literal: { value }, size: literalSize(value), work: 0 };
 }
 
-/** Replaces an event-independent subtree by its value when evaluating it raises no error. */
-function fold(node: Compiled): Compiled {
-  if (!node.constant || node.literal) return node;
-  const ctx: Ctx = { count: 0, errors: null };
+/** Refuses a node whose constant parts alone are over the string length limit or the evaluation budget. */
+function withinBudget(node: Compiled, what: string): Compiled {
+  if (node.size.chars > MAX_STRING_LENGTH) {
+    throw new CesqlBudgetError(`${what} builds a string of up to ${count(node.size.chars)} characters; the limit is ${count(MAX_STRING_LENGTH)}`, node.pos);
+  }
+  if (node.work > EVALUATION_BUDGET) {
+    throw new CesqlBudgetError(
+      `${what} may do up to ${count(node.work)} units of work, more work than one evaluation may do (${count(EVALUATION_BUDGET)})`,
+      node.pos,
+    );
+  }
+  return node;
+}
+
+/**
+ * Replaces an event-independent node whose operands are already literals by
+ * its value, when computing it raises no error and the compile's folding
+ * budget lasts. Only the node's own operation runs, never a whole subtree
+ * again, so folding an expression costs at most the folding budget.
+ */
+function fold(node: Compiled, operands: readonly Compiled[], state: State): Compiled {
+  if (!node.constant || node.literal || state.fold.budget <= 0) return node;
+  for (const o of operands) if (!o.literal) return node;
+  const ctx = state.fold;
+  ctx.count = 0;
   const value = node.fn(EMPTY_EVENT, ctx);
   if (ctx.count > 0 || value === MISSING) return node;
   return literal(value, node.pos);
 }
 
-function compileNode(ast: Ast, diagnostics: CesqlError[]): Compiled {
+function compileNode(ast: Ast, state: State): Compiled {
   switch (ast.type) {
     case 'literal':
       return literal(ast.value, ast.pos);
@@ -80,23 +131,35 @@ function compileNode(ast: Ast, diagnostics: CesqlError[]): Compiled {
     case 'exists':
       return exists(ast.name, ast.pos);
     case 'unary': {
-      const operand = compileNode(ast.operand, diagnostics);
-      return fold(ast.operator === 'NOT' ? not(operand, ast.pos) : negate(operand, ast.pos));
+      const operand = compileNode(ast.operand, state);
+      return fold(ast.operator === 'NOT' ? not(operand, ast.pos) : negate(operand, ast.pos), [operand], state);
     }
     case 'binary': {
-      const left = compileNode(ast.left, diagnostics);
-      const right = compileNode(ast.right, diagnostics);
-      return fold(binary(ast.operator, left, right, ast.pos));
+      const left = compileNode(ast.left, state);
+      const right = compileNode(ast.right, state);
+      return fold(binary(ast.operator, left, right, ast.pos), [left, right], state);
     }
     case 'like': {
-      const operand = compileNode(ast.operand, diagnostics);
-      return fold(like(operand, ast.pattern, ast.negated, ast.pos));
+      const operand = compileNode(ast.operand, state);
+      return fold(withinBudget(like(operand, ast.pattern, ast.negated, ast.pos), 'LIKE'), [operand], state);
     }
-    case 'in':
-      return fold(inSet(ast, diagnostics));
-    case 'call':
-      return fold(call(ast, diagnostics));
+    case 'in': {
+      const operand = compileNode(ast.operand, state);
+      const elements = ast.set.map((el) => compileNode(el, state));
+      return fold(withinBudget(inSet(ast, operand, elements), 'IN'), [operand, ...elements], state);
+    }
+    case 'call': {
+      const args = ast.args.map((a) => compileNode(a, state));
+      return fold(withinBudget(call(ast, args, state.diagnostics), ast.name), args, state);
+    }
   }
+}
+
+/** Work of the operands' constant parts, for an operator that adds none of its own. */
+function workOf(...operands: Compiled[]): number {
+  let work = 0;
+  for (const o of operands) work += o.work;
+  return work;
 }
 
 // ---- attributes ----------------------------------------------------------------
@@ -130,7 +193,7 @@ function attribute(name: string, pos: number): Compiled {
       return fromAttribute(v);
     };
   }
-  return { fn, type: 'Any', pos, constant: false };
+  return { fn, type: 'Any', pos, constant: false, size: ATTRIBUTE, work: 0 };
 }
 
 function exists(name: string, pos: number): Compiled {
@@ -148,7 +211,7 @@ function exists(name: string, pos: number): Compiled {
       return v !== undefined && v !== null;
     };
   }
-  return { fn, type: 'Boolean', pos, constant: false };
+  return { fn, type: 'Boolean', pos, constant: false, size: SCALAR, work: 0 };
 }
 
 // ---- unary operators -------------------------------------------------------
@@ -169,7 +232,7 @@ function not(operand: Compiled, pos: number): Compiled {
     if (ctx.count !== c) return false;
     return typeof v === 'boolean' ? !v : !toBoolean(v as CesqlValue, ctx, xPos);
   };
-  return { fn, type: 'Boolean', pos, constant: operand.constant };
+  return { fn, type: 'Boolean', pos, constant: operand.constant, size: SCALAR, work: operand.work };
 }
 
 function negate(operand: Compiled, pos: number): Compiled {
@@ -187,29 +250,29 @@ function negate(operand: Compiled, pos: number): Compiled {
     }
     return n === 0 ? 0 : -n;
   };
-  return { fn, type: 'Integer', pos, constant: operand.constant };
+  return { fn, type: 'Integer', pos, constant: operand.constant, size: SCALAR, work: operand.work };
 }
 
 // ---- binary operators --------------------------------------------------------
 
 function binary(op: string, left: Compiled, right: Compiled, pos: number): Compiled {
-  const constant = left.constant && right.constant;
+  const common = { pos, constant: left.constant && right.constant, size: SCALAR, work: workOf(left, right) };
   switch (op) {
     case 'AND':
     case 'OR':
     case 'XOR':
-      return { fn: logic(op, left, right), type: 'Boolean', pos, constant };
+      return { fn: logic(op, left, right), type: 'Boolean', ...common };
     case '=':
     case '!=':
     case '<>':
-      return { fn: equality(op !== '=', left, right), type: 'Boolean', pos, constant };
+      return { fn: equality(op !== '=', left, right), type: 'Boolean', ...common };
     case '<':
     case '<=':
     case '>':
     case '>=':
-      return { fn: comparison(op, left, right), type: 'Boolean', pos, constant };
+      return { fn: comparison(op, left, right), type: 'Boolean', ...common };
     default:
-      return { fn: arithmetic(op, left, right, pos), type: 'Integer', pos, constant };
+      return { fn: arithmetic(op, left, right, pos), type: 'Integer', ...common };
   }
 }
 
@@ -392,54 +455,59 @@ function arithmetic(op: string, left: Compiled, right: Compiled, pos: number): F
 
 function like(operand: Compiled, pattern: string, negated: boolean, pos: number): Compiled {
   const x = operand.fn;
-  const match = compileLike(pattern);
+  const { match, unitsPerCharacter } = compileLike(pattern);
   const fn: Fn = (ev, ctx) => {
     const c = ctx.count;
     const v = x(ev, ctx);
     if (ctx.count !== c) return false;
-    return match(typeof v === 'string' ? v : toStr(v as CesqlValue)) !== negated;
+    const matched = match(typeof v === 'string' ? v : toStr(v as CesqlValue), ctx, pos);
+    if (ctx.count !== c) return false; // out of budget
+    return matched !== negated;
   };
-  return { fn, type: 'Boolean', pos, constant: operand.constant };
+  const work = operand.work + operand.size.chars * unitsPerCharacter;
+  return { fn, type: 'Boolean', pos, constant: operand.constant, size: SCALAR, work };
 }
 
 interface ConstantSet {
   readonly values: Set<CesqlValue>;
-  /** Cast errors of elements that do not convert to this type; raised on every evaluation. */
-  readonly errors: readonly CesqlError[];
+  /** How many elements do not convert to this type: each raises a CastError on every evaluation. */
+  readonly failures: number;
 }
 
-/** Casts every element of a literal set to `type` once, recording the cast errors it raises. */
-function castSet(elements: readonly Compiled[], type: CesqlType): ConstantSet {
+type Cast = (v: CesqlValue, ctx: Ctx, pos: number) => CesqlValue;
+const CASTS: Record<CesqlType, Cast> = { String: (v) => toStr(v), Integer: toInteger, Boolean: toBoolean };
+
+/** Casts every element of a literal set to `type` once, counting the elements that fail. */
+function castSet(literals: readonly CesqlValue[], type: CesqlType): ConstantSet {
   const values = new Set<CesqlValue>();
-  const errors: CesqlError[] = [];
-  const ctx: Ctx = { count: 0, errors };
-  for (const el of elements) {
-    const v = el.literal!.value;
-    values.add(type === 'String' ? toStr(v) : type === 'Integer' ? toInteger(v, ctx, el.pos) : toBoolean(v, ctx, el.pos));
-  }
-  return { values, errors };
+  const ctx: Ctx = { count: 0, errors: null, budget: EVALUATION_BUDGET };
+  const cast = CASTS[type];
+  for (const v of literals) values.add(cast(v, ctx, 0));
+  return { values, failures: ctx.count };
 }
 
-function inSet(ast: InNode, diagnostics: CesqlError[]): Compiled {
-  const operand = compileNode(ast.operand, diagnostics);
-  const elements = ast.set.map((el) => compileNode(el, diagnostics));
+function inSet(ast: InNode, operand: Compiled, elements: readonly Compiled[]): Compiled {
   const x = operand.fn;
   const negated = ast.negated;
   const constant = operand.constant && elements.every((e) => e.constant);
   let fn: Fn;
   if (elements.every((e) => e.literal)) {
     // A literal set is cast to each possible type of the left operand once, at compile time.
-    const byType = {
-      String: castSet(elements, 'String'),
-      Integer: castSet(elements, 'Integer'),
-      Boolean: castSet(elements, 'Boolean'),
-    };
+    // The cast errors are only counted: building them (filter mode does not need them) and
+    // keeping them would cost more than the set itself.
+    const literals = elements.map((e) => e.literal!.value);
+    const positions = elements.map((e) => e.pos);
+    const byType = { String: castSet(literals, 'String'), Integer: castSet(literals, 'Integer'), Boolean: castSet(literals, 'Boolean') };
     fn = (ev, ctx) => {
       const c = ctx.count;
       const v = x(ev, ctx);
       if (ctx.count !== c) return false;
-      const set = byType[typeof v === 'string' ? 'String' : typeof v === 'number' ? 'Integer' : 'Boolean'];
-      for (let i = 0; i < set.errors.length; i++) raisePrebuilt(ctx, set.errors[i]!);
+      const type = typeof v === 'string' ? 'String' : typeof v === 'number' ? 'Integer' : 'Boolean';
+      const set = byType[type];
+      if (set.failures > 0) {
+        if (ctx.errors === null) ctx.count += set.failures;
+        else for (let i = 0; i < literals.length; i++) CASTS[type](literals[i]!, ctx, positions[i]!);
+      }
       return set.values.has(v as CesqlValue) !== negated;
     };
   } else {
@@ -461,7 +529,7 @@ function inSet(ast: InNode, diagnostics: CesqlError[]): Compiled {
       return found !== negated;
     };
   }
-  return { fn, type: 'Boolean', pos: ast.pos, constant };
+  return { fn, type: 'Boolean', pos: ast.pos, constant, size: SCALAR, work: workOf(operand, ...elements) };
 }
 
 /** `el` cast to the type of `target`, compared with it (IN: the left operand decides the type). */
@@ -484,11 +552,20 @@ function caster(param: ParamType, arg: Compiled): Caster | null {
   return (v, ctx) => (typeof v === 'boolean' ? v : toBoolean(v, ctx, p));
 }
 
-function call(ast: CallNode, diagnostics: CesqlError[]): Compiled {
-  const args = ast.args.map((a) => compileNode(a, diagnostics));
+/**
+ * Charges the evaluation budget for a function's String argument: every
+ * built-in reads its input a bounded number of times, so this bounds the
+ * work of the function itself.
+ */
+function chargeArgument(ctx: Ctx, v: CesqlValue, name: string, pos: number): boolean {
+  return typeof v !== 'string' || charge(ctx, v.length, name, pos);
+}
+
+function call(ast: CallNode, args: readonly Compiled[], diagnostics: CesqlError[]): Compiled {
   const pos = ast.pos;
   const constant = args.every((a) => a.constant);
   const def = lookupFunction(ast.name, args.length);
+  const argWork = workOf(...args);
   if (!def) {
     const error = cesqlError('missingFunction', describeMissingFunction(ast.name, args.length), pos);
     diagnostics.push(error);
@@ -498,12 +575,19 @@ function call(ast: CallNode, diagnostics: CesqlError[]): Compiled {
       raisePrebuilt(ctx, error);
       return false; // spec §3.5: an invocation that cannot be dispatched is false
     };
-    return { fn, type: 'Boolean', pos, constant: false };
+    return { fn, type: 'Boolean', pos, constant: false, size: SCALAR, work: argWork };
   }
+  const name = def.name;
   const zero = zeroOf(def.returns);
   const impl = def.call;
   const casters = args.map((a, i) => caster(def.params[i] ?? def.variadic!, a));
   const fns = args.map((a) => a.fn);
+  const sizes = args.map((a) => a.size);
+  const size = callSize(name, def.returns, sizes);
+  // What the function reads (its arguments) and, for CONCAT_WS, the separators it adds.
+  let own = 0;
+  for (const s of sizes) own += s.chars;
+  if (name === 'CONCAT_WS') own = Math.max(own, size.chars);
   let fn: Fn;
   if (def.variadic) {
     fn = (ev, ctx) => {
@@ -514,6 +598,7 @@ function call(ast: CallNode, diagnostics: CesqlError[]): Compiled {
       for (let i = 0; i < values.length; i++) {
         const cast = casters[i];
         if (cast) values[i] = cast(values[i]!, ctx);
+        if (!chargeArgument(ctx, values[i]!, name, pos)) return zero;
       }
       return impl(ctx, pos, values);
     };
@@ -526,7 +611,9 @@ function call(ast: CallNode, diagnostics: CesqlError[]): Compiled {
       const c = ctx.count;
       const v = a(ev, ctx) as CesqlValue;
       if (ctx.count !== c) return zero;
-      return impl(ctx, pos, ca ? ca(v, ctx) : v);
+      const x = ca ? ca(v, ctx) : v;
+      if (!chargeArgument(ctx, x, name, pos)) return zero;
+      return impl(ctx, pos, x);
     };
   } else if (fns.length === 2) {
     const [a, b] = fns as [Fn, Fn];
@@ -536,7 +623,10 @@ function call(ast: CallNode, diagnostics: CesqlError[]): Compiled {
       const v = a(ev, ctx) as CesqlValue;
       const w = b(ev, ctx) as CesqlValue;
       if (ctx.count !== c) return zero;
-      return impl(ctx, pos, ca ? ca(v, ctx) : v, cb ? cb(w, ctx) : w);
+      const x = ca ? ca(v, ctx) : v;
+      const y = cb ? cb(w, ctx) : w;
+      if (!chargeArgument(ctx, x, name, pos) || !chargeArgument(ctx, y, name, pos)) return zero;
+      return impl(ctx, pos, x, y);
     };
   } else if (fns.length === 3) {
     const [a, b, d] = fns as [Fn, Fn, Fn];
@@ -547,12 +637,16 @@ function call(ast: CallNode, diagnostics: CesqlError[]): Compiled {
       const w = b(ev, ctx) as CesqlValue;
       const u = d(ev, ctx) as CesqlValue;
       if (ctx.count !== c) return zero;
-      return impl(ctx, pos, ca ? ca(v, ctx) : v, cb ? cb(w, ctx) : w, cd ? cd(u, ctx) : u);
+      const x = ca ? ca(v, ctx) : v;
+      const y = cb ? cb(w, ctx) : w;
+      const z = cd ? cd(u, ctx) : u;
+      if (!chargeArgument(ctx, x, name, pos) || !chargeArgument(ctx, y, name, pos) || !chargeArgument(ctx, z, name, pos)) return zero;
+      return impl(ctx, pos, x, y, z);
     };
   } else {
     throw new Error(`internal: no calling convention for ${def.name} with ${fns.length} fixed parameters`);
   }
-  return { fn, type: def.returns, pos, constant };
+  return { fn, type: def.returns, pos, constant, size, work: argWork + own };
 }
 
 export type { Out };

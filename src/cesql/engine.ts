@@ -1,9 +1,10 @@
 /** The CESQL entry points: parse, compile once, evaluate many times. */
 import type { Ast, CesqlValue } from './ast.js';
+import { EVALUATION_BUDGET } from './budget.js';
 import { compileAst } from './compile.js';
-import { cesqlError, CesqlParseError, type CesqlError } from './errors.js';
+import { cesqlError, CesqlParseError, type CesqlBudgetError, type CesqlError } from './errors.js';
 import { parse } from './parser.js';
-import { MISSING, type Ctx, type StaticType } from './values.js';
+import { MISSING, type Ctx, type Fn, type StaticType } from './values.js';
 
 /** A CloudEvent in structured (JSON) form: attribute name → value. */
 export type CesqlEvent = Record<string, unknown>;
@@ -47,23 +48,43 @@ export function parseCesql(expression: string): Ast {
   return parse(expression);
 }
 
-/** Parses and compiles an expression into closures. Throws {@link CesqlParseError}. */
+/** The closure tree of each compiled expression, for {@link matchesWithin}. */
+const ROOTS = new WeakMap<CompiledCesql, Fn>();
+
+/**
+ * Filter semantics like `compiled.matches`, but spending `meter`'s budget:
+ * several expressions evaluated for one event (the `sql` filters of one
+ * subscription) share one evaluation budget. The caller resets the meter per event.
+ */
+export function matchesWithin(compiled: CompiledCesql, event: CesqlEvent, meter: Ctx): boolean {
+  const c = meter.count;
+  try {
+    return ROOTS.get(compiled)!(event, meter) === true && meter.count === c;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Parses and compiles an expression into closures. Throws {@link CesqlParseError},
+ * or its kind {@link CesqlBudgetError} for an expression over the cost budget.
+ */
 export function compileCesql(expression: string): CompiledCesql {
   const ast = parse(expression);
-  const { root, diagnostics } = compileAst(ast);
+  const { root, diagnostics } = compileAst(ast, expression.length);
   const fn = root.fn;
   // Filter mode counts errors without materialising them. Evaluation is
   // synchronous and calls nothing outside the engine, so one context per
   // compiled expression can be reused.
-  const filterCtx: Ctx = { count: 0, errors: null };
-  return {
+  const filterCtx: Ctx = { count: 0, errors: null, budget: EVALUATION_BUDGET };
+  const compiled: CompiledCesql = {
     source: expression,
     resultType: root.type,
     diagnostics,
     evaluate(event: CesqlEvent): CesqlResult {
       const errors: CesqlError[] = [];
       try {
-        const out = fn(event, { count: 0, errors });
+        const out = fn(event, { count: 0, errors, budget: EVALUATION_BUDGET });
         // A bare missing attribute: its type is unknown, so it is a Boolean (spec §3.2).
         return { value: out === MISSING ? false : out, errors };
       } catch (e) {
@@ -73,6 +94,7 @@ export function compileCesql(expression: string): CompiledCesql {
     },
     matches(event: CesqlEvent): boolean {
       filterCtx.count = 0;
+      filterCtx.budget = EVALUATION_BUDGET;
       try {
         return fn(event, filterCtx) === true && filterCtx.count === 0;
       } catch {
@@ -80,6 +102,8 @@ export function compileCesql(expression: string): CompiledCesql {
       }
     },
   };
+  ROOTS.set(compiled, fn);
+  return compiled;
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Error model of CESQL v1 (spec §3.3). Evaluation never throws: every
  * operator and function is total, returns a value of its type and appends
- * errors to the evaluation's error list. Only parsing throws, with a
+ * errors to the evaluation's error list. Only compiling throws, with a
  * {@link CesqlParseError}.
  */
 
@@ -40,6 +40,18 @@ export class CesqlParseError extends Error {
 
   toCesqlError(): CesqlError {
     return { kind: 'parse', message: this.message, position: this.position };
+  }
+}
+
+/**
+ * Thrown at compile time when an expression exceeds the cost budget (see
+ * budget.ts). It is a parse error, so every caller that refuses invalid
+ * expressions refuses these too.
+ */
+export class CesqlBudgetError extends CesqlParseError {
+  constructor(reason: string, position: number) {
+    super(reason, position);
+    this.name = 'CesqlBudgetError';
   }
 }
 

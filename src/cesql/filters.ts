@@ -3,11 +3,18 @@
  * `prefix`, `suffix`, `all`, `any`, `not` and `sql`, validated and compiled
  * into one predicate. An array of filters is an implicit `all`; no filters
  * (undefined or an empty array) let every event through.
+ *
+ * The cost budget (budget.ts) covers a filter set as a whole: at most
+ * MAX_NESTING levels of `all`/`any`/`not`, MAX_FILTER_NODES filter objects and
+ * attributes, MAX_EXPRESSION_LENGTH characters of `sql` in all, and one
+ * evaluation budget per event shared by all its `sql` filters.
  */
 import type { Violation } from '../cloudevents/event.js';
-import { compileCesql, type CesqlEvent } from './engine.js';
+import { count, EVALUATION_BUDGET, MAX_FILTER_NODES } from './budget.js';
+import { compileCesql, matchesWithin, type CesqlEvent } from './engine.js';
 import { CesqlParseError } from './errors.js';
-import { shadowsPrototype } from './values.js';
+import { MAX_EXPRESSION_LENGTH, MAX_NESTING } from './parser.js';
+import { shadowsPrototype, type Ctx } from './values.js';
 
 export type FilterPredicate = (event: CesqlEvent) => boolean;
 
@@ -112,21 +119,44 @@ function anyOf(preds: FilterPredicate[]): FilterPredicate {
 
 class Builder {
   readonly violations: Violation[] = [];
+  /** The evaluation budget shared by every `sql` filter of the set; reset per event by the caller. */
+  readonly meter: Ctx = { count: 0, errors: null, budget: EVALUATION_BUDGET };
+  private nodes = 0;
+  private sqlLength = 0;
+  /** Set once the set is over budget: nothing more is compiled. */
+  private overBudget = false;
 
   private fail(pointer: string, message: string): FilterPredicate {
     this.violations.push({ pointer, message });
     return ALWAYS;
   }
 
+  private budgetExceeded(pointer: string, message: string): FilterPredicate {
+    this.overBudget = true;
+    return this.fail(pointer, message);
+  }
+
   /** Top level: an array of filters, one filter object, or nothing. */
   root(filters: unknown): FilterPredicate {
     if (filters === undefined) return ALWAYS;
-    if (Array.isArray(filters)) return allOf(filters.map((f, i) => this.filter(f, token(i))));
-    if (isPlainObject(filters)) return this.filter(filters, '');
+    if (Array.isArray(filters)) return allOf(this.each(filters, '', 0));
+    if (isPlainObject(filters)) return this.filter(filters, '', 0);
     return this.fail('', 'filters must be an array of filter objects');
   }
 
-  filter(value: unknown, at: string): FilterPredicate {
+  /** The filters of an array, until the set goes over budget. */
+  private each(filters: unknown[], at: string, depth: number): FilterPredicate[] {
+    const preds: FilterPredicate[] = [];
+    for (let i = 0; i < filters.length && !this.overBudget; i++) preds.push(this.filter(filters[i], at + token(i), depth));
+    return preds;
+  }
+
+  filter(value: unknown, at: string, depth: number): FilterPredicate {
+    if (this.overBudget) return ALWAYS;
+    if (++this.nodes > MAX_FILTER_NODES) {
+      return this.budgetExceeded(at, `the filters have more than ${count(MAX_FILTER_NODES)} filter objects and attributes`);
+    }
+    if (depth > MAX_NESTING) return this.budgetExceeded(at, `the filters are nested more than ${MAX_NESTING} levels deep`);
     if (!isPlainObject(value)) {
       return this.fail(at, `a filter must be an object with one dialect key (${DIALECT_LIST})`);
     }
@@ -151,12 +181,12 @@ class Builder {
       case 'any': {
         if (!Array.isArray(body)) return this.fail(here, `'${dialect}' takes an array of filters`);
         if (body.length === 0) return this.fail(here, `'${dialect}' needs at least one filter`);
-        const preds = body.map((f, i) => this.filter(f, here + token(i)));
+        const preds = this.each(body, here, depth + 1);
         return dialect === 'all' ? allOf(preds) : anyOf(preds);
       }
       case 'not': {
         if (!isPlainObject(body)) return this.fail(here, "'not' takes one filter object");
-        const inner = this.filter(body, here);
+        const inner = this.filter(body, here, depth + 1);
         return (ev) => !inner(ev);
       }
       case 'sql':
@@ -174,6 +204,9 @@ class Builder {
     if (names.length === 0) return this.fail(at, `'${kind}' must name at least one attribute`);
     const preds: FilterPredicate[] = [];
     for (const name of names) {
+      if (++this.nodes > MAX_FILTER_NODES) {
+        return this.budgetExceeded(at, `the filters have more than ${count(MAX_FILTER_NODES)} filter objects and attributes`);
+      }
       const where = at + token(name);
       const expected = body[name];
       if (name === '') {
@@ -195,6 +228,10 @@ class Builder {
 
   private sql(body: unknown, at: string): FilterPredicate {
     if (typeof body !== 'string') return this.fail(at, "'sql' takes a CESQL expression as a string");
+    this.sqlLength += body.length;
+    if (this.sqlLength > MAX_EXPRESSION_LENGTH) {
+      return this.budgetExceeded(at, `the 'sql' filters are longer than ${count(MAX_EXPRESSION_LENGTH)} characters in all`);
+    }
     let compiled;
     try {
       compiled = compileCesql(body);
@@ -206,7 +243,8 @@ class Builder {
     if (compiled.resultType === 'String' || compiled.resultType === 'Integer') {
       this.fail(at, `a CESQL filter must yield a Boolean, but this expression yields ${compiled.resultType === 'String' ? 'a String' : 'an Integer'}`);
     }
-    return (ev) => compiled.matches(ev);
+    const meter = this.meter;
+    return (ev) => matchesWithin(compiled, ev, meter);
   }
 }
 
@@ -225,8 +263,11 @@ export function compileFilters(filters: unknown): FilterPredicate {
   const builder = new Builder();
   const predicate = builder.root(filters);
   if (builder.violations.length > 0) throw new FilterError(builder.violations);
+  const meter = builder.meter;
   // Reading plain JSON events cannot throw; an event object that does is not matched.
   return (event) => {
+    meter.count = 0;
+    meter.budget = EVALUATION_BUDGET;
     try {
       return predicate(event);
     } catch {

@@ -4,8 +4,14 @@
  * case-insensitively; overloads are told apart by arity. Arguments arrive
  * already cast to the parameter types; a function reports its own errors and
  * always returns a value of its return type.
+ *
+ * The caller charges the evaluation budget for the string arguments (every
+ * function reads its input at most a constant number of times); a function
+ * that can build a longer string than it read checks the result against
+ * MAX_STRING_LENGTH before building it, or right after for case mapping.
  */
 import type { CesqlValue } from './ast.js';
+import { charge, fitsString } from './budget.js';
 import {
   castToBoolean,
   INT_MAX,
@@ -34,7 +40,33 @@ export interface FunctionDef {
 // ---- Unicode-aware string helpers (a character is a code point) ----------
 
 const SURROGATE = /[\uD800-\uDFFF]/;
-const EDGE_WHITESPACE = /^\p{White_Space}+|\p{White_Space}+$/gu;
+
+/**
+ * The Unicode White_Space characters (all in the BMP). TRIM scans for them by
+ * hand: the regular expression /\p{White_Space}+$/ backtracks quadratically
+ * over a long run of spaces that is not at the end.
+ */
+export function isWhiteSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0x85) return false;
+  return (
+    c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+  );
+}
+
+function trim(x: string): string {
+  let start = 0;
+  let end = x.length;
+  while (start < end && isWhiteSpace(x.charCodeAt(start))) start++;
+  while (end > start && isWhiteSpace(x.charCodeAt(end - 1))) end--;
+  return start === 0 && end === x.length ? x : x.slice(start, end);
+}
+
+/** Case mapping can lengthen a string (ß → SS); a result over the limit is an error. */
+function mapCase(ctx: Ctx, pos: number, name: string, mapped: string): string {
+  return fitsString(ctx, mapped.length, name, pos) ? mapped : '';
+}
 
 export function codePointLength(s: string): number {
   if (!SURROGATE.test(s)) return s.length;
@@ -91,23 +123,31 @@ const DEFINITIONS: FunctionDef[] = [
     params: [],
     variadic: 'String',
     returns: 'String',
-    call: (_ctx, _pos, args: string[]) => args.join(''),
+    call: (ctx, pos, args: string[]) => {
+      let length = 0;
+      for (let i = 0; i < args.length; i++) length += args[i]!.length;
+      return fitsString(ctx, length, 'CONCAT', pos) ? args.join('') : '';
+    },
   },
   {
     name: 'CONCAT_WS',
     params: ['String'],
     variadic: 'String',
     returns: 'String',
-    call: (_ctx, _pos, args: string[]) => args.slice(1).join(args[0]),
+    call: (ctx, pos, args: string[]) => {
+      if (args.length < 2) return '';
+      // The separator is repeated between the values: the one function whose result can be
+      // many times longer than its arguments, so its length is checked and charged up front.
+      const separators = args[0]!.length * (args.length - 2);
+      let length = separators;
+      for (let i = 1; i < args.length; i++) length += args[i]!.length;
+      if (!fitsString(ctx, length, 'CONCAT_WS', pos) || !charge(ctx, separators, 'CONCAT_WS', pos)) return '';
+      return args.slice(1).join(args[0]);
+    },
   },
-  { name: 'LOWER', params: ['String'], returns: 'String', call: (_c, _p, x: string) => x.toLowerCase() },
-  { name: 'UPPER', params: ['String'], returns: 'String', call: (_c, _p, x: string) => x.toUpperCase() },
-  {
-    name: 'TRIM',
-    params: ['String'],
-    returns: 'String',
-    call: (_c, _p, x: string) => x.replace(EDGE_WHITESPACE, ''),
-  },
+  { name: 'LOWER', params: ['String'], returns: 'String', call: (ctx, pos, x: string) => mapCase(ctx, pos, 'LOWER', x.toLowerCase()) },
+  { name: 'UPPER', params: ['String'], returns: 'String', call: (ctx, pos, x: string) => mapCase(ctx, pos, 'UPPER', x.toUpperCase()) },
+  { name: 'TRIM', params: ['String'], returns: 'String', call: (_c, _p, x: string) => trim(x) },
   {
     name: 'LEFT',
     params: ['String', 'Integer'],

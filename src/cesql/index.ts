@@ -16,7 +16,8 @@ export type {
   LiteralNode,
   UnaryNode,
 } from './ast.js';
-export { CesqlParseError, type CesqlError, type CesqlErrorKind } from './errors.js';
+export { CesqlBudgetError, CesqlParseError, type CesqlError, type CesqlErrorKind } from './errors.js';
+export { EVALUATION_BUDGET, MAX_FILTER_NODES, MAX_NODES, MAX_STRING_LENGTH } from './budget.js';
 export {
   compileCesql,
   evaluateCesql,

@@ -13,10 +13,11 @@
  * A sign directly before an integer literal is part of the literal, so
  * `-2147483648` is valid although `2147483648` is not. Nesting is bounded
  * so that no input can exhaust the stack of the parser, the compiler or the
- * evaluator.
+ * evaluator, and the node count so that the compiled closures stay small.
  */
 import type { Ast, BinaryOperator } from './ast.js';
-import { CesqlParseError } from './errors.js';
+import { count, MAX_NODES } from './budget.js';
+import { CesqlBudgetError, CesqlParseError } from './errors.js';
 import { tokenize, type Token } from './lexer.js';
 
 /** Longest expression accepted, in UTF-16 code units. */
@@ -51,6 +52,7 @@ function show(token: Token): string {
 class Parser {
   private i = 0;
   private nesting = 0;
+  private nodes = 0;
   /** Height of every subtree built so far; parentheses add none. */
   private readonly depth = new WeakMap<Ast, number>();
 
@@ -114,6 +116,9 @@ class Parser {
   }
 
   private node<T extends Ast>(node: T, ...children: Ast[]): T {
+    if (++this.nodes > MAX_NODES) {
+      throw new CesqlBudgetError(`expression has more than ${count(MAX_NODES)} operators, operands and function calls`, node.pos);
+    }
     let height = 0;
     for (const child of children) height = Math.max(height, this.depth.get(child) ?? 1);
     if (height + 1 > MAX_TREE_DEPTH) {

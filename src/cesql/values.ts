@@ -28,6 +28,8 @@ export interface Ctx {
   count: number;
   /** The errors themselves, or null when only the count matters (filter mode). */
   errors: CesqlError[] | null;
+  /** Units of work this evaluation may still do (see budget.ts). */
+  budget: number;
 }
 
 export type Fn = (event: Record<string, unknown>, ctx: Ctx) => Out;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ConfigError, type Config, ENV_NAMES, resolveConfig } from '../config.js';
+import { ConfigError, type Config, ENV_NAMES, envValue, resolveConfig } from '../config.js';
 import { createLogger, startHub } from '../server.js';
 
 const FLAGS: [keyof Config, string, string][] = [
@@ -16,7 +16,10 @@ const FLAGS: [keyof Config, string, string][] = [
   ['maxBatchEvents', '--max-batch-events <n>', 'most events in one batch'],
   ['maxBatchBytes', '--max-batch-bytes <n>', 'largest accepted request body'],
   ['heartbeatSeconds', '--heartbeat-seconds <n>', 'SSE heartbeat interval'],
-  ['sseStallSeconds', '--sse-stall-seconds <n>', 'cut off an SSE consumer that reads nothing for this long'],
+  ['streamStallSeconds', '--stream-stall-seconds <n>', 'cut off an SSE or NDJSON reader whose connection takes nothing for this long'],
+  ['streamBufferBytes', '--stream-buffer-bytes <n>', 'most bytes queued for one stream beyond what its connection has taken'],
+  ['maxStreamsPerPrincipal', '--max-streams-per-principal <n>', 'open streams one principal may hold (100)'],
+  ['maxSubscriptionsPerPrincipal', '--max-subscriptions-per-principal <n>', 'subscriptions one principal may own (100)'],
   ['shutdownSeconds', '--shutdown-seconds <n>', 'longest graceful shutdown before exit'],
   ['origin', '--origin <name>', 'this hub\'s name for webhook receivers (WebHook-Request-Origin)'],
   ['retryWindowSeconds', '--retry-window-seconds <n>', 'how long failed deliveries are retried by default (86400)'],
@@ -26,20 +29,23 @@ const FLAGS: [keyof Config, string, string][] = [
   ['readRate', '--read-rate <n>', 'read requests per second per principal (0 = no limit)'],
   ['auditRetentionDays', '--audit-retention-days <n>', 'how long audit records are kept'],
   ['disableAfterSeconds', '--disable-after-seconds <n>', 'disable a subscription failing continuously this long (432000)'],
+  ['webhookConnections', '--webhook-connections <n>', 'webhook delivery: connections per receiver origin (64)'],
+  ['webhookPipelining', '--webhook-pipelining <n>', 'webhook delivery: requests in flight per connection, HTTP/1.1 pipelining (1 = none)'],
 ];
 
 export function registerServe(program: Command): void {
   const cmd = program.command('serve').description('Run the hub (embedded SQLite under ./data unless --database-url is given).');
   for (const [key, flag, help] of FLAGS) cmd.option(flag, `${help} [${ENV_NAMES[key]}]`);
+  cmd.option('--sse-stall-seconds <n>', 'earlier name of --stream-stall-seconds [HEROLD_SSE_STALL_SECONDS]');
   cmd.option('--insecure', 'LOCAL DEMOS ONLY: requests without credentials act as admin [HEROLD_INSECURE]');
   cmd.action(async (opts: Record<string, string | boolean>) => {
     let config: Config;
     try {
       const raw: Partial<Record<keyof Config, string>> = {};
       for (const [key] of FLAGS) {
-        const envValue = process.env[ENV_NAMES[key]];
-        if (envValue !== undefined) raw[key] = envValue;
-        const flagValue = opts[key === 'configFile' ? 'config' : key];
+        const fromEnv = envValue(process.env, key);
+        if (fromEnv !== undefined) raw[key] = fromEnv;
+        const flagValue = opts[key === 'configFile' ? 'config' : key] ?? (key === 'streamStallSeconds' ? opts.sseStallSeconds : undefined);
         if (flagValue !== undefined) raw[key] = String(flagValue);
       }
       if (process.env.HEROLD_INSECURE !== undefined) raw.insecure = process.env.HEROLD_INSECURE;

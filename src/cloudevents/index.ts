@@ -43,5 +43,6 @@ export {
   type MediaType,
 } from './media-type.js';
 export { percentEncodeHeaderValue, decodeHeaderValue, type DecodedHeaderValue } from './percent.js';
-export { rfc3339Problem, isRfc3339Timestamp } from './rfc3339.js';
+export { rfc3339Problem, isRfc3339Timestamp, rfc3339Millis } from './rfc3339.js';
+export { MAX_JSON_DEPTH, tooDeepAt, tooDeepMessage } from './json-depth.js';
 export { uriReferenceProblem, absoluteUriProblem, isUriReference, isAbsoluteUri } from './uri.js';

@@ -15,9 +15,13 @@
  *   be read as a structured event, so a provider could forge events at a
  *   receiver. Nested events can be declared as `application/json`.
  * - Duplicate JSON member names cannot be seen after `JSON.parse` (last wins).
+ * - `data` nests at most MAX_JSON_DEPTH (64) arrays and objects deep
+ *   (json-depth.ts): deeper values overflow the stack of whatever walks them.
  */
 import type { CloudEvent, Violation } from './event.js';
+import { tooDeepAt, tooDeepMessage } from './json-depth.js';
 import { CE_PREFIX, isJsonMediaType, parseMediaType } from './media-type.js';
+import { escapePointerToken } from './pointer.js';
 import { rfc3339Problem } from './rfc3339.js';
 import { absoluteUriProblem, uriReferenceProblem } from './uri.js';
 
@@ -27,11 +31,7 @@ import { absoluteUriProblem, uriReferenceProblem } from './uri.js';
  */
 export type PointerOf = (member: string | undefined) => string;
 
-/** RFC 6901 escaping of one reference token. */
-export function escapePointerToken(token: string): string {
-  if (token.indexOf('~') < 0 && token.indexOf('/') < 0) return token;
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
-}
+export { escapePointerToken };
 
 /** Pointers into a JSON-format event found at `prefix` (`''` for a whole body, `/3` for a batch element). */
 export function structuredPointers(prefix: string): PointerOf {
@@ -126,9 +126,12 @@ export function validateInto(candidate: unknown, pointerOf: PointerOf, out: Viol
   for (const name of Object.keys(ev)) {
     const v = ev[name];
     switch (name) {
-      case 'data':
+      case 'data': {
         hasData = true;
+        const at = tooDeepAt(v);
+        if (at !== undefined) out.push({ pointer: pointerOf(name) + at, message: tooDeepMessage('data') });
         continue;
+      }
       case 'data_base64':
         hasBase64 = true;
         if (typeof v !== 'string') push(name, v === null ? `data_base64 ${NULL_MESSAGE}` : `data_base64 must be a base64 string, not ${describe(v)}`);

@@ -223,8 +223,15 @@ export class Dispatcher {
       await this.disable(record.id, scope.paused);
       return;
     }
+    let query;
+    try {
+      query = subscriptionQuery(spec);
+    } catch (error) {
+      // Stored under older rules (a filter over today's CESQL budget, say): disable it rather than fail the start.
+      await this.disable(record.id, `Its filters no longer compile: ${(error as Error).message}`);
+      return;
+    }
     const channel = spec.protocol === 'AMQP' ? 'amqp' : 'webhook';
-    const query = subscriptionQuery(spec);
     const worker = new SubscriptionWorker({
       hub: this.hub,
       store: this.store,

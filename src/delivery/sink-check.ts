@@ -6,7 +6,8 @@ import { generateSecret, webhookHandshake } from './sinks/webhook/index.js';
 /**
  * Checks a sink when a subscription is created or its sink changes: the
  * egress policy on every resolved address (before any packet is sent), then
- * the CloudEvents webhook handshake unless `protocolsettings.validate` is false.
+ * the CloudEvents webhook handshake unless `protocolsettings.validate` is false
+ * (which `parseSubscriptionSpec` admits from admins only).
  */
 export function sinkChecker(policy: EgressPolicy, origin: string, extra: Record<string, (spec: SubscriptionSpec) => Promise<{ ok: true } | { ok: false; reason: string }>> = {}): SinkChecker {
   return {
@@ -20,7 +21,7 @@ export function sinkChecker(policy: EgressPolicy, origin: string, extra: Record<
       if (spec.protocolsettings.validate === false) return { ok: true };
       const handshake = await webhookHandshake(spec.sink, policy, { origin, timeoutMs: spec.config.timeout * 1000 });
       if (!handshake.ok) {
-        return { ok: false, reason: `the webhook validation handshake failed (${handshake.reason}); answer OPTIONS with WebHook-Allowed-Origin, or set protocolsettings.validate to false` };
+        return { ok: false, reason: `the webhook validation handshake failed (${handshake.reason}); have the receiver answer OPTIONS with WebHook-Allowed-Origin (only an admin may skip the handshake with protocolsettings.validate: false)` };
       }
       return { ok: true };
     },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Access } from '../access/access.js';
+import type { Access, Principal } from '../access/access.js';
 import { validateRowFilter } from '../access/filters.js';
 import type { AccessRequestRecord, AccessStore, GrantRecord } from '../store/types.js';
 import { HubError, invalid, notFound } from './errors.js';
@@ -34,14 +34,22 @@ export class Agreements {
     return grant;
   }
 
-  /** Filed by any principal. The list need not be visible to them: nothing here tells whether it exists. */
-  async request(list: string, principal: string, purpose: string, filter: unknown): Promise<AccessRequestRecord> {
+  /**
+   * Filed for a list the principal may see (an owner, publisher or consumer
+   * asking for more). Any other name answers exactly like a list that does
+   * not exist, and nothing is stored: a request must not tell whether a hidden
+   * list exists, nor fill the owner's inbox with requests for names that
+   * are not there.
+   */
+  async request(list: string, principal: Principal, purpose: string, filter: unknown): Promise<AccessRequestRecord> {
+    if (!this.access.decide(principal, 'list.read', list).allowed) throw notFound(`List '${list}'`);
+    await this.hub.requireList(list);
     const errors = validateRowFilter(filter, '/filter');
     if (errors.length > 0) throw invalid('The wished filter is not valid.', errors);
     const record: AccessRequestRecord = {
       id: `areq_${randomUUID().replace(/-/g, '')}`,
       list,
-      principal,
+      principal: principal.id,
       purpose,
       filter: filter ?? null,
       status: 'pending',
@@ -53,6 +61,23 @@ export class Agreements {
     };
     await this.store.createAccessRequest(record);
     return record;
+  }
+
+  /** The requests the caller may see: their own, those for lists they own, or (admin) all. */
+  async list(caller: Principal, filter: { list?: string; status?: string }): Promise<AccessRequestRecord[]> {
+    const all = await this.store.listAccessRequests(filter);
+    return all.filter((r) => caller.admin || r.principal === caller.id || this.access.owner(r.list) === caller.id);
+  }
+
+  /**
+   * A request the caller may decide: one for a list they own (or any, for an
+   * admin). Others are invisible, not forbidden: they answer like a request
+   * that does not exist.
+   */
+  async forDecision(caller: Principal, id: string): Promise<AccessRequestRecord> {
+    const r = await this.get(id);
+    if (!caller.admin && this.access.owner(r.list) !== caller.id) throw notFound(`Access request '${id}'`);
+    return r;
   }
 
   async get(id: string): Promise<AccessRequestRecord> {

@@ -51,7 +51,7 @@ export function cesqlFilter(expression: string, pointer: string): CallerFilter {
     };
   } catch (error) {
     if (error instanceof CesqlParseError) {
-      throw invalid(`The filter is not a valid CESQL expression: ${error.message}.`, [{ pointer, message: error.message }]);
+      throw invalid(`filter is not a valid CESQL expression: ${error.message}.`, [{ pointer, message: error.message }]);
     }
     throw error;
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { ListInput } from '../store/types.js';
+import { isReservedListName, RESERVED_LIST_PREFIX } from './system-events.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 
@@ -65,6 +66,7 @@ export async function readDeclaredConfig(file: string, env: NodeJS.ProcessEnv = 
     if (typeof item?.name !== 'string' || !NAME.test(item.name)) {
       throw new Error(`${file}: lists[${i}].name must match [a-z0-9][a-z0-9._-]{0,127}.`);
     }
+    if (isReservedListName(item.name)) throw new Error(`${file}: lists[${i}].name '${item.name}': names beginning with '${RESERVED_LIST_PREFIX}' are reserved for the hub.`);
     for (const key of ['title', 'description'] as const) {
       if (item[key] !== undefined && typeof item[key] !== 'string') throw new Error(`${file}: lists[${i}].${key} must be a string.`);
     }

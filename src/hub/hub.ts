@@ -358,12 +358,16 @@ export class Hub {
     }
   }
 
-  /** One event, if the scope's principal may see it: a hidden event answers exactly like a missing one. */
-  async getEvent(scope: Scope, seq: number, channel: Channel | null): Promise<ServedEvent> {
+  /**
+   * One event, if the scope's principal may see it: a hidden event answers
+   * exactly like a missing one. `asSent` is the number as the caller wrote it,
+   * for the 404 (a seq beyond 2^53 is held as 2^53 - 1 inside).
+   */
+  async getEvent(scope: Scope, seq: number, channel: Channel | null, asSent: string = String(seq)): Promise<ServedEvent> {
     const list = this.scopedList(scope);
     this.checkExpiry(scope);
     const hit = (await this.listExists(list)) ? await this.lookup(list)(seq) : undefined;
-    if (!hit || (scope.predicate && !scope.predicate(hit.parsed))) throw notFound(`Event ${seq} in list '${list}'`);
+    if (!hit || (scope.predicate && !scope.predicate(hit.parsed))) throw notFound(`Event ${asSent} in list '${list}'`);
     const links = await linkWithinView(scope, [hit.event], this.lookup(list));
     const [served] = serveEvents(scope, [hit.event], links);
     if (channel) this.options.audit?.record(scope.principal.id, list, channel, [seq], auditRecordOf(scope, NO_QUERY));

@@ -8,6 +8,17 @@ import type { Hub } from './hub.js';
  */
 export const SYSTEM_LIST = 'herold.system';
 
+/**
+ * List names beginning with `herold.` belong to the hub: no door creates,
+ * changes or publishes into them (access refuses it to everyone, admins
+ * included); the hub writes its own events with `publishSystemEvent`.
+ */
+export const RESERVED_LIST_PREFIX = 'herold.';
+
+export function isReservedListName(name: string): boolean {
+  return name.startsWith(RESERVED_LIST_PREFIX);
+}
+
 export async function ensureSystemList(hub: Hub): Promise<void> {
   if (!(await hub.listExists(SYSTEM_LIST))) {
     await hub.putList({ name: SYSTEM_LIST, title: 'Herold system events', description: 'Operational events: subscriptions disabled, deliveries dead-lettered.' });

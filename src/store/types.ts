@@ -206,6 +206,8 @@ export interface AuditRow {
 
 export interface AuditQuery {
   list?: string;
+  /** Only rows of these lists (what the caller may see); `limit` counts only those. */
+  lists?: string[];
   principal?: string;
   since?: number;
   until?: number;

@@ -196,6 +196,12 @@ describe.skipIf(!rabbitAvailable)('AMQP ingest', () => {
     await rabbit.publish('', q.src, JSON.stringify({ ...good, id: id(), source: '/elsewhere' }), { contentType: 'application/cloudevents+json' });
     await dead.waitFor(deadBefore + 1);
     expect(String(dead.messages[deadBefore].properties.headers!['x-herold-error'])).toMatch(/source '\/elsewhere' is not allowed/);
+    // The same prefix rule as HTTP publish: a boundary after the prefix, and no dot segment out of it.
+    for (const [n, source] of ['/hrx/persons', '/hr/../finance'].entries()) {
+      await rabbit.publish('', q.src, JSON.stringify({ ...good, id: id(), source }), { contentType: 'application/cloudevents+json' });
+      await dead.waitFor(deadBefore + 2 + n);
+      expect(String(dead.messages[deadBefore + 1 + n].properties.headers!['x-herold-error'])).toContain(`source '${source}' is not allowed`);
+    }
     await wait(100);
     expect((await events('in-src')).length).toBe(1);
   });

@@ -121,7 +121,9 @@ describe('access control', () => {
   it('access requests: filed by a consumer, approved (narrowed) by the owner, which creates the grant; or denied with a reason', async () => {
     await createList(hub, 'requests', { owner: 'org:owner' });
     await publishBatch(hub, 'requests', [makeEvent({ kommune: '0301', data: { a: 1 } }), makeEvent({ kommune: '4601' })]);
-    expect((await fetchAs(consumerKey, '/lists/requests/events')).status).toBe(404);
+    // Requests are for lists the caller may see: here org:cms publishes to the list but may not read it.
+    await hub.fetch('/lists/requests/publishers', { method: 'POST', headers: json, body: JSON.stringify({ principal: 'org:cms', source: '/cms' }) });
+    expect((await fetchAs(consumerKey, '/lists/requests/events')).status).toBe(403);
     const filed = await fetchAs(consumerKey, '/lists/requests/access-requests', { method: 'POST', headers: json, body: JSON.stringify({ purpose: 'Keep our CMS up to date', filter: "kommune IN ('0301', '4601')" }) });
     expect(filed.status).toBe(201);
     const req = await filed.json();
@@ -139,12 +141,15 @@ describe('access control', () => {
     expect(events[0].data).toBeUndefined();
     expect((await fetchAs(ownerKey, `/access-requests/${req.id}/deny`, { method: 'POST', headers: json, body: JSON.stringify({ reason: 'x' }) })).status).toBe(409);
 
-    const second = await (await fetchAs(strangerKey, '/lists/requests/access-requests', { method: 'POST', headers: json, body: JSON.stringify({ purpose: 'curious' }) })).json();
+    const second = await (await fetchAs(consumerKey, '/lists/requests/access-requests', { method: 'POST', headers: json, body: JSON.stringify({ purpose: 'We also need the data' }) })).json();
     const denied = await (await fetchAs(ownerKey, `/access-requests/${second.id}/deny`, { method: 'POST', headers: json, body: JSON.stringify({ reason: 'No legal basis' }) })).json();
     expect(denied).toMatchObject({ status: 'denied', reason: 'No legal basis' });
-    expect((await fetchAs(strangerKey, '/lists/requests/events')).status).toBe(404);
-    // A request for a list that does not exist looks the same: no existence leak.
-    expect((await fetchAs(strangerKey, '/lists/no-such-list/access-requests', { method: 'POST', headers: json, body: JSON.stringify({ purpose: 'probe' }) })).status).toBe(201);
+    expect((await (await fetchAs(consumerKey, '/lists/requests/events')).json()).events).toHaveLength(1);
+    // A list the caller may not see answers like one that does not exist, and nothing is filed.
+    for (const list of ['requests', 'no-such-list']) {
+      expect((await fetchAs(strangerKey, `/lists/${list}/access-requests`, { method: 'POST', headers: json, body: JSON.stringify({ purpose: 'probe' }) })).status).toBe(404);
+    }
+    expect((await (await fetchAs(strangerKey, '/access-requests')).json()).requests).toHaveLength(0);
   });
 
   it('revoking a grant cuts open streams and stops subscriptions at once', async () => {

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSse, type SseMessage } from '../../src/client/sse.js';
 import { CLI, auth, freePort, startChildHub } from '../helpers/child-hub.js';
-import { makeEvent } from '../helpers/hub.js';
+import { connect } from 'node:net';
+import { makeEvent, startTestHub } from '../helpers/hub.js';
 
 describe('hub process lifecycle', () => {
   const dirs: string[] = [];
@@ -129,5 +130,18 @@ describe('secrets in logs', () => {
       await hub.kill('SIGKILL');
       await rx.close();
     }
+  });
+
+  it('a connection that never sends a request does not hold a graceful stop', async () => {
+    const hub = await startTestHub();
+    const { port } = new URL(hub.url);
+    const silent = connect(Number(port), '127.0.0.1');
+    await new Promise<void>((r) => silent.once('connect', () => r()));
+    const closed = new Promise<void>((r) => silent.once('close', () => r()));
+    const started = Date.now();
+    await hub.close();
+    await closed;
+    // Node would keep it until its headers timeout (60 s).
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

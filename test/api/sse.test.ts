@@ -34,7 +34,7 @@ async function openStream(hub: TestHub, path: string, headers: Record<string, st
 describe('live SSE', () => {
   let hub: TestHub;
   beforeAll(async () => {
-    hub = await startTestHub({ heartbeatSeconds: '1', sseStallSeconds: '2' });
+    hub = await startTestHub({ heartbeatSeconds: '1', streamStallSeconds: '2' });
     await createList(hub, 'live');
     await publishBatch(hub, 'live', [makeEvent(), makeEvent(), makeEvent()]);
   });

@@ -52,7 +52,11 @@ describe('webhook delivery across kill -9', () => {
           }
         }
       })();
-      await new Promise((r) => setTimeout(r, 700 + Math.random() * 500));
+      // Kill once this round has published enough (however loaded the machine), at a random moment after.
+      const enough = published.size + 80;
+      const deadline = Date.now() + 60_000;
+      while (published.size < enough && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, Math.random() * 300));
       await hub.kill('SIGKILL');
       stop = true;
       await publisher;

@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { auditPredicate } from '../../access/audit-scope.js';
 import { generateApiKey } from '../../access/keys.js';
 import { isReservedPrincipal, RESERVED_PRINCIPAL_RULE } from '../../access/principal-names.js';
 import { invalid, notFound } from '../../hub/errors.js';
 import type { AccessRequestRecord, GrantRecord } from '../../store/types.js';
 import { authorize } from '../authorize.js';
 import { ListParams, problems } from '../schemas.js';
+import { parseTimestamp, timeQuery } from '../validation.js';
 
 const Principal = Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s]+$', description: 'A principal name, e.g. an organisation number 0192:987654321.' });
 const Filter = Type.Unknown({ description: 'A CESQL expression (string) or Subscriptions API filter dialects (array).' });
@@ -39,7 +39,7 @@ const requestView = (r: AccessRequestRecord) => ({
 const IdParams = (prefix: string) => Type.Object({ id: Type.String({ pattern: `^${prefix}_[0-9a-f]{32}$` }) });
 
 export async function accessRoutes(app: FastifyInstance): Promise<void> {
-  const { access, agreements, hub, records } = app.deps;
+  const { access, agreements, auditLog, hub } = app.deps;
 
   // ---- API keys (admin) ----------------------------------------------------
   app.post<{ Body: { principal: string; admin?: boolean; expiresAt?: string } }>(
@@ -56,11 +56,8 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
       authorize(access, request, 'admin');
       const { principal, admin = false, expiresAt } = request.body;
       if (isReservedPrincipal(principal)) throw invalid(`The principal '${principal}' is reserved: ${RESERVED_PRINCIPAL_RULE}.`, [{ pointer: '/principal', message: 'reserved name' }]);
-      let expires: number | null = null;
-      if (expiresAt !== undefined) {
-        expires = Date.parse(expiresAt);
-        if (Number.isNaN(expires) || expires <= Date.now()) throw invalid('expiresAt must be an RFC 3339 time in the future.', [{ pointer: '/expiresAt', message: 'not a future time' }]);
-      }
+      const expires = expiresAt === undefined ? null : parseTimestamp(expiresAt, 'expiresAt', '/expiresAt');
+      if (expires !== null && expires <= Date.now()) throw invalid('expiresAt must be a time in the future.', [{ pointer: '/expiresAt', message: 'not a future time' }]);
       const k = generateApiKey();
       await access.createApiKey({ id: k.id, principal, admin, prefix: k.prefix, hash: k.hash, expiresAt: expires, revokedAt: null, createdAt: Date.now() });
       reply.code(201);
@@ -174,8 +171,9 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     '/grants/:id',
     { schema: { tags: ['access'], summary: "Revoke a grant: the consumer's open streams close and its subscriptions stop at once.", params: IdParams('grant'), response: { 204: Type.Null(), ...problems(401, 403, 404) } } },
     async (request, reply) => {
+      // A grant the caller may not know of answers like a missing one.
       const grant = access.findGrant(request.params.id);
-      if (!grant) throw notFound(`Grant '${request.params.id}'`);
+      if (!grant || !access.mayKnow(request.principal!, grant)) throw notFound(`Grant '${request.params.id}'`);
       authorize(access, request, 'list.manage', grant.list);
       await access.deleteGrant(grant.id);
       return reply.code(204).send();
@@ -191,12 +189,12 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Ask for read access to a list, with a purpose and the filter you wish. The list owner or an admin decides.',
         params: ListParams,
         body: Type.Object({ purpose: Type.String({ minLength: 3, maxLength: 2000 }), filter: Type.Optional(Filter) }, { additionalProperties: false }),
-        response: { 201: Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true }), ...problems(400, 401) },
+        response: { 201: Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true }), ...problems(400, 401, 404) },
       },
     },
     async (request, reply) => {
       authorize(access, request, 'access.request');
-      const r = await agreements.request(request.params.list, request.principal!.id, request.body.purpose, request.body.filter);
+      const r = await agreements.request(request.params.list, request.principal!, request.body.purpose, request.body.filter);
       reply.code(201).header('location', `/access-requests/${r.id}`);
       return requestView(r);
     },
@@ -214,9 +212,7 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       authorize(access, request, 'access.request');
-      const p = request.principal!;
-      const all = await records.listAccessRequests({ list: request.query.list, status: request.query.status });
-      const visible = all.filter((r) => p.admin || r.principal === p.id || (access.owner(r.list) === p.id && access.canSee(p, r.list)));
+      const visible = await agreements.list(request.principal!, { list: request.query.list, status: request.query.status });
       return { requests: visible.map(requestView) };
     },
   );
@@ -237,10 +233,8 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
         },
       },
       async (request) => {
-        const r = await agreements.get(request.params.id);
-        const p = request.principal;
-        // Requests for lists you do not own are invisible, not forbidden.
-        if (p && !p.admin && access.owner(r.list) !== p.id) throw notFound(`Access request '${r.id}'`);
+        const p = request.principal!;
+        const r = await agreements.forDecision(p, request.params.id);
         authorize(access, request, 'list.manage', r.list);
         if (what === 'approve') {
           const { request: decided, grant } = await agreements.approve(r.id, p!.id, { filter: request.body?.filter, fields: request.body?.fields });
@@ -277,37 +271,17 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
       authorize(access, request, 'audit.read');
       const p = request.principal!;
       const q = request.query;
-      const time = (v: string | undefined, name: string) => {
-        if (v === undefined) return undefined;
-        const t = Date.parse(v);
-        if (Number.isNaN(t)) throw invalid(`${name} must be an RFC 3339 time.`, [{ pointer: `/querystring/${name}`, message: 'not a time' }]);
-        return t;
-      };
-      if (q.list !== undefined && !p.admin && access.owner(q.list) !== p.id) throw notFound(`List '${q.list}'`);
-      const ownsOnly = (list: string) => p.admin || access.owner(list) === p.id;
-      const base = { list: q.list, principal: q.principal, since: time(q.since, 'since'), until: time(q.until, 'until'), limit: q.limit ?? 1000 };
+      const filter = { list: q.list, principal: q.principal, since: timeQuery(q.since, 'since'), until: timeQuery(q.until, 'until'), limit: q.limit ?? 1000 };
       if (q.subject !== undefined) {
         if (q.list === undefined) throw invalid('A subject query needs the list too.', [{ pointer: '/querystring/list', message: 'required with subject' }]);
-        const seqs = await hub.subjectSeqs(q.list, q.subject, 500);
-        const rows = await records.queryAudit({ ...base, seqs });
-        const events = new Map<number, Record<string, unknown>>();
-        const ownerScope = authorize(access, request, 'list.manage', q.list);
-        for (const seq of seqs) {
-          const e = await hub.getEvent(ownerScope, seq, null).catch(() => undefined);
-          if (e) events.set(seq, JSON.parse(e.json));
-        }
-        const deliveries = [];
-        for (const row of rows) {
-          const matches = auditPredicate(row.scope);
-          for (const seq of seqs) {
-            const e = events.get(seq);
-            if (seq < row.firstSeq || seq > row.lastSeq || !e || (matches && !matches(e))) continue;
-            deliveries.push({ principal: row.principal, channel: row.channel, at: new Date(row.at).toISOString(), seq: String(seq), type: e.type });
-          }
-        }
-        return { subject: q.subject, list: q.list, deliveries };
+        const deliveries = await auditLog.deliveriesAbout(p, q.list, q.subject, filter);
+        return {
+          subject: q.subject,
+          list: q.list,
+          deliveries: deliveries.map((d) => ({ principal: d.principal, channel: d.channel, at: new Date(d.at).toISOString(), seq: String(d.seq), type: d.type })),
+        };
       }
-      const rows = (await records.queryAudit(base)).filter((r) => ownsOnly(r.list));
+      const rows = await auditLog.records(p, filter);
       return {
         records: rows.map((r) => ({ principal: r.principal, list: r.list, channel: r.channel, firstSeq: String(r.firstSeq), lastSeq: String(r.lastSeq), count: r.count, at: new Date(r.at).toISOString() })),
       };

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parseHttpEvents } from '../../cloudevents/index.js';
+import { describePrefixes, sourceAllowed } from '../../access/source-prefix.js';
 import { authorize } from '../authorize.js';
 import { HubError } from '../../hub/errors.js';
 import { limitRate } from '../rate-limit.js';
@@ -50,13 +51,15 @@ export async function publishRoutes(app: FastifyInstance): Promise<void> {
       limitRate(limits.publish, request.principal!, reply);
       const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       const { mode, events, serialized } = parseHttpEvents(request.headers, body, codecLimits);
-      if (scope.sources) {
+      const prefixes = scope.sources;
+      if (prefixes) {
+        const rule = describePrefixes(prefixes);
         const errors = events
           .map((e, i) => ({ e, i }))
-          .filter(({ e }) => !scope.sources!.some((prefix) => e.source.startsWith(prefix)))
-          .map(({ i }) => ({ pointer: mode === 'batch' ? `/${i}/source` : mode === 'binary' ? '/headers/ce-source' : '/source', message: `must start with ${scope.sources!.map((s) => `'${s}'`).join(' or ')}` }));
+          .filter(({ e }) => !sourceAllowed(e.source, prefixes))
+          .map(({ i }) => ({ pointer: mode === 'batch' ? `/${i}/source` : mode === 'binary' ? '/headers/ce-source' : '/source', message: `must be ${rule}` }));
         if (errors.length > 0) {
-          throw new HubError(403, 'forbidden', 'Forbidden source', `You may publish to '${list}' only events whose source starts with ${scope.sources.map((s) => `'${s}'`).join(' or ')}.`, errors);
+          throw new HubError(403, 'forbidden', 'Forbidden source', `You may publish to '${list}' only events whose source is ${rule}.`, errors);
         }
       }
       const { results } = await hub.publish(list, events, serialized);

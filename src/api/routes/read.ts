@@ -2,14 +2,14 @@ import { Type, type Static } from '@sinclair/typebox';
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Scope } from '../../access/access.js';
-import { invalid } from '../../hub/errors.js';
-import { parseSeq } from '../../hub/cursor.js';
+import { cursorText, parseSeq } from '../../hub/cursor.js';
 import { cesqlFilter, type EventQuery } from '../../hub/caller-query.js';
 import { limitRate } from '../rate-limit.js';
 import { authorize } from '../authorize.js';
 import { ListName, ListParams, Seq, ServedEvent, problems } from '../schemas.js';
 import { serveNdjson } from '../streams/ndjson.js';
 import { serveSse } from '../streams/sse.js';
+import { timeQuery } from '../validation.js';
 
 const EventsQuery = Type.Object(
   {
@@ -32,17 +32,6 @@ const Page = Type.Object({
   head: { ...Seq, description: 'The last sequence number of the list.' },
 });
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
-
-function parseTime(value: string | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const ms = RFC3339.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) {
-    throw invalid(`${name} must be an RFC 3339 timestamp such as 2026-01-31T12:00:00Z.`, [{ pointer: `/querystring/${name}`, message: 'not an RFC 3339 timestamp' }]);
-  }
-  return ms;
-}
-
 /** The request's query as the hub's: exact filters, a time window and the caller's CESQL filter. */
 function toEventQuery(q: EventsQuery, after: number): EventQuery {
   return {
@@ -50,8 +39,8 @@ function toEventQuery(q: EventsQuery, after: number): EventQuery {
     types: q.type,
     subjects: q.subject,
     sources: q.source,
-    since: parseTime(q.since, 'since'),
-    until: parseTime(q.until, 'until'),
+    since: timeQuery(q.since, 'since'),
+    until: timeQuery(q.until, 'until'),
     filter: q.filter === undefined ? undefined : cesqlFilter(q.filter, '/querystring/filter'),
   };
 }
@@ -97,7 +86,7 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
             },
           },
           304: { description: 'Not modified: nothing new since the ETag in If-None-Match.', type: 'null' },
-          ...problems(400, 401, 403, 404),
+          ...problems(400, 401, 403, 404, 429),
         },
       },
     },
@@ -123,7 +112,7 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       metrics.readDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
       let body = '{"events":[';
       for (let i = 0; i < page.events.length; i++) body += (i ? ',' : '') + page.events[i].json;
-      body += `],"next":"${page.next}","head":"${page.head}"}`;
+      body += `],"next":"${cursorText(page.next, after, afterRaw)}","head":"${page.head}"}`;
       return reply.type('application/json; charset=utf-8').send(body);
     },
   );
@@ -143,7 +132,7 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       const scope = authorize(access, request, 'events.read', request.params.list);
       limitRate(limits.read, request.principal!, reply);
       // A hidden event answers exactly like a missing one (the hub decides).
-      const event = await hub.getEvent(scope, parseSeq(request.params.seq, 'seq'), 'event');
+      const event = await hub.getEvent(scope, parseSeq(request.params.seq, 'seq'), 'event', request.params.seq);
       // Private and revalidated: what the caller may see of it changes with the grant.
       reply.header('cache-control', 'private, no-cache');
       return reply.type('application/cloudevents+json; charset=utf-8').send(event.json);

@@ -120,7 +120,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
         summary: 'Subscribe a sink to a list. The sink is checked (egress policy, webhook handshake) before anything is stored.',
         params: ListParams,
         body: SubscriptionBody,
-        response: { 201: SubscriptionView, ...problems(400, 401, 403, 404) },
+        response: { 201: SubscriptionView, ...problems(400, 401, 403, 404, 429) },
       },
       // The schema documents the body; the subscription domain checks it and names each problem.
       attachValidation: true,

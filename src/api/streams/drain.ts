@@ -1,4 +1,5 @@
 import type { Writable } from 'node:stream';
+import type { Config } from '../../config.js';
 
 /** Wait for a writable to drain; 'stalled' if it does not within `timeoutMs`. */
 export function waitForDrain(w: Writable, timeoutMs: number, signal: AbortSignal): Promise<'drained' | 'stalled' | 'aborted'> {
@@ -17,4 +18,39 @@ export function waitForDrain(w: Writable, timeoutMs: number, signal: AbortSignal
     w.once('close', onAbort);
     signal.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/** The one rule for every stream door (SSE, NDJSON, and those to come). */
+export type StallRule = Pick<Config, 'streamStallSeconds' | 'streamBufferBytes'>;
+
+/**
+ * Write a chunk to a stream's response under the stall rule: at most
+ * `streamBufferBytes` are queued beyond what the connection has taken (a
+ * larger chunk goes out in pieces as the reader takes them), and a reader whose
+ * connection takes nothing of a piece for `streamStallSeconds` is 'stalled':
+ * the caller cuts it off. Without this, a reader that never reads holds a page
+ * of memory (megabytes for an export) for as long as it keeps the socket open.
+ */
+export async function writeWithin(w: Writable, chunk: string, rule: StallRule, signal: AbortSignal): Promise<'written' | 'stalled' | 'aborted'> {
+  const stallMs = rule.streamStallSeconds * 1000;
+  for (let at = 0; at < chunk.length; ) {
+    if (signal.aborted || w.destroyed) return 'aborted';
+    const end = pieceEnd(chunk, at, rule.streamBufferBytes);
+    if (!w.write(at === 0 && end === chunk.length ? chunk : chunk.slice(at, end))) {
+      const drained = await waitForDrain(w, stallMs, signal);
+      if (drained !== 'drained') return drained;
+    }
+    at = end;
+  }
+  return 'written';
+}
+
+/** Where the piece starting at `at` ends so that it is at most `maxBytes` of UTF-8 and never splits a surrogate pair. */
+function pieceEnd(s: string, at: number, maxBytes: number): number {
+  if (s.length - at <= maxBytes / 3) return s.length; // at most 3 bytes per UTF-16 unit
+  let end = Math.min(s.length, at + maxBytes);
+  if (Buffer.byteLength(s.slice(at, end)) > maxBytes) end = at + Math.floor(maxBytes / 3);
+  const last = s.charCodeAt(end - 1);
+  if (end < s.length && last >= 0xd800 && last <= 0xdbff) end--;
+  return end;
 }

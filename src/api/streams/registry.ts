@@ -1,4 +1,5 @@
 import type { Scope } from '../../access/scope.js';
+import { HubError } from '../../hub/errors.js';
 import type { Metrics } from '../../metrics.js';
 
 export type StreamKind = 'sse' | 'ndjson';
@@ -22,17 +23,40 @@ export interface OpenStream {
   close(reason: string): void;
 }
 
-/** Every open long-lived response, so shutdown (and later revocation) can end them at once. */
+/**
+ * Every open long-lived response of every streaming door, so shutdown and
+ * revocation can end them at once, and so one principal's streams are
+ * counted together against its cap whichever door they came through.
+ */
 export class StreamRegistry {
   private readonly open = new Set<OpenStream>();
+  private readonly perPrincipal = new Map<string, number>();
 
-  constructor(private readonly metrics: Metrics) {}
+  constructor(
+    private readonly metrics: Metrics,
+    private readonly maxPerPrincipal = Number.MAX_SAFE_INTEGER,
+  ) {}
 
+  /**
+   * Register a stream before its response starts; the returned function frees
+   * its slot when it ends. A principal at its cap gets a 429 instead.
+   */
   add(stream: OpenStream): () => void {
+    const principal = stream.owner?.principal;
+    if (principal !== undefined) {
+      const held = this.perPrincipal.get(principal) ?? 0;
+      if (held >= this.maxPerPrincipal) throw tooManyStreams(held, this.maxPerPrincipal);
+      this.perPrincipal.set(principal, held + 1);
+    }
     this.open.add(stream);
     this.metrics.openStreams.inc({ kind: stream.kind });
     return () => {
-      if (this.open.delete(stream)) this.metrics.openStreams.dec({ kind: stream.kind });
+      if (!this.open.delete(stream)) return;
+      this.metrics.openStreams.dec({ kind: stream.kind });
+      if (principal === undefined) return;
+      const held = (this.perPrincipal.get(principal) ?? 1) - 1;
+      if (held > 0) this.perPrincipal.set(principal, held);
+      else this.perPrincipal.delete(principal);
     };
   }
 
@@ -58,4 +82,16 @@ export class StreamRegistry {
   get size(): number {
     return this.open.size;
   }
+}
+
+function tooManyStreams(held: number, max: number): HubError {
+  return new HubError(
+    429,
+    'too-many-streams',
+    'Too many open streams',
+    `You have ${held} streams open on this hub, the most one principal may hold (HEROLD_MAX_STREAMS_PER_PRINCIPAL = ${max}). ` +
+      'Close streams you no longer read before opening another, or ask an admin to raise HEROLD_MAX_STREAMS_PER_PRINCIPAL.',
+    [],
+    { limit: max, open: held },
+  );
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Scope } from '../../access/scope.js';
 import type { EventQuery, FollowEnd } from '../../hub/hub.js';
 import { streamOwnerOf } from './registry.js';
-import { waitForDrain } from './drain.js';
+import { writeWithin } from './drain.js';
 
 const END_MESSAGES: Record<Exclude<FollowEnd, 'aborted'>, [string, string]> = {
   expired: ['close', 'Your credential has expired; reconnect with a valid one and Last-Event-ID to resume.'],
@@ -15,8 +15,8 @@ const END_MESSAGES: Record<Exclude<FollowEnd, 'aborted'>, [string, string]> = {
  * writes: one message per event (`id: <seq>`), an id-only message when the
  * cursor moved past events the caller does not get, heartbeats, and a final
  * message saying why the stream ended. The next page is asked for only once
- * the socket drained, so a slow consumer costs one page of memory; one whose
- * socket stays full for `sseStallSeconds` is cut off.
+ * the socket drained, so a slow consumer costs one page of memory; one that
+ * stalls is cut off (the rule of `writeWithin`, shared with NDJSON).
  */
 export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope: Scope, query: EventQuery): Promise<void> {
   const { hub, config } = app.deps;
@@ -25,6 +25,8 @@ export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope:
   const abort = new AbortController();
   // Refusals (a filter on a hidden attribute, a list that does not exist) are problems, thrown before any 200.
   const stream = await hub.follow(scope, query, 'sse', { signal: abort.signal, idleMs: config.heartbeatSeconds * 1000 });
+  // Registered before anything is sent: over the principal's cap this is a 429.
+  const unregister = app.streams.add({ kind: 'sse', owner: streamOwnerOf(scope), close: (reason) => end('close', reason) });
   reply.hijack();
   res.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -39,9 +41,8 @@ export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope:
     finalMessage = `event: ${event}\ndata: ${JSON.stringify({ reason })}\n\n`;
     abort.abort();
   };
-  const unregister = app.streams.add({ kind: 'sse', owner: streamOwnerOf(scope), close: (reason) => end('close', reason) });
   res.on('close', () => abort.abort());
-  const stallMs = config.sseStallSeconds * 1000;
+  const stallMs = config.streamStallSeconds * 1000;
   let lastSentId = query.after;
   res.write(`retry: 2000\n: herold stream of '${list}' after ${query.after}\n\n`);
   try {
@@ -59,12 +60,9 @@ export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope:
           lastSentId = s.next;
         }
       }
-      if (chunk && !res.write(chunk)) {
-        const drained = await waitForDrain(res, stallMs, abort.signal);
-        if (drained === 'stalled') {
-          end('error', `Consumer too slow: nothing was read for ${config.sseStallSeconds} s. Reconnect with Last-Event-ID to resume from the last event received.`);
-          break;
-        }
+      if (chunk && (await writeWithin(res, chunk, config, abort.signal)) === 'stalled') {
+        end('error', `Consumer too slow: nothing was read for ${config.streamStallSeconds} s. Reconnect with Last-Event-ID to resume from the last event received.`);
+        break;
       }
       if (abort.signal.aborted) break;
       step = await stream.next();

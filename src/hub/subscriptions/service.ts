@@ -6,6 +6,7 @@ import { checkQueryAttributes } from '../caller-query.js';
 import { HubError, invalid, notFound } from '../errors.js';
 import type { Hub } from '../hub.js';
 import { subscriptionQuery } from './read-query.js';
+import { SubscriptionQuota } from './quota.js';
 import { type SubscriptionSpec, parseSubscriptionSpec } from './spec.js';
 
 /** What the delivery side offers the subscription service (implemented by the dispatcher). */
@@ -67,6 +68,7 @@ export class SubscriptionService {
     private readonly access: SubscriptionAccess,
     private readonly runtime: SubscriptionRuntime,
     private readonly sinks: SinkChecker,
+    private readonly quota = new SubscriptionQuota(100),
   ) {}
 
   /** A new subscription of the scope's principal on the scope's list, delivering under its credential. */
@@ -74,7 +76,7 @@ export class SubscriptionService {
     const list = scope.list!;
     const owner = scope.principal.id;
     await this.hub.requireList(list);
-    const spec = parseSubscriptionSpec(body);
+    const spec = parseSubscriptionSpec(body, scope.principal);
     // Its filters may test only what the owner is served (the same rule as every reader's filter).
     checkQueryAttributes(scope, subscriptionQuery(spec));
     await this.checkSink(spec);
@@ -95,7 +97,7 @@ export class SubscriptionService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.store.createSubscription(record);
+    await this.quota.admit(owner, () => this.store.listSubscriptions(), () => this.store.createSubscription(record));
     await this.runtime.refresh(record.id);
     return { view: this.view(record), secret };
   }
@@ -122,7 +124,7 @@ export class SubscriptionService {
    */
   async replace(caller: Principal, id: string, body: unknown): Promise<SubscriptionView> {
     const record = await this.get(caller, id);
-    const spec = parseSubscriptionSpec(body);
+    const spec = parseSubscriptionSpec(body, caller);
     const scope = this.access.deliveryScope(this.rebound(caller, record));
     if (!('paused' in scope)) checkQueryAttributes(scope, subscriptionQuery(spec));
     const old = record.spec as SubscriptionSpec;

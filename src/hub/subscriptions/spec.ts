@@ -1,7 +1,7 @@
 import type { Violation } from '../../cloudevents/event.js';
 import { compileFilters, validateFilters } from '../../cesql/index.js';
 import { amqpSettingsProblems } from './amqp-settings.js';
-import { invalid } from '../errors.js';
+import { HubError, invalid } from '../errors.js';
 import type { EventPredicate } from '../hub.js';
 
 /**
@@ -38,8 +38,16 @@ const AMQP_SETTINGS = new Set(['exchange', 'routingkey', 'queue', 'declare', 'st
 // Headers the hub sets itself; a subscriber may not override them.
 const RESERVED_HEADERS = /^(content-type|content-length|host|authorization|webhook-.*|ce-.*|transfer-encoding|connection)$/i;
 
-/** Check and normalise a subscription body; every problem is reported with its pointer. */
-export function parseSubscriptionSpec(input: unknown): SubscriptionSpec {
+/** Who writes the subscription: some settings are for admins only. */
+export interface SpecAuthor {
+  admin: boolean;
+}
+
+/**
+ * Check and normalise a subscription body; every problem is reported with its
+ * pointer (400), then settings the author may not use (403).
+ */
+export function parseSubscriptionSpec(input: unknown, author: SpecAuthor): SubscriptionSpec {
   const errors: Violation[] = [];
   const bad = (pointer: string, message: string) => errors.push({ pointer, message });
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -120,6 +128,17 @@ export function parseSubscriptionSpec(input: unknown): SubscriptionSpec {
     if (explicit === undefined) config.mode = wanted === 'structured' ? 'structured' : 'binary';
   }
   if (errors.length > 0) throw invalid(`The subscription is not valid: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}.`, errors);
+  // The handshake is the receiver's consent to be called; skipping it would let
+  // anyone aim the hub's POSTs at a host that refused them.
+  if (protocol === 'HTTP' && protocolsettings.validate === false && !author.admin) {
+    throw new HubError(
+      403,
+      'forbidden',
+      'Forbidden',
+      'Only an admin may skip the webhook validation handshake (protocolsettings.validate: false). Leave validate out and have the receiver answer the handshake (OPTIONS with WebHook-Allowed-Origin), or ask an admin to create the subscription.',
+      [{ pointer: '/protocolsettings/validate', message: 'false is for admins only' }],
+    );
+  }
   return { types, source, filters, sink: o.sink as string, protocol: protocol as 'HTTP' | 'AMQP', protocolsettings, config };
 }
 

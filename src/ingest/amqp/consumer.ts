@@ -33,6 +33,7 @@ import type { CloudEvent } from '../../cloudevents/index.js';
 import { connectAmqp, describeAmqpError } from '../../delivery/sinks/amqp/connect.js';
 import { maskSinkUrl } from '../../hub/subscriptions/amqp-settings.js';
 import { HubError } from '../../hub/errors.js';
+import { describePrefixes, sourceAllowed } from '../../access/source-prefix.js';
 import { decodeAmqpMessage } from '../../cloudevents/amqp-decode.js';
 import type { DeclaredAmqpIngest } from '../../hub/declared-lists.js';
 
@@ -265,8 +266,8 @@ export class AmqpIngestConsumer {
     if (!decision.allowed) return { kind: 'requeue', reason: `the ingest principal '${principal}' may not publish to '${list}': ${decision.detail}` };
     if (decision.sources) {
       const prefixes = decision.sources;
-      const bad = decoded.events.find((e) => !prefixes.some((p) => e.source.startsWith(p)));
-      if (bad) return { kind: 'dead', reason: `source '${bad.source}' is not allowed: '${principal}' may publish to '${list}' only events whose source starts with ${prefixes.map((p) => `'${p}'`).join(' or ')}` };
+      const bad = decoded.events.find((e) => !sourceAllowed(e.source, prefixes));
+      if (bad) return { kind: 'dead', reason: `source '${bad.source}' is not allowed: '${principal}' may publish to '${list}' only events whose source is ${describePrefixes(prefixes)}` };
     }
     try {
       const { results } = await this.deps.hub.publish(list, decoded.events);

@@ -184,6 +184,10 @@ export class PgAccessTables {
     const params: unknown[] = [];
     const p = (v: unknown) => (params.push(v), `$${params.length}`);
     if (q.list !== undefined) sql += ` AND list = ${p(q.list)}`;
+    if (q.lists !== undefined) {
+      if (q.lists.length === 0) return [];
+      sql += ` AND list = ANY(${p(q.lists)}::text[])`;
+    }
     if (q.principal !== undefined) sql += ` AND principal = ${p(q.principal)}`;
     if (q.since !== undefined) sql += ` AND at >= ${p(q.since)}`;
     if (q.until !== undefined) sql += ` AND at < ${p(q.until)}`;

@@ -116,6 +116,11 @@ export class SqliteAccessTables {
     let sql = `SELECT id, at, principal, list, channel, first_seq AS firstSeq, last_seq AS lastSeq, count, scope FROM audit WHERE 1 = 1`;
     const params: unknown[] = [];
     if (q.list !== undefined) (sql += ' AND list = ?'), params.push(q.list);
+    if (q.lists !== undefined) {
+      if (q.lists.length === 0) return [];
+      sql += ` AND list IN (${q.lists.map(() => '?').join(', ')})`;
+      params.push(...q.lists);
+    }
     if (q.principal !== undefined) (sql += ' AND principal = ?'), params.push(q.principal);
     if (q.since !== undefined) (sql += ' AND at >= ?'), params.push(q.since);
     if (q.until !== undefined) (sql += ' AND at < ?'), params.push(q.until);

@@ -18,4 +18,4 @@ export {
 } from './deliver.js';
 export { webhookHandshake, type HandshakeOptions, type HandshakeResult } from './handshake.js';
 export { parseRetryAfter, parseHttpDate } from './retry-after.js';
-export { closeIdleConnections, SNIPPET_BYTES } from './exchange.js';
+export { closeIdleConnections, configurePools, SNIPPET_BYTES } from './exchange.js';

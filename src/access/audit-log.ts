@@ -1,0 +1,80 @@
+import { notFound } from '../hub/errors.js';
+import type { Hub } from '../hub/hub.js';
+import type { AuditRow, AuditStore } from '../store/types.js';
+import type { Access, Principal } from './access.js';
+import { auditPredicate } from './audit-scope.js';
+
+export interface AuditFilter {
+  list?: string;
+  principal?: string;
+  since?: number;
+  until?: number;
+  limit: number;
+}
+
+export interface Delivery {
+  principal: string;
+  channel: string;
+  at: number;
+  seq: number;
+  type: unknown;
+}
+
+/** How many of a subject's events a "who received events about X" answer looks at. */
+const MAX_SUBJECT_EVENTS = 500;
+
+/**
+ * Reading the audit log, always as somebody: an admin reads every row, a list
+ * owner the rows of the lists they own. Visibility is part of the query, so
+ * `limit` counts only rows the caller may see, and a list the caller does not
+ * own answers like a list that does not exist.
+ */
+export class AuditLog {
+  constructor(
+    private readonly store: Pick<AuditStore, 'queryAudit'>,
+    private readonly hub: Hub,
+    private readonly access: Access,
+  ) {}
+
+  /** The newest rows first. */
+  async records(caller: Principal, filter: AuditFilter): Promise<AuditRow[]> {
+    return this.store.queryAudit({ ...filter, lists: this.visibleLists(caller, filter.list) });
+  }
+
+  /**
+   * Every delivery of an event about `subject` in `list`: each audit row's
+   * range holds the seqs sent, and its scope tells which of the subject's
+   * events in that range the row's filter let through.
+   */
+  async deliveriesAbout(caller: Principal, list: string, subject: string, filter: Omit<AuditFilter, 'list'>): Promise<Delivery[]> {
+    const lists = this.visibleLists(caller, list);
+    // The events are read in the owner's (or admin's) scope: the whole event, not audited as a delivery.
+    const decision = this.access.decide(caller, 'list.manage', list);
+    if (!decision.allowed) throw notFound(`List '${list}'`);
+    const seqs = await this.hub.subjectSeqs(list, subject, MAX_SUBJECT_EVENTS);
+    const rows = await this.store.queryAudit({ ...filter, list, lists, seqs });
+    const events = new Map<number, Record<string, unknown>>();
+    for (const seq of seqs) {
+      const e = await this.hub.getEvent(decision.scope, seq, null).catch(() => undefined);
+      if (e) events.set(seq, JSON.parse(e.json));
+    }
+    const deliveries: Delivery[] = [];
+    for (const row of rows) {
+      const matches = auditPredicate(row.scope);
+      for (const seq of seqs) {
+        const e = events.get(seq);
+        if (seq < row.firstSeq || seq > row.lastSeq || !e || (matches && !matches(e))) continue;
+        deliveries.push({ principal: row.principal, channel: row.channel, at: row.at, seq, type: e.type });
+      }
+    }
+    return deliveries;
+  }
+
+  /** Undefined for an admin (every list); else the lists the caller owns, which must include `list` when one is named. */
+  private visibleLists(caller: Principal, list: string | undefined): string[] | undefined {
+    if (caller.admin) return undefined;
+    const owned = this.access.ownedBy(caller.id);
+    if (list !== undefined && !owned.includes(list)) throw notFound(`List '${list}'`);
+    return owned;
+  }
+}
