@@ -56,14 +56,17 @@ describe('typed admin methods against a hub', () => {
     expect(await admin.listPublishers('a.people')).toEqual([]);
 
     const cms = new HeroldClient({ url: hub.url, key: key.key });
-    const request = await cms.requestAccess('a.people', { purpose: 'keep the CMS up to date', filter: "subject = 'person/1'" });
+    // Access requests are taken only for lists the caller can see: the CMS starts with a narrow grant.
+    const starter = await admin.createGrant('a.people', { principal: 'cms', filter: "subject = 'person/1'", fields: ['id', 'source', 'type', 'subject'] });
+    expect((await cms.read('a.people')).events.map((e) => [e.heroldseq, e.data])).toEqual([['1', undefined]]);
+    const request = await cms.requestAccess('a.people', { purpose: 'keep the CMS up to date', filter: "subject = 'person/2'" });
     expect(request.status).toBe('pending');
     expect((await cms.listAccessRequests()).map((r) => r.id)).toEqual([request.id]);
     const approved = await admin.approveAccessRequest(request.id, { fields: ['id', 'source', 'type', 'subject'] });
-    expect(approved).toMatchObject({ status: 'approved', grant: { principal: 'cms' } });
-    expect((await cms.read('a.people')).events.map((e) => [e.heroldseq, e.data])).toEqual([['1', undefined]]);
-    expect((await cms.listGrants()).map((g) => g.id)).toEqual([approved.grant.id]);
-    expect((await admin.grantsOfList('a.people')).map((g) => g.id)).toEqual([approved.grant.id]);
+    expect(approved).toMatchObject({ status: 'approved', grant: { principal: 'cms', filter: "subject = 'person/2'" } });
+    const both = [starter.id, approved.grant.id].sort();
+    expect((await cms.listGrants()).map((g) => g.id).sort()).toEqual(both);
+    expect((await admin.grantsOfList('a.people')).map((g) => g.id).sort()).toEqual(both);
     const second = await cms.requestAccess('a.people', { purpose: 'and the rest, please' });
     expect((await admin.denyAccessRequest(second.id, 'not needed')).status).toBe('denied');
     // Audit rows are written in batches: wait for the read above to be recorded.
@@ -75,6 +78,7 @@ describe('typed admin methods against a hub', () => {
     }
     expect(recorded).toBe(true);
     await admin.revokeGrant(approved.grant.id);
+    await admin.revokeGrant(starter.id);
     await expect(cms.read('a.people')).rejects.toMatchObject({ status: 404 });
     const g = await admin.createGrant('a.people', { principal: 'search' });
     expect(g.principal).toBe('search');
