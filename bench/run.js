@@ -10,11 +10,11 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import { ADMIN_KEY, Hub } from './lib/hub.js';
-import { EVENT_BYTES } from './lib/events.js';
+import { EVENT_BYTES, TYPE } from './lib/events.js';
 import { fsyncProbe, log, machineBusyOver, round, sleep, startFsyncMonitor } from './lib/util.js';
 import { runWorker } from './lib/worker.js';
 
-const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres', 'growth', 'ssemany', 'consumer'];
+const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres', 'growth', 'ssemany', 'catalogue', 'graphql', 'consumer'];
 
 const TARGETS = {
   ingest: { eventsPerSecond: 100_000, text: 'batched durable ingest (--sync full) >= 100,000 events/s; product: ahead of RabbitMQ quorum-queue confirms in the same run' },
@@ -26,6 +26,7 @@ const TARGETS = {
   },
   sse: { p50Ms: 2, p99Ms: 10, text: 'publish→SSE at 2,000 events/s: p50 < 2 ms and p99 < 10 ms; product: p50 and p99 below RabbitMQ publish→consume in the same run' },
   replay: { eventsPerSecond: 200_000, text: 'NDJSON replay >= 200,000 events/s from a list of 1,000,000' },
+  catalogue: { ratio: 0.8, text: 'batched durable ingest with validate: enforce (declared type, JSON Schema on data) keeps >= 0.8x the rate with validate: off' },
 };
 
 const PLACEMENT =
@@ -190,6 +191,56 @@ async function scenarioIngest(S) {
     };
   }
   return out;
+}
+
+// The bench events' type, declared with a schema their data meets (bench/lib/events.js).
+const BENCH_TYPE_DECLARATION = {
+  title: 'Address changed (bench)',
+  schema: {
+    type: 'object',
+    required: ['register', 'change', 'pad'],
+    additionalProperties: false,
+    properties: { register: { const: 'folkeregister' }, change: { enum: ['bostedsadresse', 'postadresse'] }, pad: { type: 'string', maxLength: 1000 } },
+  },
+};
+
+// Ingest with the list's catalogue enforced against ingest without it: hubs alternate
+// off, enforce, off, enforce ... so that drifting background load hits both alike.
+async function scenarioCatalogue(S) {
+  const rounds = S.ingest.durationMs < 10_000 ? 1 : 2;
+  const runs = { off: [], enforce: [] };
+  for (let n = 0; n < rounds; n++) {
+    for (const validate of ['off', 'enforce']) {
+      log(`catalogue ingest (validate ${validate}, round ${n + 1}/${rounds}): ${S.ingest.publishers} publishers × batches of ${S.ingest.batchSize}`);
+      const r = await withHub('full', `hub(catalogue/${validate})`, async (hub) => {
+        if (validate === 'enforce') {
+          const declared = await hub.request('PUT', `/lists/bench/types/${TYPE}`, BENCH_TYPE_DECLARATION);
+          const set = await hub.request('PUT', '/lists/bench', { validate: 'enforce' });
+          if (declared.status !== 201 || set.status !== 200) throw new Error(`declaring the bench type: ${declared.status} ${JSON.stringify(declared.body)}, ${set.status}`);
+        }
+        return runWorker('ingest', { ...common(hub), ...S.ingest });
+      });
+      log(`  → ${r.eventsPerSecond} events/s, statuses ${JSON.stringify(r.statuses)}`);
+      runs[validate].push({ eventsPerSecond: r.eventsPerSecond, eventsPerHubCpuSecond: perHubCpuSecond(r.eventsPerSecond, r.cpu), problems: problemsOf(`catalogue/${validate}`, r), caveats: caveatsOf(`catalogue/${validate}`, r) });
+    }
+  }
+  const mean = (xs) => (xs.length && xs.every((x) => x != null) ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  const off = mean(runs.off.map((r) => r.eventsPerSecond));
+  const enforce = mean(runs.enforce.map((r) => r.eventsPerSecond));
+  const offCpu = mean(runs.off.map((r) => r.eventsPerHubCpuSecond));
+  const enforceCpu = mean(runs.enforce.map((r) => r.eventsPerHubCpuSecond));
+  const figure = off && enforce ? round(enforce / off, 3) : null;
+  return {
+    figure,
+    unit: 'ratio (enforce / off)',
+    perHubCpuSecondRatio: offCpu && enforceCpu ? round(enforceCpu / offCpu, 3) : null,
+    eventsPerSecond: { off: round(off), enforce: round(enforce) },
+    target: TARGETS.catalogue,
+    pass: figure != null && figure >= TARGETS.catalogue.ratio && [...runs.off, ...runs.enforce].every((r) => r.problems.length === 0),
+    runs,
+    problems: [...runs.off, ...runs.enforce].flatMap((r) => r.problems),
+    caveats: [...runs.off, ...runs.enforce].flatMap((r) => r.caveats),
+  };
 }
 
 async function scenarioSingle(S) {
@@ -465,6 +516,7 @@ async function main() {
     sse: scenarioSse,
     replay: scenarioReplay,
     rabbitmq: scenarioRabbit,
+    catalogue: scenarioCatalogue,
     // Push delivery (issue 3) and AMQP (issue 6) live in their own modules.
     delivery: async () => {
       await waitForQuiet('delivery');
@@ -489,6 +541,11 @@ async function main() {
     ssemany: async () => {
       await waitForQuiet('ssemany');
       return (await import('./sse-many.js')).sseManyBench({ quick: opts.quick });
+    },
+    // The GraphQL door (issue 11): pages against REST, subscription latency against plain SSE.
+    graphql: async () => {
+      await waitForQuiet('graphql');
+      return (await import('./graphql.js')).graphqlBench({ quick: opts.quick });
     },
     // The SDK's Consumer.run over SSE and pull against the raw NDJSON replay (issue 13).
     consumer: async () => {
@@ -562,6 +619,7 @@ async function main() {
     const x = sc.sse?.[`sync_${s}`];
     if (x) add(`publish→SSE at 2,000/s, --sync ${s}`, x.figure, 'ms', s === 'full' ? 'p50 < 2, p99 < 10' : 'informational', x.pass, x.peakRssMiB, s === 'full' ? { vsRabbitP50: doc.ratios.sseFullVsRabbitClassicP50 ?? null, vsRabbitP99: doc.ratios.sseFullVsRabbitClassicP99 ?? null } : {});
   }
+  if (sc.catalogue?.figure != null) add('ingest with validate: enforce / off, --sync full', sc.catalogue.figure, 'ratio', '>= 0.8', sc.catalogue.pass, null, { eventsPerSecond: sc.catalogue.eventsPerSecond, perHubCpuSecondRatio: sc.catalogue.perHubCpuSecondRatio });
   if (sc.replay?.figure != null) add('NDJSON replay of 1,000,000', sc.replay.figure, 'events/s', '>= 200,000', sc.replay.pass, sc.replay.peakRssMiB, { listSize: sc.replay.parameters.listSize });
   if (rq?.available) {
     for (const [k, v] of Object.entries(rq.confirms)) add(`RabbitMQ confirms, ${k} queue`, v.figure, 'msg/s', 'reference', null, null);

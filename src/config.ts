@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DEFAULT_JWT_MAX_LIFETIME_SECONDS, parseJwtIssuers } from './access/jwt-config.js';
+import { parseConsoleOidc } from './api/console/oidc-config.js';
 
 /** Every setting of a running hub. Each has a HEROLD_* variable and a `herold serve` flag. */
 export interface Config {
@@ -50,6 +51,21 @@ export interface Config {
   publishRate: number;
   readRate: number;
   auditRetentionDays: number;
+  /** The console's OpenID Connect sign-in (JSON); see api/console/oidc-config.ts. */
+  consoleOidc?: string;
+  /** GraphQL door limits (api/graphql/limits.ts): each refused with a clear error. */
+  graphqlMaxDepth: number;
+  graphqlMaxAliases: number;
+  /** Lexical tokens in one GraphQL document (parse stops beyond it). */
+  graphqlMaxTokens: number;
+  /** Largest `first` of an events page. */
+  graphqlMaxFirst: number;
+  /** Open GraphQL subscriptions per principal, over both transports. */
+  graphqlMaxSubscriptions: number;
+  /** A query that has not finished after this long is answered with an error. */
+  graphqlTimeoutSeconds: number;
+  /** Schema introspection for authenticated callers (anonymous callers never reach the schema). */
+  graphqlIntrospection: boolean;
 }
 
 export const DEFAULTS: Config = {
@@ -78,6 +94,13 @@ export const DEFAULTS: Config = {
   publishRate: 1000,
   readRate: 100,
   auditRetentionDays: 365,
+  graphqlMaxDepth: 8,
+  graphqlMaxAliases: 15,
+  graphqlMaxTokens: 2000,
+  graphqlMaxFirst: 1000,
+  graphqlMaxSubscriptions: 20,
+  graphqlTimeoutSeconds: 10,
+  graphqlIntrospection: true,
 };
 
 /** The environment variable for each setting. */
@@ -111,6 +134,14 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   publishRate: 'HEROLD_PUBLISH_RATE',
   readRate: 'HEROLD_READ_RATE',
   auditRetentionDays: 'HEROLD_AUDIT_RETENTION_DAYS',
+  consoleOidc: 'HEROLD_CONSOLE_OIDC',
+  graphqlMaxDepth: 'HEROLD_GRAPHQL_MAX_DEPTH',
+  graphqlMaxAliases: 'HEROLD_GRAPHQL_MAX_ALIASES',
+  graphqlMaxTokens: 'HEROLD_GRAPHQL_MAX_TOKENS',
+  graphqlMaxFirst: 'HEROLD_GRAPHQL_MAX_FIRST',
+  graphqlMaxSubscriptions: 'HEROLD_GRAPHQL_MAX_SUBSCRIPTIONS',
+  graphqlTimeoutSeconds: 'HEROLD_GRAPHQL_TIMEOUT_SECONDS',
+  graphqlIntrospection: 'HEROLD_GRAPHQL_INTROSPECTION',
 };
 
 /** Earlier names that still work when the current one is not set. */
@@ -169,10 +200,13 @@ export function resolveConfig(raw: Partial<Record<keyof Config, string | undefin
   if (raw.origin) c.origin = raw.origin;
   c.retryWindowSeconds = int('retryWindowSeconds', 1, 30 * 86_400) ?? c.retryWindowSeconds;
   c.disableAfterSeconds = int('disableAfterSeconds', 1, 365 * 86_400) ?? c.disableAfterSeconds;
-  if (raw.insecure !== undefined && raw.insecure !== '') {
-    if (!['true', 'false', '1', '0'].includes(raw.insecure)) throw new ConfigError(`${ENV_NAMES.insecure} must be true or false.`);
-    c.insecure = raw.insecure === 'true' || raw.insecure === '1';
-  }
+  const bool = (key: keyof Config): boolean | undefined => {
+    const v = raw[key];
+    if (v === undefined || v === '') return undefined;
+    if (!['true', 'false', '1', '0'].includes(v)) throw new ConfigError(`${ENV_NAMES[key]} must be true or false.`);
+    return v === 'true' || v === '1';
+  };
+  c.insecure = bool('insecure') ?? c.insecure;
   if (raw.jwtIssuers) {
     try {
       parseJwtIssuers(raw.jwtIssuers);
@@ -185,6 +219,21 @@ export function resolveConfig(raw: Partial<Record<keyof Config, string | undefin
   c.publishRate = int('publishRate', 0, 1_000_000) ?? c.publishRate;
   c.readRate = int('readRate', 0, 1_000_000) ?? c.readRate;
   c.auditRetentionDays = int('auditRetentionDays', 1, 36_500) ?? c.auditRetentionDays;
+  if (raw.consoleOidc) {
+    try {
+      parseConsoleOidc(raw.consoleOidc);
+    } catch (error) {
+      throw new ConfigError((error as Error).message);
+    }
+    c.consoleOidc = raw.consoleOidc;
+  }
+  c.graphqlMaxDepth = int('graphqlMaxDepth', 2, 64) ?? c.graphqlMaxDepth;
+  c.graphqlMaxAliases = int('graphqlMaxAliases', 0, 1000) ?? c.graphqlMaxAliases;
+  c.graphqlMaxTokens = int('graphqlMaxTokens', 50, 100_000) ?? c.graphqlMaxTokens;
+  c.graphqlMaxFirst = int('graphqlMaxFirst', 1, 10_000) ?? c.graphqlMaxFirst;
+  c.graphqlMaxSubscriptions = int('graphqlMaxSubscriptions', 1, 100_000) ?? c.graphqlMaxSubscriptions;
+  c.graphqlTimeoutSeconds = int('graphqlTimeoutSeconds', 1, 3600) ?? c.graphqlTimeoutSeconds;
+  c.graphqlIntrospection = bool('graphqlIntrospection') ?? c.graphqlIntrospection;
   return c;
 }
 

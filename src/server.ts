@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { Access, type AccessChange } from './access/access.js';
 import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
 import { type DeclaredAmqpIngest, readDeclaredConfig } from './hub/declared-lists.js';
+import { applyDeclaredCatalogue } from './hub/catalogue/declared.js';
 import { Hub } from './hub/hub.js';
 import { Dispatcher } from './delivery/dispatcher.js';
 import { EgressPolicy, parseCidrList } from './delivery/egress/index.js';
@@ -20,10 +20,12 @@ import { AuditLog } from './access/audit-log.js';
 import { parseJwtIssuers } from './access/jwt.js';
 import { RateLimiter } from './access/rate-limit.js';
 import { Agreements } from './hub/agreements.js';
+import { Catalogue } from './hub/catalogue/catalogue.js';
 import { type StoreCluster, clusterOf, openStore } from './store/open-store.js';
 
 export interface RunningHub {
-  app: FastifyInstance;
+  /** The HTTP app (its type comes from api/: nothing outside it imports Fastify). */
+  app: Awaited<ReturnType<typeof buildApp>>;
   hub: Hub;
   dispatcher: Dispatcher;
   /** AMQP: the shared delivery connections and the ingest consumers. */
@@ -49,15 +51,20 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   const metrics = new Metrics(() => store.sizeBytes());
   const audit = new AuditRecorder(store, config.auditRetentionDays, (error) => logger.error({ err: error }, 'could not write audit records'));
   // Each part gets the narrow store interface it needs; doors get none (they go through the hub).
-  const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n), audit });
+  const catalogue = new Catalogue(store, (error) => logger.error({ err: error }, 'could not write the counts of event types seen'));
+  const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n), audit, catalogue });
   await hub.start();
+  await catalogue.load();
+  catalogue.start();
   const cluster = clusterOf(store);
   const access = new Access(store, { insecure: config.insecure, jwtIssuers, jwtMaxLifetimeSeconds: config.jwtMaxLifetimeSeconds, log: logger });
   const { generatedKey } = await access.bootstrap(config.adminKey);
+  access.discoverWith((list) => catalogue.discoverable(list));
   let amqpIngest: DeclaredAmqpIngest[] = [];
   if (config.configFile) {
     const declared = await readDeclaredConfig(config.configFile);
     for (const list of declared.lists) await hub.putList(list);
+    for (const c of declared.catalogues) await applyDeclaredCatalogue(catalogue, c);
     amqpIngest = declared.amqpIngest;
   }
   await ensureSystemList(hub);
@@ -83,12 +90,12 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     sinkChecker(egress, config.origin, { AMQP: amqpSinkCheck(egress, { connectionName: amqpName }) }),
     new SubscriptionQuota(config.maxSubscriptionsPerPrincipal),
   );
-  if (cluster) followCluster(cluster, hub, access, dispatcher, logger);
+  if (cluster) followCluster(cluster, hub, access, dispatcher, catalogue, logger);
   await dispatcher.start();
   const agreements = new Agreements(hub, access, store);
   const auditLog = new AuditLog(store, hub, access);
   const limits = { publish: new RateLimiter(config.publishRate, config.publishRate * 2), read: new RateLimiter(config.readRate, config.readRate * 2) };
-  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, auditLog, limits });
+  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, auditLog, limits, catalogue });
   const retention = async () => {
     for (const r of await hub.applyRetention()) logger.info(r, 'retention: deleted old events');
   };
@@ -131,6 +138,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
         await dispatcher.stop();
         await amqpPool.close();
         await audit.stop();
+        await catalogue.stop();
         await hub.stop();
       })();
       return closing;
@@ -145,7 +153,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
  * roles and grants reload this node's access and close or restart what they
  * narrow; their changes to subscriptions restart the ones this node drives.
  */
-function followCluster(cluster: StoreCluster, hub: Hub, access: Access, dispatcher: Dispatcher, logger: Logger): void {
+function followCluster(cluster: StoreCluster, hub: Hub, access: Access, dispatcher: Dispatcher, catalogue: Catalogue, logger: Logger): void {
   // Per list, one after another: the new events go into the live tail once, then readers wake.
   const heads = new Map<string, Promise<void>>();
   cluster.link.on('heads', (pairs) => {
@@ -173,6 +181,7 @@ function followCluster(cluster: StoreCluster, hub: Hub, access: Access, dispatch
           if (!change.own && narrowed) access.emit('change', narrowed);
         }
         if (change.kind === 'subscription' && !change.own) await dispatcher.remoteChange(String(change.payload.id));
+        if ((change.kind === 'catalogue' && !change.own) || change.kind === 'lost') await catalogue.load();
         if (change.kind === 'lost') await dispatcher.remoteChangeAll();
       } catch (error) {
         logger.error({ err: error, change: change.n }, 'could not apply a change made on another node');

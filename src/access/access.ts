@@ -58,6 +58,8 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   private owners = new Map<string, string>();
   private publishers = new Map<string, Map<string, string[]>>();
   private grants = new Map<string, Map<string, CompiledGrant[]>>();
+  /** Lists every principal may find (the catalogue's `discoverable`). */
+  private discoverable: (list: string) => boolean = () => false;
   private readonly jwt: JwtVerifier;
 
   constructor(
@@ -144,6 +146,20 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     return [...this.owners].filter(([, owner]) => owner === principal).map(([list]) => list);
   }
 
+  /**
+   * Where the hub reads which lists are discoverable: their description (never
+   * their events, head or grants) is for every authenticated principal, who may
+   * then ask for access.
+   */
+  discoverWith(discoverable: (list: string) => boolean): void {
+    this.discoverable = discoverable;
+  }
+
+  /** Whether the principal may find the list without seeing it (list.read answers, with access "none"). */
+  discovers(principal: Principal, list: string): boolean {
+    return list !== SYSTEM_LIST && !this.canSee(principal, list) && this.discoverable(list);
+  }
+
   /** Whether the principal may know that the list exists. */
   canSee(principal: Principal, list: string): boolean {
     if (principal.admin) return true;
@@ -182,7 +198,8 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
           ? allow({ fingerprint: 'owner' })
           : forbidden(`create or change list '${list}'; only an admin, or the list's owner, may`);
     }
-    if (list === undefined || !this.canSee(principal, list)) return hidden;
+    if (list === undefined) return hidden;
+    if (!this.canSee(principal, list)) return action === 'list.read' && this.discovers(principal, list) ? allow({ fingerprint: 'discovers' }) : hidden;
     const isOwner = this.owners.get(list) === principal.id;
     switch (action) {
       case 'list.read':

@@ -1,6 +1,6 @@
 import type { AuditRow, EventStore } from '../store/types.js';
 
-export type Channel = 'pull' | 'ndjson' | 'sse' | 'event' | 'webhook' | 'amqp';
+export type Channel = 'pull' | 'ndjson' | 'sse' | 'event' | 'webhook' | 'amqp' | 'graphql';
 
 /**
  * Records every delivery of events to a principal compactly: one row per

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
 import type { SubscriptionService } from '../hub/subscriptions/service.js';
 import type { Agreements } from '../hub/agreements.js';
+import type { Catalogue } from '../hub/catalogue/catalogue.js';
 import type { AuditRecorder } from '../access/audit.js';
 import type { AuditLog } from '../access/audit-log.js';
 import type { RateLimiter } from '../access/rate-limit.js';
@@ -19,6 +20,9 @@ import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { accessRoutes } from './routes/access.js';
+import { ConsoleSessions, consoleDoor, consoleSessionOf, isPublicConsoleRoute } from './console/index.js';
+import { catalogueRoutes } from './routes/catalogue.js';
+import { graphqlRoutes } from './graphql/index.js';
 import { StreamRegistry } from './streams/registry.js';
 import { trackConnections } from './connections.js';
 import { jsonBodyParser, validatorCompiler } from './validation.js';
@@ -34,6 +38,7 @@ export interface AppDeps {
   audit: AuditRecorder;
   auditLog: AuditLog;
   limits: { publish: RateLimiter; read: RateLimiter };
+  catalogue: Catalogue;
 }
 
 declare module 'fastify' {
@@ -83,22 +88,38 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key or a JWT.' } },
       },
+      tags: [
+        {
+          name: 'graphql',
+          description:
+            'The GraphQL door over the same lists: queries at POST|GET /graphql (application/graphql-response+json), subscriptions over graphql-sse at /graphql/stream and over WebSocket (graphql-transport-ws) at /graphql. The schema (SDL) is at GET /graphql/schema.graphql; docs/graphql.md describes it.',
+        },
+      ],
       security: [{ bearer: [] }],
     },
   });
 
+  const consoleSessions = new ConsoleSessions();
   // Every route needs credentials except health and readiness, and they come first: this
   // hook runs before the body is read and before anything is validated, so a caller without
   // valid credentials learns nothing but 401. Routes then ask `access` what the caller may do.
   let closing = false;
   app.addHook('onRequest', async (request) => {
-    if (closing) throw new HubError(503, 'unavailable', 'Shutting down', 'The hub is shutting down. Retry against another node or in a moment.');
-    if (request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) return;
-    const principal = await deps.access.authenticate(request.headers.authorization);
-    if (principal !== null && 'error' in principal) throw new HubError(401, 'unauthorized', 'Unauthorized', principal.error);
+    if (closing) throw new HubError('unavailable', 'unavailable', 'Shutting down', 'The hub is shutting down. Retry against another node or in a moment.');
+    if ((request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) || isPublicConsoleRoute(request)) return;
+    // Without an Authorization header, the console's session cookie is the credential (same-origin writes only).
+    const session = request.headers.authorization === undefined ? consoleSessionOf(request, consoleSessions) : undefined;
+    const principal = await deps.access.authenticate(request.headers.authorization ?? session?.session.authorization);
+    if (principal !== null && 'error' in principal) {
+      if (session) consoleSessions.end(session.id); // its key expired or was revoked: the session ends with it
+      throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', principal.error);
+    }
     request.principal = principal;
-    // No credentials at all: `access` answers 401 for any action without a principal.
-    if (principal === null) authorize(deps.access, request, 'lists.list');
+    // No credentials at all: `access` answers 401 for any action without a principal. A WebSocket
+    // to the GraphQL door may bring them in its first message (connection_init); that door checks them.
+    if (principal === null && !(request.routeOptions.url === '/graphql' && request.headers.upgrade?.toLowerCase() === 'websocket')) {
+      authorize(deps.access, request, 'lists.list');
+    }
   });
 
   app.setErrorHandler((error, request, reply) => {
@@ -116,6 +137,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Close live streams first so that the server can finish in-flight requests and stop.
   // Connections that go idle after close() began (a stream just ended, a publish just
   // answered) are swept until the server has stopped, instead of lingering in keep-alive.
+  // Node does not count a connection that never sent a request (a client's spare, a
+  // browser's preconnect) as idle, so those are tracked here and swept with the idle ones.
   let sweeper: NodeJS.Timeout | null = null;
   const connections = trackConnections(app.server);
   app.addHook('preClose', async () => {
@@ -135,6 +158,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(readRoutes);
   await app.register(subscriptionRoutes);
   await app.register(accessRoutes);
+  await app.register(consoleDoor, { sessions: consoleSessions });
+  await app.register(catalogueRoutes);
+  await app.register(graphqlRoutes);
 
   app.get('/openapi.json', { schema: { hide: true } }, async (request) => {
     authorize(deps.access, request, 'docs.read');

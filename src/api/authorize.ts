@@ -8,12 +8,17 @@ declare module 'fastify' {
   }
 }
 
-const TITLES: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found' };
+/** An access denial as the hub's error: its kind, problem slug and title. */
+const DENIED = {
+  401: ['unauthorized', 'unauthorized', 'Unauthorized'],
+  403: ['forbidden', 'forbidden', 'Forbidden'],
+  404: ['not-found', 'not-found', 'Not found'],
+} as const;
 
 /** Ask the access decision point; throws the matching problem when denied. */
 export function authorize(access: Access, request: FastifyRequest, action: Action, list?: string): Scope {
   const decision = access.decide(request.principal, action, list);
   if (decision.allowed) return decision.scope;
-  const slug = decision.status === 401 ? 'unauthorized' : decision.status === 403 ? 'forbidden' : 'not-found';
-  throw new HubError(decision.status, slug, TITLES[decision.status], decision.detail);
+  const [kind, slug, title] = DENIED[decision.status];
+  throw new HubError(kind, slug, title, decision.detail);
 }

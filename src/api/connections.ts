@@ -14,6 +14,8 @@ export function trackConnections(server: Server): { closeUnused(): void } {
     inFlight.set(socket, 0);
     socket.once('close', () => inFlight.delete(socket));
   });
+  // An upgraded connection (WebSocket) belongs to its protocol handler from then on, which ends it itself.
+  server.on('upgrade', (req) => inFlight.delete(req.socket));
   server.on('request', (req, res) => {
     const socket = req.socket;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Violation } from '../cloudevents/event.js';
-import { HubError } from '../hub/errors.js';
+import { type ErrorKind, HubError } from '../hub/errors.js';
 
 export const PROBLEM_TYPE_PREFIX = 'urn:herold:problem:';
 
@@ -74,10 +74,23 @@ export function writeClientErrorProblem(error: Error & { code?: string }, socket
   );
 }
 
+/** The HTTP status of each kind of hub error: the one place the hub's errors meet HTTP. */
+export const STATUS_OF_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'too-large': 413,
+  unsupported: 415,
+  'rate-limited': 429,
+  unavailable: 503,
+};
+
 /** Every error leaves as problem+json (RFC 9457), with the offending fields named. */
 export function toProblem(error: unknown, request: FastifyRequest): Problem {
   if (error instanceof HubError) {
-    return { ...problem(error.status, error.type, error.title, error.detail, error.errors), ...error.extra };
+    return { ...problem(STATUS_OF_KIND[error.kind], error.type, error.title, error.detail, error.errors), ...error.extra };
   }
   const fe = error as FastifyError;
   if (fe.validation) {

@@ -9,5 +9,5 @@ export function limitRate(limiter: RateLimiter, principal: Principal, reply: Fas
   const r = limiter.take(principal.id);
   if (r.ok) return;
   reply.header('retry-after', String(r.retryAfterSeconds));
-  throw new HubError(429, 'rate-limited', 'Too many requests', `You are over your request rate. Retry after ${r.retryAfterSeconds} s, or ask an admin for a higher limit.`);
+  throw new HubError('rate-limited', 'rate-limited', 'Too many requests', `You are over your request rate. Retry after ${r.retryAfterSeconds} s, or ask an admin for a higher limit.`);
 }

@@ -17,6 +17,20 @@ export const ListBody = Type.Object({
   owner: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   updatedAt: Type.String({ format: 'date-time' }),
+  validate: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('warn'), Type.Literal('enforce')], { description: 'How published events are checked against the declared types and attributes.' })),
+  discoverable: Type.Optional(Type.Boolean({ description: 'Every authenticated principal may find this list (name, title, description, declared types) and ask for access.' })),
+  types: Type.Optional(Type.Array(Type.String(), { description: 'The declared event types.' })),
+  access: Type.Optional(Type.Union(['admin', 'owner', 'publisher', 'consumer', 'none'].map((a) => Type.Literal(a)), { description: 'What you are to this list.' })),
+});
+
+/** A list a principal may only discover: never its events, head or grants. */
+export const DiscoveredListBody = Type.Object({
+  name: ListName,
+  title: Type.Union([Type.String({ maxLength: 200 }), Type.Null()]),
+  description: Type.Union([Type.String({ maxLength: 4000 }), Type.Null()]),
+  discoverable: Type.Literal(true),
+  types: Type.Array(Type.String()),
+  access: Type.Literal('none', { description: 'You may ask for access: POST /lists/{list}/access-requests.' }),
 });
 
 export const ProblemBody = Type.Object(

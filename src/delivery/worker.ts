@@ -277,7 +277,7 @@ export class SubscriptionWorker {
       event = JSON.parse((await this.d.hub.getEvent(this.d.scope, seq, null)).json) as Record<string, unknown>;
     } catch (error) {
       // Gone from the list, or no longer visible to the owner: nothing to deliver.
-      if (!(error instanceof HubError && error.status === 404)) {
+      if (!(error instanceof HubError && error.kind === 'not-found')) {
         this.inflight.delete(seq);
         this.d.log.warn({ err: error, subscription: this.id, seq }, 'could not load event for retry');
         return;

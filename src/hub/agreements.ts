@@ -104,7 +104,7 @@ export class Agreements {
 
   private async pending(id: string): Promise<AccessRequestRecord> {
     const r = await this.get(id);
-    if (r.status !== 'pending') throw new HubError(409, 'conflict', 'Already decided', `Access request '${id}' was already ${r.status}.`);
+    if (r.status !== 'pending') throw new HubError('conflict', 'conflict', 'Already decided', `Access request '${id}' was already ${r.status}.`);
     await this.hub.requireList(r.list);
     return r;
   }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { ListInput } from '../store/types.js';
+import { type DeclaredCatalogue, parseDeclaredCatalogue } from './catalogue/declared.js';
 import { isReservedListName, RESERVED_LIST_PREFIX } from './system-events.js';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/;
@@ -25,6 +26,8 @@ export interface DeclaredAmqpIngest {
 export interface DeclaredConfig {
   lists: ListInput[];
   amqpIngest: DeclaredAmqpIngest[];
+  /** Lists' event type catalogues (validate, discoverable, types, attributes): see catalogue/declared.ts. */
+  catalogues: DeclaredCatalogue[];
 }
 
 /**
@@ -58,9 +61,10 @@ export async function readDeclaredConfig(file: string, env: NodeJS.ProcessEnv = 
     throw new Error(`Cannot read the config file ${file}: ${(error as Error).message}. Check the path and its JSON/YAML syntax.`);
   }
   const lists = (doc as { lists?: unknown })?.lists;
-  if (lists === undefined) return { lists: [], amqpIngest: [] };
+  if (lists === undefined) return { lists: [], amqpIngest: [], catalogues: [] };
   if (!Array.isArray(lists)) throw new Error(`${file}: 'lists' must be an array of {name, title?, description?, retentionDays?, amqpIngest?}.`);
   const amqpIngest: DeclaredAmqpIngest[] = [];
+  const catalogues: DeclaredCatalogue[] = [];
   const parsed = lists.map((l, i) => {
     const item = l as Record<string, unknown>;
     if (typeof item?.name !== 'string' || !NAME.test(item.name)) {
@@ -74,6 +78,8 @@ export async function readDeclaredConfig(file: string, env: NodeJS.ProcessEnv = 
       throw new Error(`${file}: lists[${i}].retentionDays must be a positive integer.`);
     }
     if (item.amqpIngest !== undefined) amqpIngest.push(parseAmqpIngest(item.amqpIngest, item.name, `${file}: lists[${i}].amqpIngest`, env));
+    const catalogue = parseDeclaredCatalogue(item, item.name, `${file}: lists[${i}]`);
+    if (catalogue) catalogues.push(catalogue);
     return {
       name: item.name,
       title: item.title as string | undefined,
@@ -81,7 +87,7 @@ export async function readDeclaredConfig(file: string, env: NodeJS.ProcessEnv = 
       retentionDays: item.retentionDays as number | undefined,
     };
   });
-  return { lists: parsed, amqpIngest };
+  return { lists: parsed, amqpIngest, catalogues };
 }
 
 const INGEST_KEYS = new Set(['url', 'queue', 'principal', 'prefetch', 'deadLetterExchange', 'deadLetterRoutingKey']);

@@ -10,6 +10,9 @@ import { LiveTail, parsedOf } from './live-tail.js';
 import type { EventPredicate } from './predicate.js';
 import { linkWithinView, serveEvents, type EventLookup, type ServedEvent } from './serve.js';
 import { allOfRequirements, NO_REQUIREMENTS, type Requirements } from '../cesql/index.js';
+import { structuredPointers, type Violation } from '../cloudevents/index.js';
+import type { Catalogue } from './catalogue/catalogue.js';
+import type { PointersAt } from './catalogue/check.js';
 
 export type { EventPredicate } from './predicate.js';
 export type { CallerFilter, EventQuery } from './caller-query.js';
@@ -65,6 +68,8 @@ export interface AuditSink {
 
 export interface PublishResult {
   results: { seq: number; duplicate: boolean }[];
+  /** What the list's catalogue found under `validate: "warn"` (the events were stored). */
+  warnings?: Violation[];
 }
 
 export interface HubOptions {
@@ -72,6 +77,8 @@ export interface HubOptions {
   onAppended?: (list: string, count: number) => void;
   /** Every scoped read is recorded here, with the caller and the filters in force. */
   audit?: AuditSink;
+  /** Checks published events against their list's catalogue and counts the types committed. */
+  catalogue?: Pick<Catalogue, 'admit' | 'appended'>;
 }
 
 /** The query of a read by seq: no filters of the caller's own. */
@@ -187,6 +194,17 @@ export class Hub {
   }
 
   /**
+   * When the list last changed: the commit time (epoch ms) of its head event,
+   * or null for an empty list. Like `head`, it tells nothing about any event's content.
+   */
+  async headTime(list: string): Promise<number | null> {
+    const head = this.bus.head(list);
+    if (head === 0) return null;
+    const hit = await this.lookup(list)(head);
+    return hit ? hit.event.time : null;
+  }
+
+  /**
    * Retention: delete each list's events committed more than `retentionDays`
    * ago. Readers whose cursor is older simply continue with the oldest event kept.
    */
@@ -211,7 +229,8 @@ export class Hub {
    * is each event's JSON when the caller already has it (the codec makes it for
    * its size check), so the hot path does not stringify twice.
    */
-  async publish(list: string, events: CloudEvent[], serialized?: readonly string[]): Promise<PublishResult> {
+  async publish(list: string, events: CloudEvent[], serialized?: readonly string[], at: PointersAt = defaultPointers(events.length)): Promise<PublishResult> {
+    const admission = this.options.catalogue?.admit(list, events, at);
     const batch: AppendEvent[] = events.map((event, i) => ({
       source: event.source,
       id: event.id,
@@ -223,12 +242,13 @@ export class Hub {
     if (outcome.ok) {
       const appended = outcome.results.filter((r) => !r.duplicate).length;
       if (appended > 0) this.options.onAppended?.(list, appended);
-      return { results: outcome.results };
+      this.options.catalogue?.appended(list, events, (i) => outcome.results[i].duplicate, admission);
+      return admission ? { results: outcome.results, warnings: admission.warnings } : { results: outcome.results };
     }
     if (outcome.reason === 'no-such-list') throw notFound(`List '${list}'`);
     const ev = events[outcome.index];
     throw new HubError(
-      409,
+      'conflict',
       'conflict',
       'Conflicting event',
       `An event with source '${ev.source}' and id '${ev.id}' is already stored as seq ${outcome.seq} with different content. ` +
@@ -447,7 +467,7 @@ export class Hub {
 
   private checkExpiry(scope: Scope): void {
     if (this.expired(scope)) {
-      throw new HubError(401, 'unauthorized', 'Unauthorized', 'Your credential has expired; authenticate again (a new token or API key) and resume from your cursor.');
+      throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', 'Your credential has expired; authenticate again (a new token or API key) and resume from your cursor.');
     }
   }
 
@@ -512,4 +532,9 @@ export function queryRequirements(q: Pick<ReadQuery, 'types' | 'sources' | 'subj
   if (q.sources) r = allOfRequirements(r, { source: new Set(q.sources) });
   if (q.subjects) r = allOfRequirements(r, { subject: new Set(q.subjects) });
   return Object.keys(r).length === 0 ? NO_REQUIREMENTS : r;
+}
+
+/** Pointers into a request of `n` structured events: `/3/...` in a batch. */
+function defaultPointers(n: number): PointersAt {
+  return n > 1 ? (i) => structuredPointers(`/${i}`) : () => structuredPointers('');
 }

@@ -1,7 +1,9 @@
 /**
- * The one storage interface. Every backend (embedded SQLite, PostgreSQL)
- * implements it; the hub never talks SQL. The interface is async so that
- * network-backed stores fit; the SQLite store answers synchronously inside.
+ * Storage behind narrow interfaces, one per concern (at the end of this
+ * file); every backend (embedded SQLite, PostgreSQL) implements them all, as
+ * `EventStore`, and passes the same contract (test/store/contract.test.ts).
+ * The hub never talks SQL. The interfaces are async so that network-backed
+ * stores fit; the SQLite store answers synchronously inside.
  */
 
 export interface ListRecord {
@@ -263,6 +265,21 @@ export interface EventLog {
   subjectSeqs(list: string, subject: string, max: number): Promise<number[]>;
 }
 
+/**
+ * Bulk import with the numbers kept (`herold import` and `herold migrate`):
+ * only the CLI uses it, on a store no hub is appending to.
+ */
+export interface EventImport {
+  /**
+   * Write events with the seq, commit time and heroldprevseq they had (the
+   * body as stored) into an existing list, after its head, in seq order. The
+   * idempotency and subject indexes learn them as if they had been appended,
+   * so republishing an imported event is a duplicate and new events continue
+   * the subjects' chains. Atomic per call; rejects seqs at or below the head.
+   */
+  importEvents(list: string, events: StoredEvent[]): Promise<void>;
+}
+
 /** Hub-wide settings (the admin key's hash, ...). */
 export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
@@ -319,9 +336,52 @@ export interface AuditStore {
   pruneAudit(before: number): Promise<number>;
 }
 
+/** How a list checks published events against its catalogue. */
+export type ValidateMode = 'off' | 'warn' | 'enforce';
+
+/** A list's catalogue settings (lists without a row: validate off, not discoverable). */
+export interface CatalogueSettingsRecord {
+  list: string;
+  validate: ValidateMode;
+  discoverable: boolean;
+}
+
+/** A declared event type or extension attribute of a list; `spec` is opaque to the store. */
+export interface DeclarationRecord {
+  list: string;
+  /** The event type, or the attribute name. */
+  name: string;
+  spec: unknown;
+  updatedAt: number;
+}
+
+/** How many events of a type a list has committed (declared or not). */
+export interface SeenTypeRecord {
+  list: string;
+  type: string;
+  count: number;
+  /** Of those, how many failed the list's catalogue while it was set to warn. */
+  invalid: number;
+  /** Epoch ms of the first and the last commit counted. */
+  firstSeen: number;
+  lastSeen: number;
+}
+
+/** The event type catalogue: declarations, settings and the types seen per list. */
+export interface CatalogueStore {
+  catalogueSettings(): Promise<CatalogueSettingsRecord[]>;
+  putCatalogueSettings(record: CatalogueSettingsRecord): Promise<void>;
+  declarations(kind: 'type' | 'attribute'): Promise<DeclarationRecord[]>;
+  putDeclaration(kind: 'type' | 'attribute', record: DeclarationRecord): Promise<void>;
+  deleteDeclaration(kind: 'type' | 'attribute', list: string, name: string): Promise<boolean>;
+  /** Add counts (first/last seen widen): called with a batch of what was counted in memory. */
+  addSeenTypes(rows: SeenTypeRecord[]): Promise<void>;
+  seenTypes(list: string): Promise<SeenTypeRecord[]>;
+}
+
 /**
  * A whole backend (embedded SQLite, PostgreSQL): every narrow interface at
  * once. Only the composition root (server.ts) and the CLI's transfer hold it;
  * each part of the hub is handed the one interface it needs.
  */
-export interface EventStore extends StoreLifecycle, EventLog, SettingsStore, SubscriptionStore, AccessStore, AuditStore {}
+export interface EventStore extends StoreLifecycle, EventLog, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore {}

@@ -61,8 +61,8 @@ describe.skipIf(!rabbitAvailable)('AMQP ingest consumer', () => {
     const c = consumer(queue, {
       async publish() {
         calls++;
-        if (calls <= 2) throw new HubError(404, 'not-found', 'Not found', "List 'l' does not exist or is not visible to you.");
-        throw new HubError(409, 'conflict', 'Conflicting event', 'different content');
+        if (calls <= 2) throw new HubError('not-found', 'not-found', 'Not found', "List 'l' does not exist or is not visible to you.");
+        throw new HubError('conflict', 'conflict', 'Conflicting event', 'different content');
       },
     });
     await c.whenConsuming();

@@ -2,7 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { ListRecord } from '../../store/types.js';
 import { authorize } from '../authorize.js';
-import { ListBody, ListParams, problems } from '../schemas.js';
+import { DiscoveredListBody, ListBody, ListParams, problems } from '../schemas.js';
+import { catalogueListView } from './catalogue.js';
 
 const PutListBody = Type.Object(
   {
@@ -10,6 +11,8 @@ const PutListBody = Type.Object(
     description: Type.Optional(Type.Union([Type.String({ maxLength: 4000 }), Type.Null()])),
     retentionDays: Type.Optional(Type.Union([Type.Integer({ minimum: 1, maximum: 36500 }), Type.Null()])),
     owner: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 200 }), Type.Null()], { description: 'The principal that approves access to this list (admins only may set it).' })),
+    validate: Type.Optional(Type.Union([Type.Literal('off'), Type.Literal('warn'), Type.Literal('enforce')], { description: 'Check published events against the declared types and attributes: off (default), warn (store, answer with warnings) or enforce (400).' })),
+    discoverable: Type.Optional(Type.Boolean({ description: 'Let every authenticated principal find this list and ask for access (default false).' })),
   },
   { additionalProperties: false },
 );
@@ -28,7 +31,8 @@ export function listView(list: ListRecord) {
 }
 
 export async function listRoutes(app: FastifyInstance): Promise<void> {
-  const { hub, access } = app.deps;
+  const { hub, access, catalogue } = app.deps;
+  const view = catalogueListView(access, catalogue);
 
   app.get(
     '/lists',
@@ -36,23 +40,23 @@ export async function listRoutes(app: FastifyInstance): Promise<void> {
       schema: {
         tags: ['lists'],
         summary: 'The event lists you may see, with their heads.',
-        response: { 200: Type.Object({ lists: Type.Array(ListBody) }) },
+        response: { 200: Type.Object({ lists: Type.Array(Type.Union([ListBody, DiscoveredListBody])) }) },
       },
     },
     async (request) => {
       authorize(access, request, 'lists.list');
       const lists = await hub.lists();
-      const visible = lists.filter((l) => access.canSee(request.principal!, l.name));
-      return { lists: visible.map((l) => listView({ ...l, head: Math.max(l.head, hub.head(l.name)) })) };
+      const visible = lists.filter((l) => access.canSee(request.principal!, l.name) || access.discovers(request.principal!, l.name));
+      return { lists: visible.map((l) => view(request.principal!, listView({ ...l, head: Math.max(l.head, hub.head(l.name)) }))) };
     },
   );
 
   app.get<{ Params: ListParams }>(
     '/lists/:list',
-    { schema: { tags: ['lists'], summary: 'Describe one list; head is its last sequence number.', params: ListParams, response: { 200: ListBody, ...problems(404) } } },
+    { schema: { tags: ['lists'], summary: 'Describe one list; head is its last sequence number.', params: ListParams, response: { 200: Type.Union([ListBody, DiscoveredListBody]), ...problems(404) } } },
     async (request) => {
       authorize(access, request, 'list.read', request.params.list);
-      return listView(await hub.getList(request.params.list));
+      return view(request.principal!, listView(await hub.getList(request.params.list)));
     },
   );
 
@@ -74,16 +78,17 @@ export async function listRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       // One answer for a list the caller may not see and one that does not exist.
       authorize(access, request, 'list.put', request.params.list);
-      const { owner, ...fields } = request.body ?? {};
+      const { owner, validate, discoverable, ...fields } = request.body ?? {};
       if (owner !== undefined) authorize(access, request, 'admin');
       const { created, list } = await hub.putList({ name: request.params.list, ...fields });
       if (owner !== undefined) {
         await access.setOwner(list.name, owner);
         list.owner = owner;
       }
+      if (validate !== undefined || discoverable !== undefined) await catalogue.putSettings(list.name, { validate, discoverable });
       reply.code(created ? 201 : 200);
       if (created) reply.header('location', `/lists/${list.name}`);
-      return listView({ ...list, head: Math.max(list.head, hub.head(list.name)) });
+      return view(request.principal!, listView({ ...list, head: Math.max(list.head, hub.head(list.name)) }));
     },
   );
 }

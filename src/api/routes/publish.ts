@@ -1,14 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseHttpEvents } from '../../cloudevents/index.js';
+import { binaryPointers, parseHttpEvents, structuredPointers, type HttpMode } from '../../cloudevents/index.js';
+import type { PointersAt } from '../../hub/catalogue/check.js';
 import { describePrefixes, sourceAllowed } from '../../access/source-prefix.js';
 import { authorize } from '../authorize.js';
 import { HubError } from '../../hub/errors.js';
 import { limitRate } from '../rate-limit.js';
 import { ListParams, Seq, problems } from '../schemas.js';
 
-const SingleResult = Type.Object({ seq: Seq, duplicate: Type.Optional(Type.Boolean()) });
-const BatchResult = Type.Object({ results: Type.Array(Type.Object({ seq: Seq, duplicate: Type.Boolean() })) });
+const Warnings = Type.Optional(
+  Type.Array(Type.Object({ pointer: Type.String(), message: Type.String() }), { description: "What the list's catalogue found under validate: warn (the events were stored)." }),
+);
+const SingleResult = Type.Object({ seq: Seq, duplicate: Type.Optional(Type.Boolean()), warnings: Warnings });
+const BatchResult = Type.Object({ results: Type.Array(Type.Object({ seq: Seq, duplicate: Type.Boolean() })), warnings: Warnings });
 
 /**
  * POST /lists/{list}/events in every CloudEvents HTTP mode. The body is taken
@@ -59,18 +63,26 @@ export async function publishRoutes(app: FastifyInstance): Promise<void> {
           .filter(({ e }) => !sourceAllowed(e.source, prefixes))
           .map(({ i }) => ({ pointer: mode === 'batch' ? `/${i}/source` : mode === 'binary' ? '/headers/ce-source' : '/source', message: `must be ${rule}` }));
         if (errors.length > 0) {
-          throw new HubError(403, 'forbidden', 'Forbidden source', `You may publish to '${list}' only events whose source is ${rule}.`, errors);
+          throw new HubError('forbidden', 'forbidden', 'Forbidden source', `You may publish to '${list}' only events whose source is ${rule}.`, errors);
         }
       }
-      const { results } = await hub.publish(list, events, serialized);
+      const { results, warnings } = await hub.publish(list, events, serialized, pointersIn(mode));
+      const warned = warnings ? { warnings } : {};
       if (mode === 'batch') {
         reply.code(201);
-        return { results: results.map((r) => ({ seq: String(r.seq), duplicate: r.duplicate })) };
+        return { results: results.map((r) => ({ seq: String(r.seq), duplicate: r.duplicate })), ...warned };
       }
       const [r] = results;
       reply.header('location', `/lists/${list}/events/${r.seq}`);
-      if (r.duplicate) return reply.code(200).send({ seq: String(r.seq), duplicate: true });
-      return reply.code(201).send({ seq: String(r.seq) });
+      if (r.duplicate) return reply.code(200).send({ seq: String(r.seq), duplicate: true, ...warned });
+      return reply.code(201).send({ seq: String(r.seq), ...warned });
     },
   );
+}
+
+/** Where each event of a request is, for the catalogue's pointers: `/3/data/x` in a batch, headers in binary mode. */
+function pointersIn(mode: HttpMode): PointersAt {
+  if (mode === 'batch') return (i) => structuredPointers(`/${i}`);
+  const one = mode === 'binary' ? binaryPointers : structuredPointers('');
+  return () => one;
 }

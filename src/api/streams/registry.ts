@@ -2,7 +2,10 @@ import type { Scope } from '../../access/scope.js';
 import { HubError } from '../../hub/errors.js';
 import type { Metrics } from '../../metrics.js';
 
-export type StreamKind = 'sse' | 'ndjson';
+export type StreamKind = 'sse' | 'ndjson' | 'graphql-sse' | 'graphql-ws';
+
+/** Why the registry closes a stream: the hub stops (clients should resume), or the owner's access changed. */
+export type CloseCause = 'shutdown' | 'access';
 
 /** Whose stream it is: revoking their access closes it. */
 export interface StreamOwner {
@@ -20,7 +23,7 @@ export interface OpenStream {
   kind: StreamKind;
   owner?: StreamOwner;
   /** Ends the stream with a final message that says why. */
-  close(reason: string): void;
+  close(reason: string, cause: CloseCause): void;
 }
 
 /**
@@ -61,7 +64,7 @@ export class StreamRegistry {
   }
 
   closeAll(reason: string): void {
-    for (const stream of [...this.open]) stream.close(reason);
+    for (const stream of [...this.open]) stream.close(reason, 'shutdown');
   }
 
   /** Close the streams an access change touches (a principal, a list, a key). */
@@ -73,9 +76,16 @@ export class StreamRegistry {
       if (change.keyId !== undefined && o.keyId !== change.keyId) continue;
       if (change.keyId === undefined && change.principal !== undefined && o.principal !== change.principal) continue;
       if (change.list !== undefined && o.list !== change.list) continue;
-      stream.close(reason);
+      stream.close(reason, 'access');
       n++;
     }
+    return n;
+  }
+
+  /** How many streams of these kinds a principal holds open (per-principal caps). */
+  countOf(principal: string, kinds: readonly StreamKind[]): number {
+    let n = 0;
+    for (const stream of this.open) if (stream.owner?.principal === principal && kinds.includes(stream.kind)) n++;
     return n;
   }
 
@@ -86,7 +96,7 @@ export class StreamRegistry {
 
 function tooManyStreams(held: number, max: number): HubError {
   return new HubError(
-    429,
+    'rate-limited',
     'too-many-streams',
     'Too many open streams',
     `You have ${held} streams open on this hub, the most one principal may hold (HEROLD_MAX_STREAMS_PER_PRINCIPAL = ${max}). ` +

@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import { Progress } from '../progress.js';
-import { type Location, describeLocation, eventWriter, openLocation, parseLocation } from './stores.js';
+import { type Location, describeLocation, openLocation, parseLocation } from './stores.js';
 import { type ExportRecord, type ImportCounts, exportStore, importRecords } from './transfer.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -43,18 +43,9 @@ async function writeLine(out: Writable, record: ExportRecord): Promise<void> {
   if (!out.write(JSON.stringify(record) + '\n')) await once(out, 'drain');
 }
 
-/** Import into `to`; the embedded store then rebuilds its indexes from the imported log once. */
-async function importInto(to: Location, records: AsyncIterable<ExportRecord>, progress: { header(total: number): void; events(n: number): void }): Promise<ImportCounts> {
-  const counts = await withStore(to, async (store) => {
-    const writer = eventWriter(to, store);
-    try {
-      return await importRecords(records, store, writer, progress);
-    } finally {
-      await writer.close();
-    }
-  });
-  if (to.kind === 'sqlite') await withStore(to, async () => undefined);
-  return counts;
+/** Import into `to` through the store's interface (events with their numbers: EventImport). */
+function importInto(to: Location, records: AsyncIterable<ExportRecord>, progress: { header(total: number): void; events(n: number): void }): Promise<ImportCounts> {
+  return withStore(to, (store) => importRecords(records, store, progress));
 }
 
 function summary(c: ImportCounts): string {

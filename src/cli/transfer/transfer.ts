@@ -8,9 +8,10 @@ import type {
   ListRecord,
   PublisherRecord,
   RetryRow,
+  StoredEvent,
   SubscriptionRecord,
 } from '../../store/types.js';
-import type { EventWriter, ExportedEvent } from './stores.js';
+import type { ExportedEvent } from './stores.js';
 
 /**
  * The export format: NDJSON, one record per line, each with a `kind`. The
@@ -111,15 +112,14 @@ export interface ImportCounts {
 export async function importRecords(
   records: AsyncIterable<ExportRecord>,
   store: EventStore,
-  writer: EventWriter,
   progress: { header(total: number): void; events(n: number): void },
 ): Promise<ImportCounts> {
   const counts: ImportCounts = { lists: 0, events: 0, apiKeys: 0, publishers: 0, grants: 0, accessRequests: 0, subscriptions: 0, retries: 0, deadLetters: 0, audit: 0, skipped: 0 };
-  let batch: ExportedEvent[] = [];
+  let batch: StoredEvent[] = [];
   let batchList = '';
   const flush = async () => {
     if (batch.length === 0) return;
-    await writer.write(batchList, batch);
+    await store.importEvents(batchList, batch);
     counts.events += batch.length;
     progress.events(batch.length);
     batch = [];
@@ -160,7 +160,7 @@ export async function importRecords(
       case 'event': {
         if (batchList !== record.list || batch.length >= PAGE) await flush();
         batchList = record.list;
-        batch.push({ list: record.list, seq: record.seq, prevSeq: record.prevSeq, time: record.time, body: record.body });
+        batch.push({ seq: record.seq, prevSeq: record.prevSeq, time: record.time, body: record.body });
         break;
       }
       case 'apiKey': {

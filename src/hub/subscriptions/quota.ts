@@ -31,7 +31,7 @@ export class SubscriptionQuota {
 
 function tooManySubscriptions(owned: number, max: number): HubError {
   return new HubError(
-    429,
+    'rate-limited',
     'too-many-subscriptions',
     'Too many subscriptions',
     `You own ${owned} subscriptions, the most one principal may have (HEROLD_MAX_SUBSCRIPTIONS_PER_PRINCIPAL = ${max}). ` +

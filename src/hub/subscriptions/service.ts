@@ -166,7 +166,7 @@ export class SubscriptionService {
   async rotateSecret(caller: Principal, id: string, graceSeconds: number): Promise<{ secret: string; view: SubscriptionView }> {
     const record = await this.get(caller, id);
     const secret = this.sinks.newSecret(record.spec as SubscriptionSpec);
-    if (!secret) throw new HubError(409, 'conflict', 'No signing secret', 'Only HTTP subscriptions are signed.');
+    if (!secret) throw new HubError('conflict', 'conflict', 'No signing secret', 'Only HTTP subscriptions are signed.');
     const expiresAt = Date.now() + graceSeconds * 1000;
     const kept = record.secrets
       .filter((s) => s.expiresAt === null || s.expiresAt > Date.now())
@@ -196,14 +196,14 @@ export class SubscriptionService {
   async redeliver(caller: Principal, id: string, body: { seqs?: number[]; from?: number; to?: number; deadletters?: boolean }): Promise<{ redelivering: number }> {
     const record = await this.get(caller, id);
     if (record.status !== 'active') {
-      throw new HubError(409, 'conflict', 'Subscription disabled', `Subscription '${id}' is disabled (${record.disabledReason}). Enable it first: POST /subscriptions/${id}/enable.`);
+      throw new HubError('conflict', 'conflict', 'Subscription disabled', `Subscription '${id}' is disabled (${record.disabledReason}). Enable it first: POST /subscriptions/${id}/enable.`);
     }
     let seqs: number[];
     if (body.deadletters) {
       seqs = await this.store.takeDeadLetters(id);
     } else {
       const scope = this.access.deliveryScope(record);
-      if ('paused' in scope) throw new HubError(409, 'conflict', 'Subscription paused', `Subscription '${id}' cannot deliver now: ${scope.paused}`);
+      if ('paused' in scope) throw new HubError('conflict', 'conflict', 'Subscription paused', `Subscription '${id}' cannot deliver now: ${scope.paused}`);
       const query = subscriptionQuery(record.spec as SubscriptionSpec);
       const head = this.hub.head(record.list);
       const from = body.seqs ? Math.min(...body.seqs) : body.from!;

@@ -132,7 +132,7 @@ export function parseSubscriptionSpec(input: unknown, author: SpecAuthor): Subsc
   // anyone aim the hub's POSTs at a host that refused them.
   if (protocol === 'HTTP' && protocolsettings.validate === false && !author.admin) {
     throw new HubError(
-      403,
+      'forbidden',
       'forbidden',
       'Forbidden',
       'Only an admin may skip the webhook validation handshake (protocolsettings.validate: false). Leave validate out and have the receiver answer the handshake (OPTIONS with WebHook-Allowed-Origin), or ask an admin to create the subscription.',

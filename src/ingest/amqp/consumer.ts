@@ -32,7 +32,7 @@ import { type ChannelModel, type ConfirmChannel, type ConsumeMessage, IllegalOpe
 import type { CloudEvent } from '../../cloudevents/index.js';
 import { connectAmqp, describeAmqpError } from '../../delivery/sinks/amqp/connect.js';
 import { maskSinkUrl } from '../../hub/subscriptions/amqp-settings.js';
-import { HubError } from '../../hub/errors.js';
+import { HubError, isRequestFault } from '../../hub/errors.js';
 import { describePrefixes, sourceAllowed } from '../../access/source-prefix.js';
 import { decodeAmqpMessage } from '../../cloudevents/amqp-decode.js';
 import type { DeclaredAmqpIngest } from '../../hub/declared-lists.js';
@@ -277,7 +277,7 @@ export class AmqpIngestConsumer {
       if (fresh > 0) this.deps.onStored?.(list, fresh);
       return { kind: 'ack' };
     } catch (error) {
-      if (error instanceof HubError && error.status >= 400 && error.status < 500 && error.status !== 404) {
+      if (error instanceof HubError && isRequestFault(error)) {
         return { kind: 'dead', reason: error.detail };
       }
       return { kind: 'requeue', reason: error instanceof Error ? error.message : String(error) };

@@ -230,4 +230,60 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       UPDATE subscriptions SET run_as = '{"credential":{"kind":"admin-key"}}' WHERE owner = 'admin';
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- The event type catalogue (see the SQLite migration 5).
+      CREATE TABLE catalogue_lists (
+        list text PRIMARY KEY,
+        validate text NOT NULL,
+        discoverable boolean NOT NULL
+      );
+      CREATE TABLE catalogue_declarations (
+        kind text NOT NULL,
+        list text NOT NULL,
+        name text NOT NULL,
+        spec text NOT NULL,
+        updated_at bigint NOT NULL,
+        PRIMARY KEY (kind, list, name)
+      );
+      CREATE TABLE catalogue_seen (
+        list text NOT NULL,
+        type text NOT NULL,
+        count bigint NOT NULL,
+        invalid bigint NOT NULL,
+        first_seen bigint NOT NULL,
+        last_seen bigint NOT NULL,
+        PRIMARY KEY (list, type)
+      );
+    `,
+  },
+  {
+    version: 7,
+    sql: `
+      -- seqBefore over a list with missing seqs (trimmed by retention, or an
+      -- import that starts later): each probe takes the first event at or after
+      -- its seq, so a missing row no longer reads as "not before" (which made
+      -- retention stop trimming once half a list was trimmed).
+      CREATE OR REPLACE FUNCTION herold_seq_before(p_list integer, p_time bigint) RETURNS bigint
+      LANGUAGE plpgsql STABLE AS $$
+      DECLARE
+        lo bigint := 0;
+        hi bigint;
+        mid bigint;
+        s bigint;
+        t bigint;
+      BEGIN
+        SELECT head INTO hi FROM lists WHERE id = p_list;
+        IF hi IS NULL THEN RETURN 0; END IF;
+        WHILE lo < hi LOOP
+          mid := (lo + hi + 1) / 2;
+          s := NULL;
+          SELECT seq, time INTO s, t FROM events WHERE list_id = p_list AND seq >= mid AND seq <= hi ORDER BY seq LIMIT 1;
+          IF s IS NOT NULL AND t < p_time THEN lo := s; ELSE hi := mid - 1; END IF;
+        END LOOP;
+        RETURN lo;
+      END $$;
+    `,
+  },
 ];

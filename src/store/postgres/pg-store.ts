@@ -20,9 +20,14 @@ import type {
   StoredEvent,
   SubscriptionRecord,
   DeliveryWork,
+  CatalogueSettingsRecord,
+  DeclarationRecord,
+  SeenTypeRecord,
 } from '../types.js';
 import { type AccessChangePayload, PgAccessTables } from './access-tables.js';
-import { type GroupRows, type KeyMatch, type LockedList, keysOf, lookups, planGroup } from './append.js';
+import { PgCatalogueTables } from './catalogue-tables.js';
+import { type GroupRows, type PlanList, keysOf, planGroup, subjectsOf } from '../append-plan.js';
+import { type KeyMatch, lookups, prefetchedSource } from './append.js';
 import { ClusterLink, type ClusterLog, headsPayloads, recordChange } from './cluster.js';
 import { type PgSettings, parsePgUrl, pgTypes, wrapError } from './connection.js';
 import { Db } from './db.js';
@@ -31,6 +36,7 @@ import { MIGRATIONS } from './migrations.js';
 import { SubjectHeads, upsertSubjects } from './subject-heads.js';
 import { PgSubscriptionTables } from './subscription-tables.js';
 import { idempotencyKey } from '../idempotency-key.js';
+import { prepareImport } from '../import-events.js';
 import { type ListRow, listOf } from '../rows.js';
 
 export interface PostgresStoreOptions {
@@ -60,6 +66,7 @@ export class PostgresStore implements EventStore {
   private db!: Db;
   private subs!: PgSubscriptionTables;
   private access!: PgAccessTables;
+  private catalogue!: PgCatalogueTables;
   private readonly listIds = new Map<string, number>();
   private readonly rangeShapes = new Set<string>();
   private schema = '';
@@ -108,6 +115,7 @@ export class PostgresStore implements EventStore {
     this.subjects = new SubjectHeads(this.db, this.log);
     this.subs = new PgSubscriptionTables(this.db, (c, id) => this.subscriptionChanged(c, id));
     this.access = new PgAccessTables(this.db, (c, payload) => this.accessChanged(c, payload));
+    this.catalogue = new PgCatalogueTables(this.db, (c, payload) => recordChange(c, this.channel, this.nodeId, 'catalogue', payload));
     this.link = new ClusterLink(this.pool, this.settings.connectionString, this.channel, this.nodeId, this.log);
     await this.link.start();
   }
@@ -244,7 +252,7 @@ export class PostgresStore implements EventStore {
         text: 'SELECT id, name, head, last_time FROM lists WHERE name = ANY($1::text[]) ORDER BY id FOR UPDATE',
         values: [names],
       });
-      const lists = new Map<string, LockedList>();
+      const lists = new Map<string, PlanList>();
       for (const r of locked.rows) {
         lists.set(r.name, { id: r.id, head: r.head, lastTime: r.last_time });
         this.listIds.set(r.name, r.id);
@@ -255,11 +263,10 @@ export class PostgresStore implements EventStore {
         const res = await c.query<{ list_id: number; key: string; seq: number; source: string; body: string }>({
           name: 'herold_find_keys',
           // The hash index finds the keys; `+ 0` keeps the planner from also scanning the primary key for the list.
-          // A key found in another list of the group is ignored by planGroup (matches are per list and key).
           text: `SELECT list_id, key::text AS key, seq, source, body FROM events WHERE key = ANY($1::bigint[]) AND list_id + 0 = ANY($2::int[])`,
           values: [intArray(want.keys), intArray(want.listIds)],
         });
-        matches = res.rows.map((r) => ({ listId: r.list_id, key: r.key, seq: r.seq, source: r.source, body: r.body }));
+        matches = res.rows.map((r) => ({ listId: r.list_id, key: BigInt(r.key), seq: r.seq, source: r.source, body: r.body }));
       }
       const subjectHeads = new Map<number, Map<string, number>>();
       for (const list of lists.values()) {
@@ -268,7 +275,7 @@ export class PostgresStore implements EventStore {
         touched.push(list.id);
         subjectHeads.set(list.id, await this.subjects.lookup(c, list.id, list.head, subjects));
       }
-      const planned = planGroup(requests, lists, matches, subjectHeads, keys, Date.now());
+      const planned = planGroup(requests, keys, prefetchedSource(lists, matches, subjectHeads), Date.now());
       if (planned.rows.seq.length > 0) await this.writeGroup(c, planned.rows);
       return planned;
     }));
@@ -277,7 +284,7 @@ export class PostgresStore implements EventStore {
       throw error;
     }
     // Committed: the subjects' new last events join this node's map.
-    for (const [id, h] of rows.heads) this.subjects.committed(id, h.head, rows.subjects.get(id) ?? []);
+    for (const [id, h] of rows.heads) this.subjects.committed(id, h.head, subjectsOf(rows, id));
     return outcomes;
   }
 
@@ -508,6 +515,36 @@ export class PostgresStore implements EventStore {
     return this.access.pruneAudit(before);
   }
 
+  // ---- event type catalogue --------------------------------------------------
+
+  catalogueSettings(): Promise<CatalogueSettingsRecord[]> {
+    return this.catalogue.catalogueSettings();
+  }
+
+  putCatalogueSettings(record: CatalogueSettingsRecord): Promise<void> {
+    return this.catalogue.putCatalogueSettings(record);
+  }
+
+  declarations(kind: 'type' | 'attribute'): Promise<DeclarationRecord[]> {
+    return this.catalogue.declarations(kind);
+  }
+
+  putDeclaration(kind: 'type' | 'attribute', record: DeclarationRecord): Promise<void> {
+    return this.catalogue.putDeclaration(kind, record);
+  }
+
+  deleteDeclaration(kind: 'type' | 'attribute', list: string, name: string): Promise<boolean> {
+    return this.catalogue.deleteDeclaration(kind, list, name);
+  }
+
+  addSeenTypes(rows: SeenTypeRecord[]): Promise<void> {
+    return this.catalogue.addSeenTypes(rows);
+  }
+
+  seenTypes(list: string): Promise<SeenTypeRecord[]> {
+    return this.catalogue.seenTypes(list);
+  }
+
   async sizeBytes(): Promise<number> {
     const [row] = await this.db.rows<{ bytes: number | null }>(
       `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c
@@ -518,18 +555,14 @@ export class PostgresStore implements EventStore {
 
   // ---- bulk import (herold import / migrate) ----------------------------------------
 
-  /** Make sure nothing else is appending, then write events with the seqs they had (export/import keeps numbers). */
-  async importEvents(list: string, events: (StoredEvent & { source: string; id: string; type: string; subject: string | null })[]): Promise<void> {
-    if (events.length === 0) return;
+  /** Under the list row's lock, write events with the seqs they had (export/import keeps numbers). */
+  async importEvents(list: string, stored: StoredEvent[]): Promise<void> {
+    if (stored.length === 0) return;
     await this.db.tx(async (c) => {
       const { rows } = await c.query<{ id: number; head: number; last_time: number }>('SELECT id, head, last_time FROM lists WHERE name = $1 FOR UPDATE', [list]);
       if (rows.length === 0) throw new Error(`import: no list '${list}'`);
       const { id, head } = rows[0];
-      let expected = head;
-      for (const e of events) {
-        if (e.seq <= expected) throw new Error(`import: list '${list}' already holds seq ${e.seq} (head ${head}); import into an empty list, in seq order.`);
-        expected = e.seq;
-      }
+      const events = prepareImport(list, head, stored);
       const subjects = new Map<string, number>();
       for (const e of events) if (e.subject !== null) subjects.set(e.subject, e.seq);
       const last = events[events.length - 1];
@@ -538,12 +571,11 @@ export class PostgresStore implements EventStore {
         seq: events.map((e) => e.seq),
         time: events.map((e) => e.time),
         prevSeq: events.map((e) => e.prevSeq),
-        key: events.map((e) => idempotencyKey(e.source, e.id).toString()),
+        key: events.map((e) => idempotencyKey(e.source, e.id)),
         type: events.map((e) => e.type),
         source: events.map((e) => e.source),
         subject: events.map((e) => e.subject),
         body: events.map((e) => e.body),
-        subjects: new Map(),
         heads: new Map([[id, { head: last.seq, lastTime: Math.max(last.time, rows[0].last_time), name: list }]]),
       };
       await this.writeGroup(c, rowsToWrite);
@@ -606,7 +638,7 @@ function eventColumns(rows: GroupRows, from: number, to: number): unknown[] {
 }
 
 /** An integer array literal built directly (pg's own array encoder quotes and escapes every element). */
-function intArray(values: (number | string | null)[]): string {
+function intArray(values: readonly (number | bigint | string | null)[]): string {
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     if (i > 0) out += ',';

@@ -183,7 +183,7 @@ export class PgSubscriptionTables {
       `DELETE FROM attempts a USING (
          SELECT s.id, (SELECT x.id FROM attempts x WHERE x.subscription_id = s.id ORDER BY x.id DESC LIMIT 1 OFFSET $1) AS cutoff
          FROM subscriptions s) c
-       WHERE a.subscription_id = c.id AND c.cutoff IS NOT NULL AND a.id < c.cutoff`,
+       WHERE a.subscription_id = c.id AND c.cutoff IS NOT NULL AND a.id <= c.cutoff`,
       [keep],
     );
   }

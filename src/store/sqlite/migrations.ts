@@ -174,4 +174,35 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       UPDATE subscriptions SET run_as = '{"credential":{"kind":"admin-key"}}' WHERE owner = 'admin';
     `,
   },
+  {
+    version: 5,
+    sql: `
+      -- The event type catalogue (src/hub/catalogue/): per list, how published
+      -- events are checked and whether strangers may find the list; declared
+      -- types and extension attributes (spec is the declaration as JSON); and
+      -- how many events of each type were committed, added in batches.
+      CREATE TABLE catalogue_lists (
+        list TEXT PRIMARY KEY,
+        validate TEXT NOT NULL,
+        discoverable INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE catalogue_declarations (
+        kind TEXT NOT NULL,
+        list TEXT NOT NULL,
+        name TEXT NOT NULL,
+        spec TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (kind, list, name)
+      ) WITHOUT ROWID;
+      CREATE TABLE catalogue_seen (
+        list TEXT NOT NULL,
+        type TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        invalid INTEGER NOT NULL,
+        first_seen INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL,
+        PRIMARY KEY (list, type)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -2,8 +2,9 @@ import Database from 'better-sqlite3';
 import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { sameEventContent } from '../../cloudevents/equality.js';
+import { type GroupPlan, type PlanSource, type StoredMatch, keysOf, planGroup } from '../append-plan.js';
 import { idempotencyKey } from '../idempotency-key.js';
+import { prepareImport } from '../import-events.js';
 import { type ListRow as SharedListRow, listOf } from '../rows.js';
 import type {
   AccessRequestRecord,
@@ -16,9 +17,7 @@ import type {
   DeadLetterRow,
   RetryRow,
   SubscriptionRecord,
-  AppendEvent,
   AppendOutcome,
-  AppendResult,
   AppendRequest,
   EventStore,
   ListInput,
@@ -26,10 +25,14 @@ import type {
   RangeQuery,
   StoredEvent,
   DeliveryWork,
+  CatalogueSettingsRecord,
+  DeclarationRecord,
+  SeenTypeRecord,
 } from '../types.js';
 import { IndexLayer, IndexOverlay } from './index-overlay.js';
 import { SqliteSubscriptionTables } from './subscription-tables.js';
 import { SqliteAccessTables } from './access-tables.js';
+import { SqliteCatalogueTables } from './catalogue-tables.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** Seqs per list in the rowid encoding pos = list_id * 2^40 + seq. */
@@ -72,12 +75,6 @@ interface ListState {
   lastTime: number;
 }
 
-class AbortRequest extends Error {
-  constructor(readonly outcome: AppendOutcome) {
-    super('append request aborted');
-  }
-}
-
 export class SqliteStore implements EventStore {
   readonly kind = 'sqlite' as const;
   private db!: Db;
@@ -85,10 +82,10 @@ export class SqliteStore implements EventStore {
   private stmts!: ReturnType<SqliteStore['prepare']>;
   private tx!: {
     group: Transaction<SqliteStore['appendGroupInTransaction']>;
-    request: Transaction<SqliteStore['appendRequest']>;
   };
   private subs!: SqliteSubscriptionTables;
   private access!: SqliteAccessTables;
+  private catalogue!: SqliteCatalogueTables;
   private readonly rangeStatements = new Map<string, Statement>();
   private readonly overlay = new IndexOverlay();
   private flushing: Promise<void> | null = null;
@@ -109,10 +106,10 @@ export class SqliteStore implements EventStore {
     this.stmts = this.prepare();
     this.tx = {
       group: this.db.transaction(this.appendGroupInTransaction.bind(this)),
-      request: this.db.transaction(this.appendRequest.bind(this)),
     };
     this.subs = new SqliteSubscriptionTables(this.db);
     this.access = new SqliteAccessTables(this.db);
+    this.catalogue = new SqliteCatalogueTables(this.db);
     const rows = this.db.prepare('SELECT id, name, head, last_time, indexed_seq FROM lists').all() as ListRow[];
     for (const row of rows) {
       this.lists.set(row.name, { id: row.id, head: row.head, lastTime: row.last_time });
@@ -227,7 +224,7 @@ export class SqliteStore implements EventStore {
       findKey: db.prepare('SELECT seq FROM idempotency WHERE list_id = ? AND key = ?').pluck(),
       insertKey: db.prepare('INSERT OR IGNORE INTO idempotency (list_id, key, seq) VALUES (?, ?, ?)'),
       eventBySeq: db.prepare(`SELECT pos & ${SEQ_MASK} AS seq, prev_seq AS prevSeq, time, body, source FROM events WHERE pos = ?`),
-      timeAt: db.prepare('SELECT time FROM events WHERE pos = ?').pluck(),
+      firstFrom: db.prepare(`SELECT pos & ${SEQ_MASK} AS seq, time FROM events WHERE pos >= ? AND pos <= ? ORDER BY pos LIMIT 1`),
       subjectHead: db.prepare('SELECT seq FROM subjects WHERE list_id = ? AND subject = ?').pluck(),
       upsertSubject: db.prepare(
         'INSERT INTO subjects (list_id, subject, seq) VALUES (?, ?, ?) ON CONFLICT (list_id, subject) DO UPDATE SET seq = max(seq, excluded.seq)',
@@ -298,111 +295,80 @@ export class SqliteStore implements EventStore {
   }
 
   async appendGroup(requests: AppendRequest[]): Promise<AppendOutcome[]> {
-    const outcomes: AppendOutcome[] = [];
-    // Heads are advanced in memory only after the whole group commits.
-    const touched = new Map<ListState, { head: number; lastTime: number }>();
-    const groupLayer = new IndexLayer();
-    this.tx.group.immediate(requests, outcomes, touched, Date.now(), groupLayer);
-    for (const [list, state] of touched) {
-      list.head = state.head;
-      list.lastTime = state.lastTime;
+    const { outcomes, rows } = this.tx.group.immediate(requests, keysOf(requests), Date.now());
+    // Committed: heads and the index overlay move only now.
+    for (const h of rows.heads.values()) {
+      const list = this.lists.get(h.name)!;
+      list.head = h.head;
+      list.lastTime = h.lastTime;
     }
-    this.overlay.active.absorb(groupLayer);
+    const layer = this.overlay.active;
+    for (let i = 0; i < rows.seq.length; i++) {
+      layer.addKey(rows.listId[i], rows.key[i], rows.seq[i]);
+      const subject = rows.subject[i];
+      if (subject !== null) layer.setSubject(rows.listId[i], subject, rows.seq[i]);
+    }
     this.lastAppend = Date.now();
-    if (this.overlay.active.size >= FLUSH_AT) this.startFlush();
+    if (layer.size >= FLUSH_AT) this.startFlush();
     return outcomes;
   }
 
   /**
-   * The body of the group transaction. The transaction wrappers are made once
-   * in open(): building them per commit showed up in profiles of single publishes.
+   * The group transaction: decide every request (append-plan.ts), then write
+   * the planned rows. Nothing is written before the whole group is decided, so
+   * a failing request needs no savepoint. The transaction wrapper is made once
+   * in open(): building it per commit showed up in profiles of single publishes.
    */
-  private appendGroupInTransaction(
-    requests: AppendRequest[],
-    outcomes: AppendOutcome[],
-    touched: Map<ListState, { head: number; lastTime: number }>,
-    now: number,
-    groupLayer: IndexLayer,
-  ): void {
-    for (const request of requests) {
-      const list = this.lists.get(request.list);
-      if (!list) {
-        outcomes.push({ ok: false, reason: 'no-such-list' });
-        continue;
-      }
-      const before = touched.get(list) ?? { head: list.head, lastTime: list.lastTime };
-      const state = { ...before };
-      try {
-        let results: AppendResult[];
-        if (request.events.length === 1) {
-          // One event: a conflict is found before anything is written, so no savepoint is needed.
-          results = this.appendRequest(list.id, request.events, state, now, [groupLayer]);
-        } else {
-          // Nested transaction = savepoint: this request is atomic on its own.
-          const requestLayer = new IndexLayer();
-          results = this.tx.request(list.id, request.events, state, now, [requestLayer, groupLayer]);
-          groupLayer.absorb(requestLayer);
-        }
-        touched.set(list, state);
-        outcomes.push({ ok: true, results });
-      } catch (error) {
-        if (error instanceof AbortRequest) outcomes.push(error.outcome);
-        else throw error;
-      }
+  private appendGroupInTransaction(requests: AppendRequest[], keys: bigint[][], now: number): GroupPlan {
+    const plan = planGroup(requests, keys, this.planSource, now);
+    const { rows } = plan;
+    const insert = this.stmts.insertEvent;
+    for (let i = 0; i < rows.seq.length; i++) {
+      insert.run(pos(rows.listId[i], rows.seq[i]), rows.time[i], rows.prevSeq[i], rows.type[i], rows.source[i], rows.subject[i], rows.body[i]);
     }
-    for (const [list, state] of touched) {
-      if (state.head !== list.head) this.stmts.setHead.run(state.head, state.lastTime, list.id);
-    }
+    for (const [id, h] of rows.heads) this.stmts.setHead.run(h.head, h.lastTime, id);
+    return plan;
   }
 
-  private appendRequest(
-    listId: number,
-    events: AppendEvent[],
-    state: { head: number; lastTime: number },
-    now: number,
-    layers: IndexLayer[],
-  ): AppendResult[] {
-    const [requestLayer] = layers;
-    const s = this.stmts;
-    const results: AppendResult[] = [];
-    // Commit time never goes backwards within a list, so time windows map onto seq ranges.
-    const time = Math.max(now, state.lastTime);
-    for (let i = 0; i < events.length; i++) {
-      const ev = events[i];
-      const key = idempotencyKey(ev.source, ev.id);
-      const existing = this.findExisting(listId, key, ev, layers);
-      if (existing) {
-        if (!sameEventContent(existing.body, ev.body)) {
-          throw new AbortRequest({ ok: false, reason: 'conflict', index: i, seq: existing.seq });
-        }
-        results.push({ seq: existing.seq, duplicate: true });
-        continue;
+  /** What the planner asks about the state before a group: the overlay first, then the index tables. */
+  private readonly planSource: PlanSource = {
+    list: (name) => this.lists.get(name),
+    stored: (listId, key) => {
+      const seqs = this.overlay.keySeqs([], listId, key);
+      for (const seq of this.stmts.findKey.all(listId, key) as number[]) if (!seqs.includes(seq)) seqs.push(seq);
+      if (seqs.length === 0) return undefined;
+      const found: StoredMatch[] = [];
+      for (const seq of seqs) {
+        const row = this.stmts.eventBySeq.get(pos(listId, seq)) as (StoredEvent & { source: string }) | undefined;
+        if (row) found.push({ seq: row.seq, source: row.source, body: row.body });
       }
-      const seq = state.head + 1;
-      let prev: number | null = null;
-      if (ev.subject !== null) {
-        prev = this.overlay.subject(layers, listId, ev.subject) ?? (s.subjectHead.get(listId, ev.subject) as number | undefined) ?? null;
-        requestLayer.setSubject(listId, ev.subject, seq);
-      }
-      s.insertEvent.run(pos(listId, seq), time, prev, ev.type, ev.source, ev.subject, ev.body);
-      requestLayer.addKey(listId, key, seq);
-      state.head = seq;
-      state.lastTime = time;
-      results.push({ seq, duplicate: false, prevSeq: prev, time });
-    }
-    return results;
-  }
+      return found;
+    },
+    subjectHead: (listId, subject) =>
+      this.overlay.subject([], listId, subject) ?? (this.stmts.subjectHead.get(listId, subject) as number | undefined),
+  };
 
-  private findExisting(listId: number, key: bigint, ev: AppendEvent, layers: IndexLayer[]): { seq: number; body: string } | undefined {
-    const seqs = this.overlay.keySeqs(layers, listId, key);
-    for (const seq of this.stmts.findKey.all(listId, key) as number[]) if (!seqs.includes(seq)) seqs.push(seq);
-    for (const seq of seqs) {
-      const row = this.stmts.eventBySeq.get(pos(listId, seq)) as (StoredEvent & { source: string }) | undefined;
-      if (!row || row.source !== ev.source) continue;
-      // The hash matched and the source too: confirm the id to rule out a collision.
-      if ((JSON.parse(row.body) as { id?: unknown }).id === ev.id) return row;
+  /** Events with the seqs they had (export/import keeps numbers); the indexes learn them through the overlay. */
+  async importEvents(list: string, stored: StoredEvent[]): Promise<void> {
+    if (stored.length === 0) return;
+    const state = this.lists.get(list);
+    if (!state) throw new Error(`import: no list '${list}'`);
+    const events = prepareImport(list, state.head, stored, MAX_SEQ);
+    const last = events[events.length - 1];
+    const lastTime = Math.max(state.lastTime, last.time);
+    this.db
+      .transaction(() => {
+        for (const e of events) this.stmts.insertEvent.run(pos(state.id, e.seq), e.time, e.prevSeq, e.type, e.source, e.subject, e.body);
+        this.stmts.setHead.run(last.seq, lastTime, state.id);
+      })
+      .immediate();
+    state.head = last.seq;
+    state.lastTime = lastTime;
+    for (const e of events) {
+      this.overlay.active.addKey(state.id, idempotencyKey(e.source, e.id), e.seq);
+      if (e.subject !== null) this.overlay.active.setSubject(state.id, e.subject, e.seq);
     }
-    return undefined;
+    if (this.overlay.active.size >= FLUSH_AT) this.startFlush();
   }
 
   async readRange(list: string, q: RangeQuery): Promise<StoredEvent[]> {
@@ -444,12 +410,14 @@ export class SqliteStore implements EventStore {
     const state = this.lists.get(list);
     if (!state) return 0;
     // Commit time never decreases with seq: binary search for the last seq before `time`.
+    // Each probe takes the first event at or after its seq, so seqs that are missing
+    // (trimmed by retention, or an import that starts later) do not end the search early.
     let lo = 0;
     let hi = state.head;
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
-      const t = this.stmts.timeAt.get(pos(state.id, mid)) as number;
-      if (t < time) lo = mid;
+      const row = this.stmts.firstFrom.get(pos(state.id, mid), pos(state.id, hi)) as { seq: number; time: number } | undefined;
+      if (row && row.time < time) lo = row.seq;
       else hi = mid - 1;
     }
     return lo;
@@ -610,5 +578,35 @@ export class SqliteStore implements EventStore {
       }
     }
     return total;
+  }
+
+  // ---- event type catalogue --------------------------------------------------
+
+  catalogueSettings(): Promise<CatalogueSettingsRecord[]> {
+    return this.catalogue.catalogueSettings();
+  }
+
+  putCatalogueSettings(record: CatalogueSettingsRecord): Promise<void> {
+    return this.catalogue.putCatalogueSettings(record);
+  }
+
+  declarations(kind: 'type' | 'attribute'): Promise<DeclarationRecord[]> {
+    return this.catalogue.declarations(kind);
+  }
+
+  putDeclaration(kind: 'type' | 'attribute', record: DeclarationRecord): Promise<void> {
+    return this.catalogue.putDeclaration(kind, record);
+  }
+
+  deleteDeclaration(kind: 'type' | 'attribute', list: string, name: string): Promise<boolean> {
+    return this.catalogue.deleteDeclaration(kind, list, name);
+  }
+
+  addSeenTypes(rows: SeenTypeRecord[]): Promise<void> {
+    return this.catalogue.addSeenTypes(rows);
+  }
+
+  seenTypes(list: string): Promise<SeenTypeRecord[]> {
+    return this.catalogue.seenTypes(list);
   }
 }

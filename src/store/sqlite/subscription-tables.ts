@@ -57,7 +57,7 @@ export class SqliteSubscriptionTables {
       ),
       subscriptionIds: db.prepare('SELECT id FROM subscriptions').pluck(),
       pruneAttempts: db.prepare(
-        `DELETE FROM attempts WHERE subscription_id = ? AND id <
+        `DELETE FROM attempts WHERE subscription_id = ? AND id <=
            (SELECT id FROM attempts WHERE subscription_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`,
       ),
     };

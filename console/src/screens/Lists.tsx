@@ -1,0 +1,54 @@
+import { Paragraph, Table } from '@digdir/designsystemet-react';
+import type { Session } from '../App';
+import { get, type EventList } from '../api';
+import { Screen, Show, useLoad } from '../components/common';
+import { ActivitySparkline } from '../components/Sparkline';
+import { useI18n } from '../i18n';
+import { AppLink } from '../router';
+
+/** The lists this principal may see, with their heads, activity and owners. */
+export function ListsScreen({ session }: { session: Session }) {
+  const { t, formatNumber } = useI18n();
+  const lists = useLoad(() => get<{ lists: EventList[] }>('/lists'), []);
+  return (
+    <Screen title={t('lists.title')}>
+      <Show loaded={lists}>
+        {({ lists }) =>
+          lists.length === 0 ? (
+            <Paragraph>{session.admin ? t('lists.noneAdmin') : t('lists.none')}</Paragraph>
+          ) : (
+            <Table zebra className="wide">
+              <caption className="ds-sr-only">{t('lists.caption')}</caption>
+              <Table.Head>
+                <Table.Row>
+                  <Table.HeaderCell>{t('lists.name')}</Table.HeaderCell>
+                  <Table.HeaderCell>{t('lists.titleCol')}</Table.HeaderCell>
+                  <Table.HeaderCell>{t('lists.head')}</Table.HeaderCell>
+                  <Table.HeaderCell>{t('lists.activityCol')}</Table.HeaderCell>
+                  <Table.HeaderCell>{t('lists.owner')}</Table.HeaderCell>
+                </Table.Row>
+              </Table.Head>
+              <Table.Body>
+                {lists.map((l) => (
+                  <Table.Row key={l.name}>
+                    <Table.Cell>
+                      <AppLink to={`/lists/${encodeURIComponent(l.name)}`}>{l.name}</AppLink>
+                    </Table.Cell>
+                    <Table.Cell>{l.title ?? ''}</Table.Cell>
+                    <Table.Cell className="num" data-testid={`head-${l.name}`}>
+                      {formatNumber(l.head)}
+                    </Table.Cell>
+                    <Table.Cell>
+                      <ActivitySparkline list={l.name} head={l.head} />
+                    </Table.Cell>
+                    <Table.Cell>{l.owner ?? '–'}</Table.Cell>
+                  </Table.Row>
+                ))}
+              </Table.Body>
+            </Table>
+          )
+        }
+      </Show>
+    </Screen>
+  );
+}

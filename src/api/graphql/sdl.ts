@@ -1,0 +1,156 @@
+/**
+ * The GraphQL schema of the door, as SDL: the contract (../shared/API.md
+ * "GraphQL"). The served SDL (GET /graphql/schema.graphql) is printed from
+ * the schema built from this text, and test/api/graphql-schema.test.ts keeps
+ * docs/schema.graphql equal to it.
+ */
+export const SDL = /* GraphQL */ `
+"""A 64-bit integer as a decimal string (sequence numbers)."""
+scalar Long
+
+"""Any JSON value."""
+scalar JSON
+
+"""RFC 3339 text exactly as published (or, for heroldtime, as the hub committed it)."""
+scalar DateTime
+
+type Query {
+  """The event lists you may see."""
+  lists: [EventList!]!
+  """One list, or null when it does not exist or you may not see it."""
+  list(name: String!): EventList
+  """
+  A page of events in log order. \`after\` takes an endCursor or an eventid;
+  \`after: <endCursor>\` and \`where: {eventid: {gt: N}}\` are interchangeable.
+  """
+  events(list: String!, first: Int = 100, after: String, where: EventFilter, order: EventOrder = ASC): EventConnection!
+  """One event, or null when it does not exist or you may not see it."""
+  event(list: String!, eventid: Long!): Event
+}
+
+type Subscription {
+  """
+  Replays from \`after\` (absent: from now), then follows live, in order and gapless.
+  A subscription's \`where\` may bound eventid only from below (gt, gte).
+  """
+  events(list: String!, after: Long, where: EventFilter): Event!
+}
+
+type EventList {
+  name: String!
+  title: String
+  description: String
+  """The last sequence number of the list (0 when empty)."""
+  head: Long!
+  """When the last event was committed; null when the list is empty."""
+  lastUpdated: DateTime
+}
+
+"""Events come in log order (ascending eventid), the only order a log is read in."""
+enum EventOrder {
+  ASC
+}
+
+type EventConnection {
+  nodes: [Event!]!
+  edges: [EventEdge!]!
+  pageInfo: PageInfo!
+}
+
+type EventEdge {
+  cursor: String!
+  node: Event!
+}
+
+type PageInfo {
+  startCursor: String
+  """Pass as \`after\` for the next page; it moves past events the filter or your grant skipped."""
+  endCursor: String
+  """Whether events after endCursor may match (the list goes on beyond what this page looked at)."""
+  hasNextPage: Boolean!
+}
+
+"""
+A CloudEvent as your grant serves it. Attributes your grant does not serve are
+null, and the response's extensions.minimised names them.
+"""
+type Event {
+  """The event's sequence number in its list (heroldseq)."""
+  eventid: Long!
+  """Commit time."""
+  heroldtime: DateTime!
+  """The previous event with the same subject that you may see."""
+  heroldprevseq: Long
+  """That previous event, or null."""
+  previous: Event
+  id: String
+  source: String
+  specversion: String
+  type: String
+  subject: String
+  time: DateTime
+  datacontenttype: String
+  dataschema: String
+  data: JSON
+  data_base64: String
+  """Extension attributes other than herold*, as an object."""
+  extensions: JSON
+}
+
+"""
+Every field given must hold (and); \`or\` needs one of its filters, \`not\` its
+filter to fail. eventid and heroldtime may be used only outside \`or\` and \`not\`.
+"""
+input EventFilter {
+  and: [EventFilter!]
+  or: [EventFilter!]
+  not: EventFilter
+  eventid: LongFilter
+  heroldtime: StringFilter
+  id: StringFilter
+  source: StringFilter
+  type: StringFilter
+  subject: StringFilter
+  time: StringFilter
+  datacontenttype: StringFilter
+  dataschema: StringFilter
+  ext: [ExtensionFilter!]
+}
+
+input LongFilter {
+  eq: Long
+  neq: Long
+  in: [Long!]
+  nin: [Long!]
+  gt: Long
+  gte: Long
+  lt: Long
+  lte: Long
+}
+
+input StringFilter {
+  eq: String
+  neq: String
+  in: [String!]
+  nin: [String!]
+  startsWith: String
+  endsWith: String
+  contains: String
+  gt: String
+  gte: String
+  lt: String
+  lte: String
+}
+
+"""A test on an extension attribute, by name; its value is compared as text."""
+input ExtensionFilter {
+  name: String!
+  eq: String
+  neq: String
+  in: [String!]
+  nin: [String!]
+  startsWith: String
+  endsWith: String
+  contains: String
+}
+`;
