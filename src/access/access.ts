@@ -6,6 +6,7 @@ import type { AccessStore, ApiKeyRecord, EventLog, GrantRecord, PublisherRecord,
 import { anyOf, compileStoredRowFilter } from './filters.js';
 import { type JwtIssuer, JwtVerifier } from './jwt.js';
 import { hashKey } from './keys.js';
+import { HubError } from '../hub/errors.js';
 import type { Credential, Principal, Scope, ScopeParts } from './scope.js';
 
 export type { Credential, Principal, Scope } from './scope.js';
@@ -24,7 +25,17 @@ export type Action =
   | 'admin'
   | 'docs.read';
 
-export type Decision = { allowed: true; scope: Scope } | { allowed: false; status: 401 | 403 | 404; detail: string };
+/** A refusal's kind: no valid credentials, not allowed, or (for what the caller may not know of) absent. */
+export type DenialKind = 'unauthorized' | 'forbidden' | 'not-found';
+
+export type Decision = { allowed: true; scope: Scope } | { allowed: false; kind: DenialKind; detail: string };
+
+const DENIAL_TITLES: Record<DenialKind, string> = { unauthorized: 'Unauthorized', forbidden: 'Forbidden', 'not-found': 'Not found' };
+
+/** A refusal as the hub's error, for any door to render in its own shape. */
+export function denialError(decision: { kind: DenialKind; detail: string }): HubError {
+  return new HubError(decision.kind, decision.kind, DENIAL_TITLES[decision.kind], decision.detail);
+}
 
 /** A change that narrows someone's access: open streams and subscriptions must follow at once. */
 export interface AccessChange {
@@ -38,7 +49,7 @@ const ADMIN_KEY_SETTING = 'admin_key_sha256';
 /** What nobody may do to a list whose name is reserved for the hub. */
 const WRITES = new Set<Action>(['list.put', 'events.publish']);
 
-const DENY_AUTH: Decision = { allowed: false, status: 401, detail: 'This needs credentials: send Authorization: Bearer <API key or token>.' };
+const DENY_AUTH: Decision = { allowed: false, kind: 'unauthorized', detail: 'This needs credentials: send Authorization: Bearer <API key or token>.' };
 
 interface CompiledGrant {
   record: GrantRecord;
@@ -176,17 +187,17 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   decide(principal: Principal | null, action: Action, list?: string, resourceOwner?: string): Decision {
     if (!principal) return DENY_AUTH;
     if (list !== undefined && isReservedListName(list) && WRITES.has(action)) {
-      return { allowed: false, status: 403, detail: `List names beginning with '${RESERVED_LIST_PREFIX}' are reserved for the hub: nobody creates, changes or publishes into '${list}'.` };
+      return { allowed: false, kind: 'forbidden', detail: `List names beginning with '${RESERVED_LIST_PREFIX}' are reserved for the hub: nobody creates, changes or publishes into '${list}'.` };
     }
     const allow = (parts: ScopeParts = {}): Decision => ({ allowed: true, scope: brandScope(principal, list, parts) });
     if (action === 'access.request' || action === 'docs.read' || action === 'lists.list') return allow();
     if (principal.admin) return allow();
     if (action === 'subscription.manage') {
       // Another principal's subscription does not exist for the caller (the caller names it in the 404).
-      return resourceOwner === principal.id ? allow() : { allowed: false, status: 404, detail: 'does not exist or is not visible to you' };
+      return resourceOwner === principal.id ? allow() : { allowed: false, kind: 'not-found', detail: 'does not exist or is not visible to you' };
     }
-    const hidden: Decision = { allowed: false, status: 404, detail: `List '${list}' does not exist or is not visible to you.` };
-    const forbidden = (what: string): Decision => ({ allowed: false, status: 403, detail: `You may not ${what}.` });
+    const hidden: Decision = { allowed: false, kind: 'not-found', detail: `List '${list}' does not exist or is not visible to you.` };
+    const forbidden = (what: string): Decision => ({ allowed: false, kind: 'forbidden', detail: `You may not ${what}.` });
     switch (action) {
       case 'admin':
         return forbidden('do this; it needs an admin key');

@@ -83,6 +83,7 @@ export const STATUS_OF_KIND: Record<ErrorKind, number> = {
   conflict: 409,
   'too-large': 413,
   unsupported: 415,
+  'not-acceptable': 406,
   'rate-limited': 429,
   unavailable: 503,
 };

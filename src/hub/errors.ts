@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'conflict'
   | 'too-large'
   | 'unsupported'
+  | 'not-acceptable'
   | 'rate-limited'
   | 'unavailable';
 

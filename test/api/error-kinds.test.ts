@@ -10,7 +10,7 @@ const request = { log: { error: () => undefined }, headers: {} } as unknown as P
 
 describe('error kinds', () => {
   it('each kind leaves HTTP with its status, slug, detail, pointers and extra members', () => {
-    const want: Record<ErrorKind, number> = { invalid: 400, unauthorized: 401, forbidden: 403, 'not-found': 404, conflict: 409, 'too-large': 413, unsupported: 415, 'rate-limited': 429, unavailable: 503 };
+    const want: Record<ErrorKind, number> = { invalid: 400, unauthorized: 401, forbidden: 403, 'not-found': 404, conflict: 409, 'too-large': 413, unsupported: 415, 'not-acceptable': 406, 'rate-limited': 429, unavailable: 503 };
     expect(STATUS_OF_KIND).toEqual(want);
     for (const [kind, status] of Object.entries(want) as [ErrorKind, number][]) {
       const e = new HubError(kind, `slug-${kind}`, 'Title', 'What happened.', [{ pointer: '/x', message: 'bad' }], { seq: '7' });
@@ -23,6 +23,6 @@ describe('error kinds', () => {
 
   it('a request fault is every kind but a missing thing and an outage (AMQP ingest dead-letters those, retries the rest)', () => {
     const faults = (Object.keys(STATUS_OF_KIND) as ErrorKind[]).filter((k) => isRequestFault(new HubError(k, k, k, k)));
-    expect(faults).toEqual(['invalid', 'unauthorized', 'forbidden', 'conflict', 'too-large', 'unsupported', 'rate-limited']);
+    expect(faults).toEqual(['invalid', 'unauthorized', 'forbidden', 'conflict', 'too-large', 'unsupported', 'not-acceptable', 'rate-limited']);
   });
 });

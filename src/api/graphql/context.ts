@@ -1,4 +1,4 @@
-import type { Access, Principal, Scope } from '../../access/access.js';
+import { type Access, type Principal, type Scope, denialError } from '../../access/access.js';
 import { HubError } from '../../hub/errors.js';
 import type { Hub, ServedEvent } from '../../hub/hub.js';
 import { graphqlError } from './errors.js';
@@ -58,8 +58,7 @@ export class GraphqlContext {
     if (!scope) {
       const decision = this.deps.access.decide(this.principal, 'events.read', list);
       if (!decision.allowed) {
-        const [slug, title] = REFUSALS[decision.status];
-        throw new HubError(decision.status, slug, title, decision.detail);
+        throw denialError(decision);
       }
       this.scopes.set(list, (scope = decision.scope));
     }
@@ -85,7 +84,6 @@ export class GraphqlContext {
   }
 }
 
-const REFUSALS: Record<401 | 403 | 404, [string, string]> = { 401: ['unauthorized', 'Unauthorized'], 403: ['forbidden', 'Forbidden'], 404: ['not-found', 'Not found'] };
 
 const resolved = Promise.resolve();
 
@@ -130,7 +128,7 @@ export class PreviousLoader {
           this.context.checkDeadline();
           resolve(new EventNode(await hub.getEvent(this.scope, seq, 'graphql'), this.scope));
         } catch (error) {
-          if (error instanceof HubError && error.status === 404) resolve(null);
+          if (error instanceof HubError && error.kind === 'not-found') resolve(null);
           else reject(error);
         }
       }),

@@ -1,6 +1,6 @@
 import { GraphQLError, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { HubError } from '../../hub/errors.js';
-import { PROBLEM_TYPE_PREFIX } from '../problem.js';
+import { PROBLEM_TYPE_PREFIX, STATUS_OF_KIND } from '../problem.js';
 
 /** The codes this door answers with (extensions.code). */
 export type ErrorCode =
@@ -34,7 +34,8 @@ export function codeForStatus(status: number): ErrorCode {
 
 /** The extensions a hub refusal carries: code, HTTP status, problem type, and the pointers at fault. */
 function hubExtensions(e: HubError): Record<string, unknown> {
-  return { code: codeForStatus(e.status), status: e.status, type: PROBLEM_TYPE_PREFIX + e.type, ...(e.errors.length > 0 && { errors: e.errors }), ...e.extra };
+  const status = STATUS_OF_KIND[e.kind];
+  return { code: codeForStatus(status), status, type: PROBLEM_TYPE_PREFIX + e.type, ...(e.errors.length > 0 && { errors: e.errors }), ...e.extra };
 }
 
 export function fromHubError(e: HubError): GraphQLError {

@@ -22,7 +22,7 @@ export function isAnonymous(principal: Principal): boolean {
 /** The authenticated caller, or 401 before anything of the request is read. */
 export function requirePrincipal(request: FastifyRequest): Principal {
   if (request.principal) return request.principal;
-  throw new HubError(401, 'unauthorized', 'Unauthorized', 'This needs credentials: send Authorization: Bearer <API key or token>.');
+  throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', 'This needs credentials: send Authorization: Bearer <API key or token>.');
 }
 
 /** application/graphql-response+json unless the client only takes application/json (GraphQL over HTTP). */
@@ -61,7 +61,7 @@ export async function httpRoutes(app: FastifyInstance, deps: GraphqlDeps, wsHand
     async (request, reply) => {
       if (typeof request.body !== 'object' || request.body === null || Array.isArray(request.body)) {
         requirePrincipal(request);
-        throw new HubError(400, 'invalid-request', 'Invalid request', 'The body must be a JSON object {query, variables?, operationName?}.');
+        throw new HubError('invalid', 'invalid-request', 'Invalid request', 'The body must be a JSON object {query, variables?, operationName?}.');
       }
       return answer(request, reply, request.body);
     },
@@ -81,7 +81,7 @@ export async function httpRoutes(app: FastifyInstance, deps: GraphqlDeps, wsHand
         try {
           variables = JSON.parse(q.variables);
         } catch {
-          throw new HubError(400, 'invalid-request', 'Invalid request', '`variables` must be JSON.', [{ pointer: '/querystring/variables', message: 'not JSON' }]);
+          throw new HubError('invalid', 'invalid-request', 'Invalid request', '`variables` must be JSON.', [{ pointer: '/querystring/variables', message: 'not JSON' }]);
         }
       }
       return answer(request, reply, { query: q.query, variables, operationName: q.operationName || undefined });
@@ -90,7 +90,7 @@ export async function httpRoutes(app: FastifyInstance, deps: GraphqlDeps, wsHand
 
   app.get('/graphql/schema.graphql', { schema: { tags: ['graphql'], summary: 'The GraphQL schema (SDL).' } }, async (request, reply) => {
     const principal = requirePrincipal(request);
-    if (isAnonymous(principal)) throw new HubError(401, 'unauthorized', 'Unauthorized', 'The schema is served to authenticated callers: send Authorization: Bearer <API key or token>.');
+    if (isAnonymous(principal)) throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', 'The schema is served to authenticated callers: send Authorization: Bearer <API key or token>.');
     return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache').send(printedSchema);
   });
 }

@@ -28,7 +28,7 @@ export async function graphqlRoutes(app: FastifyInstance): Promise<void> {
   // Authentication first: without credentials, 401 before the body is read.
   app.addHook('onRequest', async (request) => {
     if (!request.principal && !isUpgrade(request)) {
-      throw new HubError(401, 'unauthorized', 'Unauthorized', 'This needs credentials: send Authorization: Bearer <API key or token>.');
+      throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', 'This needs credentials: send Authorization: Bearer <API key or token>.');
     }
   });
 

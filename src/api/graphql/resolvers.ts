@@ -47,7 +47,7 @@ const queryFields: Record<string, Resolver<unknown, never>> = {
     try {
       return { record: await ctx.deps.hub.getList(name) };
     } catch (error) {
-      if (error instanceof HubError && error.status === 404) return null;
+      if (error instanceof HubError && error.kind === 'not-found') return null;
       throw error;
     }
   }) as Resolver<unknown, never>,
@@ -82,7 +82,7 @@ const queryFields: Record<string, Resolver<unknown, never>> = {
     try {
       return new EventNode(await ctx.deps.hub.getEvent(scope, eventid, 'graphql'), scope);
     } catch (error) {
-      if (error instanceof HubError && error.status === 404) return null;
+      if (error instanceof HubError && error.kind === 'not-found') return null;
       throw error;
     }
   }) as Resolver<unknown, never>,

@@ -68,7 +68,7 @@ export async function sseRoutes(app: FastifyInstance, host: SubscriptionHost): P
     try {
       variables = q.variables ? JSON.parse(q.variables) : undefined;
     } catch {
-      throw new HubError(400, 'invalid-request', 'Invalid request', '`variables` must be JSON.', [{ pointer: '/querystring/variables', message: 'not JSON' }]);
+      throw new HubError('invalid', 'invalid-request', 'Invalid request', '`variables` must be JSON.', [{ pointer: '/querystring/variables', message: 'not JSON' }]);
     }
     return { query: q.query, variables, operationName: q.operationName, extensions: q.extensions ? JSON.parse(q.extensions) : undefined };
   };
@@ -84,7 +84,7 @@ export async function sseRoutes(app: FastifyInstance, host: SubscriptionHost): P
   const reservationOf = (request: FastifyRequest, principal: Principal): Reservation => {
     const token = tokenOf(request)!;
     const r = reservations.get(token);
-    if (!r || r.principal.id !== principal.id) throw new HubError(404, 'not-found', 'Not found', 'No such event stream: reserve one with PUT /graphql/stream.');
+    if (!r || r.principal.id !== principal.id) throw new HubError('not-found', 'not-found', 'Not found', 'No such event stream: reserve one with PUT /graphql/stream.');
     return r;
   };
 
@@ -100,7 +100,7 @@ export async function sseRoutes(app: FastifyInstance, host: SubscriptionHost): P
     const token = tokenOf(request);
     if (token === undefined) {
       // Distinct connections: this request is the operation, and its response the stream.
-      if (!wantsStream(request)) throw new HubError(406, 'not-acceptable', 'Not acceptable', 'Ask for Accept: text/event-stream, or reserve a single-connection stream with PUT first.');
+      if (!wantsStream(request)) throw new HubError('not-acceptable', 'not-acceptable', 'Not acceptable', 'Ask for Accept: text/event-stream, or reserve a single-connection stream with PUT first.');
       const body = paramsOf(request);
       const writer = new EventStreamWriter(reply, rule);
       await operate(request, principal, body, writer, DISTINCT, writer.signal);
@@ -109,7 +109,7 @@ export async function sseRoutes(app: FastifyInstance, host: SubscriptionHost): P
     }
     const r = reservationOf(request, principal);
     if (wantsStream(request)) {
-      if (r.writer) throw new HubError(409, 'conflict', 'Conflict', 'This event stream is already open.');
+      if (r.writer) throw new HubError('conflict', 'conflict', 'Conflict', 'This event stream is already open.');
       clearTimeout(r.expiry);
       const writer = (r.writer = new EventStreamWriter(reply, rule));
       const heartbeat = setInterval(() => void writer.send(':\n\n'), host.heartbeatMs);
@@ -124,11 +124,11 @@ export async function sseRoutes(app: FastifyInstance, host: SubscriptionHost): P
     const body = paramsOf(request);
     const operationId = (body.extensions as { operationId?: unknown } | undefined)?.operationId;
     if (typeof operationId !== 'string' || operationId === '') {
-      throw new HubError(400, 'invalid-request', 'Invalid request', 'A single-connection operation needs extensions.operationId.', [{ pointer: '/extensions/operationId', message: 'required' }]);
+      throw new HubError('invalid', 'invalid-request', 'Invalid request', 'A single-connection operation needs extensions.operationId.', [{ pointer: '/extensions/operationId', message: 'required' }]);
     }
-    if (r.operations.has(operationId)) throw new HubError(409, 'conflict', 'Conflict', `Operation '${operationId}' is already running on this stream.`);
+    if (r.operations.has(operationId)) throw new HubError('conflict', 'conflict', 'Conflict', `Operation '${operationId}' is already running on this stream.`);
     const writer = r.writer;
-    if (!writer) throw new HubError(409, 'conflict', 'Conflict', 'Connect to the event stream (GET with Accept: text/event-stream) before posting operations to it.');
+    if (!writer) throw new HubError('conflict', 'conflict', 'Conflict', 'Connect to the event stream (GET with Accept: text/event-stream) before posting operations to it.');
     const op = new AbortController();
     writer.signal.addEventListener('abort', () => op.abort(), { once: true });
     r.operations.set(operationId, op);
@@ -159,10 +159,10 @@ export async function sseRoutes(app: FastifyInstance, host: SubscriptionHost): P
 
   app.delete('/graphql/stream', route, async (request, reply) => {
     const principal = requirePrincipal(request);
-    if (tokenOf(request) === undefined) throw new HubError(404, 'not-found', 'Not found', 'No such event stream: send its token in x-graphql-event-stream-token.');
+    if (tokenOf(request) === undefined) throw new HubError('not-found', 'not-found', 'Not found', 'No such event stream: send its token in x-graphql-event-stream-token.');
     const r = reservationOf(request, principal);
     const operationId = (request.query as Record<string, string | undefined>).operationId;
-    if (!operationId) throw new HubError(400, 'invalid-request', 'Invalid request', 'Name the operation to stop with ?operationId=.', [{ pointer: '/querystring/operationId', message: 'required' }]);
+    if (!operationId) throw new HubError('invalid', 'invalid-request', 'Invalid request', 'Name the operation to stop with ?operationId=.', [{ pointer: '/querystring/operationId', message: 'required' }]);
     r.operations.get(operationId)?.abort();
     return reply.code(200).send();
   });
