@@ -17,6 +17,10 @@ export interface ListBody {
   retentionDays?: number | null;
   /** Admins only. */
   owner?: string | null;
+  /** Check published events against the declared types: off (default), warn or enforce. */
+  validate?: 'off' | 'warn' | 'enforce';
+  /** Let every authenticated principal find the list and ask for access. */
+  discoverable?: boolean;
   [more: string]: unknown;
 }
 
@@ -151,3 +155,22 @@ export interface AuditQuery {
   limit?: number;
 }
 export type AuditAnswer = { records: AuditRecord[] } | { subject: string; list: string; deliveries: AuditDelivery[] };
+
+/** Text in one language, or per language. */
+export type Texts = string | { nb?: string; nn?: string; en?: string };
+export interface TypeDeclaration {
+  title?: Texts;
+  description?: Texts;
+  /** JSON Schema 2020-12 for `data`. */
+  schema?: Record<string, unknown>;
+  examples?: Record<string, unknown>[];
+  deprecated?: { since: string; replacement?: string };
+  [more: string]: unknown;
+}
+export interface AttributeDeclaration {
+  type?: 'String' | 'Integer' | 'Boolean' | 'Timestamp' | 'URI';
+  description?: Texts;
+  personalData?: 'none' | 'identifier' | 'special';
+  legalBasis?: string;
+  [more: string]: unknown;
+}

@@ -47,6 +47,17 @@ export const ROUTES = {
   approveAccessRequest: ['POST', '/access-requests/{id}/approve'],
   denyAccessRequest: ['POST', '/access-requests/{id}/deny'],
   audit: ['GET', '/audit'],
+  listTypes: ['GET', '/lists/{list}/types'],
+  getType: ['GET', '/lists/{list}/types/{type}'],
+  putType: ['PUT', '/lists/{list}/types/{type}'],
+  deleteType: ['DELETE', '/lists/{list}/types/{type}'],
+  typeSchema: ['GET', '/lists/{list}/types/{type}/schema'],
+  listAttributes: ['GET', '/lists/{list}/attributes'],
+  getAttribute: ['GET', '/lists/{list}/attributes/{name}'],
+  putAttribute: ['PUT', '/lists/{list}/attributes/{name}'],
+  deleteAttribute: ['DELETE', '/lists/{list}/attributes/{name}'],
+  registry: ['GET', '/registry'],
+  asyncapi: ['GET', '/lists/{list}/asyncapi.json'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type RouteName = keyof typeof ROUTES;
@@ -214,6 +225,46 @@ export class HeroldClient {
   }
   audit(query: A.AuditQuery = {}): Promise<A.AuditAnswer> {
     return this.call('audit', {}, { query: { ...query } });
+  }
+
+  // ---- event type catalogue (docs/catalogue.md) ------------------------------
+  /** Declared types (owners, publishers and admins also get the types seen, with counts). */
+  listTypes(list: string): Promise<Record<string, unknown>> {
+    return this.call('listTypes', { list });
+  }
+  getType(list: string, type: string): Promise<A.TypeDeclaration> {
+    return this.call('getType', { list, type });
+  }
+  /** Declare or change a type (the list owner or an admin). */
+  putType(list: string, type: string, body: A.TypeDeclaration): Promise<A.TypeDeclaration> {
+    return this.call('putType', { list, type }, { body });
+  }
+  async deleteType(list: string, type: string): Promise<void> {
+    await this.call('deleteType', { list, type });
+  }
+  /** The JSON Schema of a type's data. */
+  typeSchema(list: string, type: string): Promise<Record<string, unknown>> {
+    return this.call('typeSchema', { list, type });
+  }
+  listAttributes(list: string): Promise<{ attributes: A.AttributeDeclaration[] }> {
+    return this.call('listAttributes', { list });
+  }
+  getAttribute(list: string, name: string): Promise<A.AttributeDeclaration> {
+    return this.call('getAttribute', { list, name });
+  }
+  putAttribute(list: string, name: string, body: A.AttributeDeclaration): Promise<A.AttributeDeclaration> {
+    return this.call('putAttribute', { list, name }, { body });
+  }
+  async deleteAttribute(list: string, name: string): Promise<void> {
+    await this.call('deleteAttribute', { list, name });
+  }
+  /** xRegistry: the lists you may read or discover. */
+  registry(): Promise<Record<string, unknown>> {
+    return this.call('registry');
+  }
+  /** AsyncAPI 3.0 for a list, as your grant serves it. */
+  asyncapi(list: string): Promise<Record<string, unknown>> {
+    return this.call('asyncapi', { list });
   }
 }
 

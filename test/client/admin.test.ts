@@ -119,4 +119,27 @@ describe('typed admin methods against a hub', () => {
       await rx.close();
     }
   });
+
+  it('the event type catalogue, and access requests for a discoverable list', async () => {
+    await admin.putList('a.catalogue', { discoverable: true, validate: 'warn' });
+    const declared = await admin.putType('a.catalogue', 'no.example.person.moved', {
+      title: { en: 'A person moved' },
+      schema: { type: 'object', properties: { municipality: { type: 'string' } } },
+    });
+    expect(declared).toMatchObject({ title: { en: 'A person moved' } });
+    expect(await admin.getType('a.catalogue', 'no.example.person.moved')).toMatchObject({ title: { en: 'A person moved' } });
+    expect(JSON.stringify(await admin.listTypes('a.catalogue'))).toContain('no.example.person.moved');
+    expect(await admin.typeSchema('a.catalogue', 'no.example.person.moved')).toMatchObject({ properties: { municipality: { type: 'string' } } });
+    await admin.putAttribute('a.catalogue', 'municipality', { type: 'String', personalData: 'none' });
+    expect(await admin.getAttribute('a.catalogue', 'municipality')).toMatchObject({ type: 'String', personalData: 'none' });
+    expect(JSON.stringify(await admin.listAttributes('a.catalogue'))).toContain('municipality');
+    expect(JSON.stringify(await admin.asyncapi('a.catalogue'))).toContain('no.example.person.moved');
+    // A stranger finds the discoverable list in the registry and may ask for access to it.
+    const stranger = new HeroldClient({ url: hub.url, key: (await admin.createApiKey({ principal: 'stranger' })).key });
+    expect(JSON.stringify(await stranger.registry())).toContain('a.catalogue');
+    expect((await stranger.requestAccess('a.catalogue', { purpose: 'municipality statistics' })).status).toBe('pending');
+    await admin.deleteAttribute('a.catalogue', 'municipality');
+    await admin.deleteType('a.catalogue', 'no.example.person.moved');
+    await expect(admin.getType('a.catalogue', 'no.example.person.moved')).rejects.toMatchObject({ status: 404 });
+  });
 });

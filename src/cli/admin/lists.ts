@@ -21,7 +21,7 @@ export function registerLists(program: Command): void {
     const list = await client.getList(name!);
     show(o.output, list, () => formatRecord(list));
   });
-  verb<{ title?: string; description?: string; retentionDays?: string; owner?: string }>(
+  verb<{ title?: string; description?: string; retentionDays?: string; owner?: string; discoverable?: string; validate?: string }>(
     lists,
     'put <list>',
     'Create a list, or update its title, description, retention or owner.',
@@ -30,7 +30,9 @@ export function registerLists(program: Command): void {
         .option('--title <text>', 'a title for people')
         .option('--description <text>', 'what the list holds')
         .option('--retention-days <n>', "delete events older than this ('none' keeps them)")
-        .option('--owner <principal>', 'who approves access requests (admins only)'),
+        .option('--owner <principal>', 'who approves access requests (admins only)')
+        .option('--discoverable <yes|no>', 'let every authenticated principal find the list and ask for access')
+        .option('--validate <mode>', 'check events against the declared types: off, warn or enforce'),
     async (client, [name], o) => {
       const body: Record<string, unknown> = {};
       if (o.title !== undefined) body.title = o.title;
@@ -41,6 +43,11 @@ export function registerLists(program: Command): void {
         body.retentionDays = o.retentionDays === 'none' ? null : n;
       }
       if (o.owner !== undefined) body.owner = o.owner;
+      if (o.discoverable !== undefined) {
+        if (o.discoverable !== 'yes' && o.discoverable !== 'no') throw new Error('--discoverable takes yes or no');
+        body.discoverable = o.discoverable === 'yes';
+      }
+      if (o.validate !== undefined) body.validate = o.validate;
       const list = await client.putList(name!, body);
       show(o.output, list, () => formatRecord(list));
     },
