@@ -48,8 +48,9 @@ describe('herold admin commands', () => {
     const none = await herold(['lists', 'put', 'cli.people', '--retention-days', 'soon']);
     expect(none).toMatchObject({ code: 1 });
     expect(none.stderr).toMatch(/--retention-days must be a positive whole number/);
-  });
+  }, 120_000);
 
+  // Each CLI call starts a Node process: a dozen of them can outlast the default 30 s on a loaded machine.
   it('keys, publishers, grants and access requests through their verbs', async () => {
     const key = await json(['keys', 'create', '--principal', 'cms']);
     expect(key).toMatchObject({ principal: 'cms', key: expect.any(String) });
@@ -76,7 +77,7 @@ describe('herold admin commands', () => {
     const denied = await json(['requests', 'create', 'cli.people', '--purpose', 'everything please'], key.key);
     expect((await herold(['requests', 'deny', denied.id, '--reason', 'not needed'])).stdout.trim()).toBe(`${denied.id} denied`);
     expect((await herold(['keys', 'delete', key.id])).stdout.trim()).toBe(`revoked ${key.id}`);
-  });
+  }, 120_000);
 
   it('subscriptions through their verbs, and the audit', async () => {
     const created = await json(['subscriptions', 'create', 'cli.people', '--sink', 'http://127.0.0.1:9/hook', '--no-validate', '--type', 'test.changed', '--retry', '60']);
@@ -97,7 +98,7 @@ describe('herold admin commands', () => {
     expect((await herold(['subscriptions', 'delete', id])).stdout.trim()).toBe(`deleted ${id}`);
     const audit = await herold(['audit', '--list', 'cli.people']);
     expect(audit.stdout.split('\n')[0]).toMatch(/^AT +PRINCIPAL +LIST +CHANNEL +SEQS +COUNT$|^\(no audit records\)$/);
-  });
+  }, 120_000);
 
   it('errors say what to do next', async () => {
     const missing = await herold(['lists', 'get', 'nope']);
