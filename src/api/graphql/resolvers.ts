@@ -6,7 +6,7 @@ import { typedAttributeValue } from '../../hub/catalogue/attribute-values.js';
 import { serves } from '../../hub/project.js';
 import type { ListRecord } from '../../store/types.js';
 import { EventNode, type GraphqlContext } from './context.js';
-import { decodeCursor, encodeCursor, readPage } from './page.js';
+import { decodeCursor, encodeCursor, readPage, readPageDesc } from './page.js';
 import { plainNodes, renderNodes } from './fast-nodes.js';
 import { compileWhere, type EventFilterInput } from './where.js';
 
@@ -40,6 +40,7 @@ interface EventsArgs {
   first: number;
   after?: string | null;
   where?: EventFilterInput | null;
+  order: 'ASC' | 'DESC';
 }
 
 const queryFields: Record<string, Resolver<unknown, never>> = {
@@ -67,7 +68,8 @@ const queryFields: Record<string, Resolver<unknown, never>> = {
     }
     const scope = ctx.readScope(args.list);
     const where = compileWhere(args.where, { declared: ctx.declared(scope) });
-    const page = await readPage(hub, scope, where, decodeCursor(args.after), args.first);
+    const after = decodeCursor(args.after);
+    const page = args.order === 'DESC' ? await readPageDesc(hub, scope, where, after, args.first) : await readPage(hub, scope, where, after, args.first);
     const nodes = page.events.map((e) => new EventNode(e, scope));
     // A page of plain leaf fields is rendered as text and spliced in (fast-nodes.ts).
     const fast = ctx.splices ? plainNodes(info) : undefined;

@@ -27,8 +27,9 @@ type Query {
   """One list, or null when it does not exist or you may not see it."""
   list(name: String!): EventList
   """
-  A page of events in log order. \`after\` takes an endCursor or an eventid;
-  \`after: <endCursor>\` and \`where: {eventid: {gt: N}}\` are interchangeable.
+  A page of events, in log order unless \`order: DESC\`. \`after\` takes an endCursor
+  or an eventid; in log order \`after: <endCursor>\` and \`where: {eventid: {gt: N}}\`
+  are interchangeable (newest first, \`where: {eventid: {lt: N}}\`).
   """
   events(list: String!, first: Int = 100, after: String, where: EventFilter, order: EventOrder = ASC): EventConnection!
   """One event, or null when it does not exist or you may not see it."""
@@ -82,9 +83,14 @@ enum PersonalData {
   special
 }
 
-"""Events come in log order (ascending eventid), the only order a log is read in."""
 enum EventOrder {
+  """Log order (ascending eventid): \`after: <endCursor>\` goes on to newer events."""
   ASC
+  """
+  Newest first: \`after: <endCursor>\` (or an eventid N) goes on to older events,
+  those with eventid below it; without \`after\`, from the list's head.
+  """
+  DESC
 }
 
 type EventConnection {
