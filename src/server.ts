@@ -134,6 +134,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     close() {
       closing ??= (async () => {
         await ingest.stop();
+        access.stop();
         await app.close();
         await dispatcher.stop();
         await amqpPool.close();

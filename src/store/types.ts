@@ -178,6 +178,8 @@ export interface GrantRecord {
   fields: string[] | null;
   createdBy: string;
   createdAt: number;
+  /** When the grant ends by itself (epoch ms), or null: kept, but it no longer applies after it. */
+  expiresAt: number | null;
 }
 
 export interface AccessRequestRecord {
@@ -185,7 +187,13 @@ export interface AccessRequestRecord {
   list: string;
   principal: string;
   purpose: string;
+  /** The legal basis the consumer names for processing the events (hjemmel), or null. */
+  legalBasis: string | null;
   filter: unknown;
+  /** The attributes wished, or null for all of them. */
+  fields: string[] | null;
+  /** The wished end date of the access (epoch ms), or null. */
+  until: number | null;
   status: 'pending' | 'approved' | 'denied';
   decidedBy: string | null;
   reason: string | null;
@@ -321,6 +329,8 @@ export interface AccessStore {
   removePublisher(list: string, principal: string): Promise<boolean>;
   listPublishers(): Promise<PublisherRecord[]>;
   createGrant(g: GrantRecord): Promise<void>;
+  /** Replace a grant's filter, fields and expiry; false when it does not exist. */
+  updateGrant(g: GrantRecord): Promise<boolean>;
   deleteGrant(id: string): Promise<boolean>;
   listGrants(): Promise<GrantRecord[]>;
   createAccessRequest(r: AccessRequestRecord): Promise<void>;

@@ -511,13 +511,18 @@ describe.each(backends)('store contract on $name', (backend) => {
       expect((await store.listPublishers()).filter((p) => p.list === list)).toEqual([]);
     });
 
-    it('grants keep their filter (text or array) and fields; delete once', async () => {
+    it('grants keep their filter (text or array), fields and expiry; update and delete once', async () => {
       const list = await newList();
-      const g1 = { id: randomUUID(), list, principal: 'carol', filter: "subject = 'x'", fields: ['id', 'type'], createdBy: 'olga', createdAt: 1 };
-      const g2 = { id: randomUUID(), list, principal: 'dan', filter: [{ exact: { type: 't' } }], fields: null, createdBy: 'olga', createdAt: 2 };
-      const g3 = { id: randomUUID(), list, principal: 'eve', filter: null, fields: null, createdBy: 'admin', createdAt: 3 };
+      const g1 = { id: randomUUID(), list, principal: 'carol', filter: "subject = 'x'", fields: ['id', 'type'], createdBy: 'olga', createdAt: 1, expiresAt: null };
+      const g2 = { id: randomUUID(), list, principal: 'dan', filter: [{ exact: { type: 't' } }], fields: null, createdBy: 'olga', createdAt: 2, expiresAt: 1_900_000_000_000 };
+      const g3 = { id: randomUUID(), list, principal: 'eve', filter: null, fields: null, createdBy: 'admin', createdAt: 3, expiresAt: null };
       for (const g of [g1, g2, g3]) await store.createGrant(g);
       expect((await store.listGrants()).filter((g) => g.list === list)).toEqual([g1, g2, g3]);
+      // Only filter, fields and expiry change; who it is for and who made it stay.
+      const changed = { ...g1, filter: null, fields: ['id'], expiresAt: 1_800_000_000_000, principal: 'mallory', createdBy: 'mallory' };
+      expect(await store.updateGrant(changed)).toBe(true);
+      expect((await store.listGrants()).find((g) => g.id === g1.id)).toEqual({ ...g1, filter: null, fields: ['id'], expiresAt: 1_800_000_000_000 });
+      expect(await store.updateGrant({ ...g1, id: randomUUID() })).toBe(false);
       expect(await store.deleteGrant(g2.id)).toBe(true);
       expect(await store.deleteGrant(g2.id)).toBe(false);
       expect((await store.listGrants()).filter((g) => g.list === list).map((g) => g.id)).toEqual([g1.id, g3.id]);
@@ -525,8 +530,8 @@ describe.each(backends)('store contract on $name', (backend) => {
 
     it('access requests: create, decide, read and filter by list, principal and status', async () => {
       const list = await newList();
-      const r1 = { id: randomUUID(), list, principal: 'carol', purpose: 'p', filter: "type = 'a'", status: 'pending' as const, decidedBy: null, reason: null, grantId: null, createdAt: 1, decidedAt: null };
-      const r2 = { ...r1, id: randomUUID(), principal: 'dan', filter: null, createdAt: 2 };
+      const r1 = { id: randomUUID(), list, principal: 'carol', purpose: 'p', legalBasis: 'forvaltningsloven § 17', filter: "type = 'a'", fields: ['id', 'subject'], until: 1_900_000_000_000, status: 'pending' as const, decidedBy: null, reason: null, grantId: null, createdAt: 1, decidedAt: null };
+      const r2 = { ...r1, id: randomUUID(), principal: 'dan', filter: null, legalBasis: null, fields: null, until: null, createdAt: 2 };
       await store.createAccessRequest(r1);
       await store.createAccessRequest(r2);
       const decided = { ...r1, status: 'approved' as const, decidedBy: 'olga', reason: 'ok', grantId: 'g-1', decidedAt: 5 };

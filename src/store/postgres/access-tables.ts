@@ -99,7 +99,7 @@ export class PgAccessTables {
 
   async createGrant(g: GrantRecord): Promise<void> {
     await this.db.tx(async (c) => {
-      await c.query('INSERT INTO grants (id, list, principal, filter, fields, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      await c.query('INSERT INTO grants (id, list, principal, filter, fields, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
         g.id,
         g.list,
         g.principal,
@@ -107,9 +107,23 @@ export class PgAccessTables {
         json(g.fields),
         g.createdBy,
         g.createdAt,
+        g.expiresAt,
       ]);
       // A wider scope: streams reconnect to pick it up (as on the node that made it).
       await this.changed(c, { change: { principal: g.principal, list: g.list } });
+    });
+  }
+
+  async updateGrant(g: GrantRecord): Promise<boolean> {
+    return this.db.tx(async (c) => {
+      const { rows } = await c.query<{ list: string; principal: string }>(
+        'UPDATE grants SET filter = $2, fields = $3, expires_at = $4 WHERE id = $1 RETURNING list, principal',
+        [g.id, json(g.filter), json(g.fields), g.expiresAt],
+      );
+      if (rows.length === 0) return false;
+      // Narrower or wider: every node's streams under it reconnect.
+      await this.changed(c, { change: { principal: rows[0].principal, list: rows[0].list } });
+      return true;
     });
   }
 
@@ -129,9 +143,9 @@ export class PgAccessTables {
 
   async createRequest(r: AccessRequestRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO access_requests (id, list, principal, purpose, filter, status, decided_by, reason, grant_id, created_at, decided_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [r.id, r.list, r.principal, r.purpose, json(r.filter), r.status, r.decidedBy, r.reason, r.grantId, r.createdAt, r.decidedAt],
+      `INSERT INTO access_requests (id, list, principal, purpose, legal_basis, filter, fields, until, status, decided_by, reason, grant_id, created_at, decided_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [r.id, r.list, r.principal, r.purpose, r.legalBasis, json(r.filter), json(r.fields), r.until, r.status, r.decidedBy, r.reason, r.grantId, r.createdAt, r.decidedAt],
     );
   }
 

@@ -479,6 +479,10 @@ export class PostgresStore implements EventStore {
     return this.access.createGrant(g);
   }
 
+  updateGrant(g: GrantRecord): Promise<boolean> {
+    return this.access.updateGrant(g);
+  }
+
   deleteGrant(id: string): Promise<boolean> {
     return this.access.deleteGrant(id);
   }

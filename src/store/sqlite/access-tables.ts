@@ -17,12 +17,13 @@ export class SqliteAccessTables {
       addPublisher: db.prepare('INSERT OR REPLACE INTO publishers (list, principal, source, created_at) VALUES (?, ?, ?, ?)'),
       removePublisher: db.prepare('DELETE FROM publishers WHERE list = ? AND principal = ?'),
       publishers: db.prepare('SELECT list, principal, source, created_at AS createdAt FROM publishers'),
-      insertGrant: db.prepare('INSERT INTO grants (id, list, principal, filter, fields, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertGrant: db.prepare('INSERT INTO grants (id, list, principal, filter, fields, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      updateGrant: db.prepare('UPDATE grants SET filter = ?, fields = ?, expires_at = ? WHERE id = ?'),
       deleteGrant: db.prepare('DELETE FROM grants WHERE id = ?'),
       grants: db.prepare('SELECT * FROM grants ORDER BY created_at'),
       insertRequest: db.prepare(
-        `INSERT INTO access_requests (id, list, principal, purpose, filter, status, decided_by, reason, grant_id, created_at, decided_at)
-         VALUES (@id, @list, @principal, @purpose, @filter, @status, @decidedBy, @reason, @grantId, @createdAt, @decidedAt)`,
+        `INSERT INTO access_requests (id, list, principal, purpose, legal_basis, filter, fields, until, status, decided_by, reason, grant_id, created_at, decided_at)
+         VALUES (@id, @list, @principal, @purpose, @legalBasis, @filter, @fields, @until, @status, @decidedBy, @reason, @grantId, @createdAt, @decidedAt)`,
       ),
       updateRequest: db.prepare(
         'UPDATE access_requests SET status = @status, decided_by = @decidedBy, reason = @reason, grant_id = @grantId, decided_at = @decidedAt WHERE id = @id',
@@ -73,7 +74,11 @@ export class SqliteAccessTables {
   }
 
   createGrant(g: GrantRecord): void {
-    this.s.insertGrant.run(g.id, g.list, g.principal, json(g.filter), json(g.fields), g.createdBy, g.createdAt);
+    this.s.insertGrant.run(g.id, g.list, g.principal, json(g.filter), json(g.fields), g.createdBy, g.createdAt, g.expiresAt);
+  }
+
+  updateGrant(g: GrantRecord): boolean {
+    return this.s.updateGrant.run(json(g.filter), json(g.fields), g.expiresAt, g.id).changes > 0;
   }
 
   deleteGrant(id: string): boolean {
@@ -85,11 +90,11 @@ export class SqliteAccessTables {
   }
 
   createRequest(r: AccessRequestRecord): void {
-    this.s.insertRequest.run({ ...r, filter: json(r.filter) });
+    this.s.insertRequest.run({ ...r, filter: json(r.filter), fields: json(r.fields) });
   }
 
   updateRequest(r: AccessRequestRecord): void {
-    this.s.updateRequest.run({ ...r, filter: json(r.filter) });
+    this.s.updateRequest.run({ ...r, filter: json(r.filter), fields: json(r.fields) });
   }
 
   getRequest(id: string): AccessRequestRecord | undefined {

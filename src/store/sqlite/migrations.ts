@@ -205,4 +205,16 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- Lifecycle (issue 12): grants end by themselves at expires_at (null:
+      -- never); access requests carry a legal basis, the attributes wished and
+      -- a wished end date, as their own fields.
+      ALTER TABLE grants ADD COLUMN expires_at INTEGER;
+      ALTER TABLE access_requests ADD COLUMN legal_basis TEXT;
+      ALTER TABLE access_requests ADD COLUMN fields TEXT;
+      ALTER TABLE access_requests ADD COLUMN until INTEGER;
+    `,
+  },
 ];

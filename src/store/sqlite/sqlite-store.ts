@@ -518,6 +518,10 @@ export class SqliteStore implements EventStore {
     this.access.createGrant(g);
   }
 
+  async updateGrant(g: GrantRecord): Promise<boolean> {
+    return this.access.updateGrant(g);
+  }
+
   async deleteGrant(id: string): Promise<boolean> {
     return this.access.deleteGrant(id);
   }
