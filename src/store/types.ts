@@ -339,10 +339,23 @@ export interface AccessStore {
   listAccessRequests(filter: { list?: string; principal?: string; status?: string }): Promise<AccessRequestRecord[]>;
 }
 
+/** Events delivered on one UTC day to one principal from one list over one channel. */
+export interface UsageRow {
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  principal: string;
+  list: string;
+  channel: string;
+  /** Events delivered (the sum of the audit rows' counts). */
+  events: number;
+}
+
 /** Who received which events. */
 export interface AuditStore {
   appendAudit(rows: AuditRow[]): Promise<void>;
   queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]>;
+  /** The audit rows summed per UTC day, principal, list and channel, in that order (a usage report). */
+  auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): Promise<UsageRow[]>;
   pruneAudit(before: number): Promise<number>;
 }
 

@@ -593,5 +593,24 @@ describe.each(backends)('store contract on $name', (backend) => {
       expect(await store.pruneAudit(25)).toBeGreaterThanOrEqual(2);
       expect(strip(await store.queryAudit({ list, limit: 10 }))).toEqual([40, 30]);
     });
+
+    it('sums usage per UTC day, principal, list and channel, within the lists and time asked', async () => {
+      const [l1, l2] = [await newList(), await newList()];
+      const day1 = Date.UTC(2026, 0, 31, 23, 59, 59, 999);
+      const day2 = Date.UTC(2026, 1, 1, 0, 0, 0, 0);
+      const row = (at: number, principal: string, list: string, channel: string, count: number) => ({ at, principal, list, channel, firstSeq: 1, lastSeq: count, count, scope: null });
+      await store.appendAudit([row(day1, 'carol', l1, 'pull', 5), row(day1 - 1000, 'carol', l1, 'pull', 2), row(day2, 'carol', l1, 'pull', 1), row(day2, 'carol', l1, 'webhook', 3), row(day2, 'dan', l2, 'sse', 7)]);
+      const lists = [l1, l2];
+      expect(await store.auditUsage({ lists })).toEqual([
+        { day: '2026-01-31', principal: 'carol', list: l1, channel: 'pull', events: 7 },
+        { day: '2026-02-01', principal: 'carol', list: l1, channel: 'pull', events: 1 },
+        { day: '2026-02-01', principal: 'carol', list: l1, channel: 'webhook', events: 3 },
+        { day: '2026-02-01', principal: 'dan', list: l2, channel: 'sse', events: 7 },
+      ]);
+      expect((await store.auditUsage({ lists: [l2] })).map((u) => u.principal)).toEqual(['dan']);
+      expect(await store.auditUsage({ lists: [] })).toEqual([]);
+      expect((await store.auditUsage({ lists, principal: 'carol', since: day2 })).map((u) => u.channel)).toEqual(['pull', 'webhook']);
+      expect((await store.auditUsage({ list: l1, until: day2 })).map((u) => u.events)).toEqual([7]);
+    });
   });
 });

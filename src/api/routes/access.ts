@@ -317,6 +317,28 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
   decideRoute('approve');
   decideRoute('deny');
 
+  // ---- usage ---------------------------------------------------------------
+  app.get<{ Querystring: { list?: string; principal?: string; since?: string; until?: string } }>(
+    '/usage',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Events delivered per UTC day, principal, list and channel, from the audit log. Admins see all; owners their lists.',
+        querystring: Type.Object(
+          { list: Type.Optional(Type.String()), principal: Type.Optional(Type.String()), since: Type.Optional(Type.String()), until: Type.Optional(Type.String()) },
+          { additionalProperties: false },
+        ),
+        response: problems(400, 401, 403, 404),
+      },
+    },
+    async (request) => {
+      authorize(access, request, 'audit.read');
+      const q = request.query;
+      const rows = await auditLog.usage(request.principal!, { list: q.list, principal: q.principal, since: timeQuery(q.since, 'since'), until: timeQuery(q.until, 'until') });
+      return { usage: rows };
+    },
+  );
+
   // ---- audit ---------------------------------------------------------------
   app.get<{ Querystring: { list?: string; subject?: string; principal?: string; since?: string; until?: string; limit?: number } }>(
     '/audit',

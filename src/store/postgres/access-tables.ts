@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord } from '../types.js';
+import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord, UsageRow } from '../types.js';
 import { accessRequestOf, grantOf, jsonText as json } from '../rows.js';
 import type { Db } from './db.js';
 
@@ -211,6 +211,23 @@ export class PgAccessTables {
     }
     sql += ` ORDER BY at DESC, id DESC LIMIT ${p(q.limit)}`;
     return this.db.rows<AuditRow & { id: number }>(sql, params);
+  }
+
+  async auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): Promise<UsageRow[]> {
+    let sql = `SELECT to_char(to_timestamp(at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, principal, list, channel,
+                      SUM(count)::bigint AS events FROM audit WHERE true`;
+    const params: unknown[] = [];
+    const p = (v: unknown) => (params.push(v), `$${params.length}`);
+    if (q.list !== undefined) sql += ` AND list = ${p(q.list)}`;
+    if (q.lists !== undefined) {
+      if (q.lists.length === 0) return [];
+      sql += ` AND list = ANY(${p(q.lists)}::text[])`;
+    }
+    if (q.principal !== undefined) sql += ` AND principal = ${p(q.principal)}`;
+    if (q.since !== undefined) sql += ` AND at >= ${p(q.since)}`;
+    if (q.until !== undefined) sql += ` AND at < ${p(q.until)}`;
+    sql += ' GROUP BY 1, principal, list, channel ORDER BY 1, principal, list, channel';
+    return this.db.rows<UsageRow>(sql, params);
   }
 
   async pruneAudit(before: number): Promise<number> {

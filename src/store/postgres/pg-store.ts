@@ -9,6 +9,7 @@ import type {
   AttemptRow,
   AuditQuery,
   AuditRow,
+  UsageRow,
   DeadLetterRow,
   EventStore,
   GrantRecord,
@@ -513,6 +514,10 @@ export class PostgresStore implements EventStore {
 
   queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]> {
     return this.access.queryAudit(q);
+  }
+
+  auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): Promise<UsageRow[]> {
+    return this.access.auditUsage(q);
   }
 
   pruneAudit(before: number): Promise<number> {

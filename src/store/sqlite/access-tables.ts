@@ -1,5 +1,5 @@
 import type { Database as Db } from 'better-sqlite3';
-import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord } from '../types.js';
+import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord, UsageRow } from '../types.js';
 import { accessRequestOf, grantOf, jsonText as json } from '../rows.js';
 
 /** API keys, publishers, grants, access requests and audit rows in SQLite. */
@@ -137,6 +137,22 @@ export class SqliteAccessTables {
     sql += ' ORDER BY at DESC, id DESC LIMIT ?';
     params.push(q.limit);
     return this.db.prepare(sql).all(...params) as (AuditRow & { id: number })[];
+  }
+
+  auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): UsageRow[] {
+    let sql = `SELECT date(at / 1000, 'unixepoch') AS day, principal, list, channel, SUM(count) AS events FROM audit WHERE 1 = 1`;
+    const params: unknown[] = [];
+    if (q.list !== undefined) (sql += ' AND list = ?'), params.push(q.list);
+    if (q.lists !== undefined) {
+      if (q.lists.length === 0) return [];
+      sql += ` AND list IN (${q.lists.map(() => '?').join(', ')})`;
+      params.push(...q.lists);
+    }
+    if (q.principal !== undefined) (sql += ' AND principal = ?'), params.push(q.principal);
+    if (q.since !== undefined) (sql += ' AND at >= ?'), params.push(q.since);
+    if (q.until !== undefined) (sql += ' AND at < ?'), params.push(q.until);
+    sql += ' GROUP BY day, principal, list, channel ORDER BY day, principal, list, channel';
+    return this.db.prepare(sql).all(...params) as UsageRow[];
   }
 
   pruneAudit(before: number): number {

@@ -11,6 +11,7 @@ import type {
   ApiKeyRecord,
   AuditQuery,
   AuditRow,
+  UsageRow,
   GrantRecord,
   PublisherRecord,
   AttemptRow,
@@ -552,6 +553,10 @@ export class SqliteStore implements EventStore {
 
   async queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]> {
     return this.access.queryAudit(q);
+  }
+
+  async auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): Promise<UsageRow[]> {
+    return this.access.auditUsage(q);
   }
 
   async pruneAudit(before: number): Promise<number> {
