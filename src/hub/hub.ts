@@ -193,6 +193,11 @@ export class Hub {
     return this.bus.head(list);
   }
 
+  /** The largest seq committed before `time` (epoch ms), or 0: a commit time as a cursor. */
+  seqBefore(list: string, time: number): Promise<number> {
+    return this.store.seqBefore(list, time);
+  }
+
   /**
    * When the list last changed: the commit time (epoch ms) of its head event,
    * or null for an empty list. Like `head`, it tells nothing about any event's content.
