@@ -288,6 +288,18 @@ export interface EventImport {
   importEvents(list: string, events: StoredEvent[]): Promise<void>;
 }
 
+/**
+ * Deleting a list (DELETE /lists/{list}): its events and indexes, publishers,
+ * grants, pending access requests, catalogue and the list itself go in one
+ * transaction; its subscriptions are removed before, through the
+ * subscription service. Its name and head stay behind: re-created, the list
+ * continues after that head (upsertList), so seqs are never reused.
+ */
+export interface ListDeletion {
+  /** False when there is no such list. */
+  deleteList(name: string): Promise<boolean>;
+}
+
 /** Hub-wide settings (the admin key's hash, ...). */
 export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
@@ -407,4 +419,4 @@ export interface CatalogueStore {
  * once. Only the composition root (server.ts) and the CLI's transfer hold it;
  * each part of the hub is handed the one interface it needs.
  */
-export interface EventStore extends StoreLifecycle, EventLog, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore {}
+export interface EventStore extends StoreLifecycle, EventLog, ListDeletion, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore {}

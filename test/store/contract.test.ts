@@ -573,6 +573,54 @@ describe.each(backends)('store contract on $name', (backend) => {
     });
   });
 
+  describe('ListDeletion', () => {
+    it("deletes a list with everything of it (decided requests stay); re-created, it continues after the deleted head", async () => {
+      const list = await newList('olga');
+      const other = await newList('olga');
+      const first = ev({ subject: 'p/1' });
+      ok((await store.appendGroup([{ list, events: [first, ev({ subject: 'p/1' }), ev()] }, { list: other, events: [ev({ subject: 'p/1' })] }]))[0]);
+      await store.addPublisher({ list, principal: 'pub', source: '', createdAt: 1 });
+      await store.createGrant({ id: randomUUID(), list, principal: 'carol', filter: null, fields: null, createdBy: 'olga', createdAt: 1, expiresAt: null });
+      const request = { id: randomUUID(), list, principal: 'dan', purpose: 'p', legalBasis: null, filter: null, fields: null, until: null, status: 'pending' as const, decidedBy: null, reason: null, grantId: null, createdAt: 1, decidedAt: null };
+      const decided = { ...request, id: randomUUID(), status: 'denied' as const, decidedBy: 'olga', reason: 'no', decidedAt: 2 };
+      await store.createAccessRequest(request);
+      await store.createAccessRequest(decided);
+      await store.putCatalogueSettings({ list, validate: 'warn', discoverable: true });
+      await store.putDeclaration('type', { list, name: 't', spec: {}, updatedAt: 1 });
+      await store.addSeenTypes([{ list, type: 't', count: 3, invalid: 0, firstSeen: 1, lastSeen: 2 }]);
+      const subscription = { id: randomUUID(), list, owner: 'carol', spec: {}, secrets: [], status: 'active' as const, disabledReason: null, position: 0, failingSince: null, runAs: null, createdAt: 'x', updatedAt: 'x' };
+      await store.createSubscription(subscription);
+      await store.saveDeliveryWork({ progress: [], retries: [], deleteRetries: [], deadLetters: [{ subscriptionId: subscription.id, seq: 2, reason: 'r', failures: 1, lastStatus: 500, lastResponse: null, createdAt: 1 }], attempts: [] });
+
+      expect(await store.deleteList(list)).toBe(true);
+      expect(await store.getList(list)).toBeUndefined();
+      expect((await store.listLists()).map((l) => l.name)).not.toContain(list);
+      expect((await store.listPublishers()).filter((p) => p.list === list)).toEqual([]);
+      expect((await store.listGrants()).filter((g) => g.list === list)).toEqual([]);
+      expect((await store.listAccessRequests({ list })).map((r) => r.id)).toEqual([decided.id]);
+      expect((await store.catalogueSettings()).filter((c) => c.list === list)).toEqual([]);
+      expect((await store.declarations('type')).filter((d) => d.list === list)).toEqual([]);
+      expect(await store.seenTypes(list)).toEqual([]);
+      expect(await store.getSubscription(subscription.id)).toBeUndefined();
+      expect(await store.listDeadLetters(subscription.id, 0, 10)).toEqual([]);
+      expect(await store.deleteList(list)).toBe(false);
+      // The other list is untouched.
+      expect(seqs(await store.readRange(other, all))).toEqual([1]);
+
+      // Re-created: numbering continues after 3, nothing of the old list is there, and its events are new again.
+      const { created, list: again } = await store.upsertList({ name: list });
+      expect(created).toBe(true);
+      expect(again.head).toBe(3);
+      expect(await store.readRange(list, all)).toEqual([]);
+      expect(await store.getEvent(list, 1)).toBeUndefined();
+      const [r] = ok((await store.appendGroup([{ list, events: [first] }]))[0]);
+      expect(r).toMatchObject({ seq: 4, duplicate: false, prevSeq: null });
+      expect(seqs(await store.readRange(list, all))).toEqual([4]);
+      expect(await store.subjectSeqs(list, 'p/1', 10)).toEqual([4]);
+      expect(await store.seqBefore(list, Date.now() + 60_000)).toBe(4);
+    });
+  });
+
   describe('AuditStore', () => {
     it('queries newest first by list, principal, time window and seqs, with a limit; prunes by time', async () => {
       const list = await newList();

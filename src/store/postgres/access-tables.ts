@@ -6,6 +6,8 @@ import type { Db } from './db.js';
 /** What other nodes' access must apply: reload, and (when `change` is set) close streams and restart subscriptions it affects. */
 export interface AccessChangePayload {
   change: { principal?: string; list?: string; keyId?: string } | null;
+  /** A list that was deleted: other nodes forget it. */
+  deletedList?: string;
 }
 
 /**

@@ -294,6 +294,11 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       ALTER TABLE access_requests ADD COLUMN legal_basis text;
       ALTER TABLE access_requests ADD COLUMN fields text;
       ALTER TABLE access_requests ADD COLUMN until bigint;
+      CREATE TABLE deleted_lists (
+        name text PRIMARY KEY,
+        head bigint NOT NULL,
+        deleted_at bigint NOT NULL
+      );
     `,
   },
 ];

@@ -215,6 +215,13 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       ALTER TABLE access_requests ADD COLUMN legal_basis TEXT;
       ALTER TABLE access_requests ADD COLUMN fields TEXT;
       ALTER TABLE access_requests ADD COLUMN until INTEGER;
+      -- A deleted list leaves its name and head: re-created, it continues after
+      -- that head, so a seq a consumer kept never names a different event.
+      CREATE TABLE deleted_lists (
+        name TEXT PRIMARY KEY,
+        head INTEGER NOT NULL,
+        deleted_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
     `,
   },
 ];
