@@ -348,6 +348,18 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     if (previous && previous !== owner) this.emit('change', { principal: previous, list });
   }
 
+  /**
+   * The list was deleted (the store removed its owner, publishers and grants
+   * with it): nobody holds a role on it any more, and whatever reads it closes.
+   */
+  forgetList(list: string): void {
+    this.owners.delete(list);
+    this.publishers.delete(list);
+    this.grants.delete(list);
+    this.grantExpiry.schedule();
+    this.emit('change', { list });
+  }
+
   async addPublisher(p: PublisherRecord): Promise<void> {
     await this.store.addPublisher(p);
     this.addPublisherInMemory(p);

@@ -156,6 +156,21 @@ export class SubscriptionService {
     await this.store.deleteSubscription(id);
   }
 
+  /** The subscriptions on a list, whoever owns them (deleting the list). */
+  async onList(list: string): Promise<SubscriptionRecord[]> {
+    return this.store.listSubscriptions(list);
+  }
+
+  /** Stop and remove every subscription on a list, with their delivery rows (deleting the list). */
+  async removeAllOn(list: string): Promise<number> {
+    const records = await this.store.listSubscriptions(list);
+    for (const r of records) {
+      await this.runtime.remove(r.id);
+      await this.store.deleteSubscription(r.id);
+    }
+    return records.length;
+  }
+
   /** Resume delivery; the owner's own enable rebinds it to the owner's current credential. */
   async enable(caller: Principal, id: string): Promise<SubscriptionView> {
     const record = await this.get(caller, id);
