@@ -118,6 +118,11 @@ export class PostgresStore implements EventStore {
     this.access = new PgAccessTables(this.db, (c, payload) => this.accessChanged(c, payload));
     this.catalogue = new PgCatalogueTables(this.db, (c, payload) => recordChange(c, this.channel, this.nodeId, 'catalogue', payload));
     this.link = new ClusterLink(this.pool, this.settings.connectionString, this.channel, this.nodeId, this.log);
+    // A list deleted through another node: its id is stale here (a re-created list gets a new one).
+    this.link.on('change', (change) => {
+      if (typeof change.payload.deletedList === 'string') this.listIds.delete(change.payload.deletedList);
+      if (change.kind === 'lost') this.listIds.clear();
+    });
     await this.link.start();
   }
 
