@@ -134,6 +134,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
     close() {
       closing ??= (async () => {
         await ingest.stop();
+        access.stop();
         await app.close();
         await dispatcher.stop();
         await amqpPool.close();
@@ -177,6 +178,8 @@ function followCluster(cluster: StoreCluster, hub: Hub, access: Access, dispatch
         if ((change.kind === 'access' && !change.own) || change.kind === 'lost' || ownAfterReload) {
           await access.reload();
           reloadedAt = Date.now();
+          // A list deleted on another node: this node's caches of it go too.
+          if (!change.own && typeof change.payload.deletedList === 'string') hub.forgetList(change.payload.deletedList);
           const narrowed = change.kind === 'lost' ? {} : (change.payload.change as AccessChange | null);
           if (!change.own && narrowed) access.emit('change', narrowed);
         }

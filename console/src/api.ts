@@ -110,7 +110,10 @@ export interface AccessRequest {
   list: string;
   principal: string;
   purpose: string;
+  legalBasis?: string | null;
   filter: unknown;
+  fields?: string[] | null;
+  until?: string | null;
   status: 'pending' | 'approved' | 'denied';
   decidedBy: string | null;
   reason: string | null;

@@ -8,6 +8,7 @@ import { type JwtIssuer, JwtVerifier } from './jwt.js';
 import { hashKey } from './keys.js';
 import { HubError } from '../hub/errors.js';
 import type { Credential, Principal, Scope, ScopeParts } from './scope.js';
+import { GrantExpiry } from './grant-expiry.js';
 
 export type { Credential, Principal, Scope } from './scope.js';
 
@@ -72,6 +73,8 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   /** Lists every principal may find (the catalogue's `discoverable`). */
   private discoverable: (list: string) => boolean = () => false;
   private readonly jwt: JwtVerifier;
+  /** Wakes when the next grant ends by itself (grant-expiry.ts). */
+  private readonly grantExpiry = new GrantExpiry(() => this.grantsOf({}), (g) => this.emit('change', { principal: g.principal, list: g.list }));
 
   constructor(
     private readonly store: AccessStore & SettingsStore & Pick<EventLog, 'listLists'>,
@@ -120,6 +123,12 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     for (const p of await this.store.listPublishers()) this.addPublisherInMemory(p);
     this.grants = new Map();
     for (const g of await this.store.listGrants()) this.addGrantInMemory(g);
+    this.grantExpiry.schedule();
+  }
+
+  /** Stop the grant expiry timer (the hub is closing). */
+  stop(): void {
+    this.grantExpiry.stop();
   }
 
   // ---- authentication ------------------------------------------------------
@@ -175,7 +184,7 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   canSee(principal: Principal, list: string): boolean {
     if (principal.admin) return true;
     if (list === SYSTEM_LIST) return false;
-    return this.owners.get(list) === principal.id || this.publishers.get(list)?.has(principal.id) === true || (this.grants.get(list)?.get(principal.id)?.length ?? 0) > 0;
+    return this.owners.get(list) === principal.id || this.publishers.get(list)?.has(principal.id) === true || this.activeGrants(list, principal.id).length > 0;
   }
 
   /**
@@ -225,8 +234,8 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
       case 'events.read':
       case 'subscriptions.create': {
         if (isOwner) return allow({ fingerprint: 'owner' });
-        const grants = this.grants.get(list)?.get(principal.id);
-        if (!grants || grants.length === 0) return forbidden(`read list '${list}'; ask its owner for access (POST /lists/${list}/access-requests)`);
+        const grants = this.activeGrants(list, principal.id);
+        if (grants.length === 0) return forbidden(`read list '${list}'; ask its owner for access (POST /lists/${list}/access-requests)`);
         return allow(scopeOf(grants));
       }
     }
@@ -339,6 +348,18 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     if (previous && previous !== owner) this.emit('change', { principal: previous, list });
   }
 
+  /**
+   * The list was deleted (the store removed its owner, publishers and grants
+   * with it): nobody holds a role on it any more, and whatever reads it closes.
+   */
+  forgetList(list: string): void {
+    this.owners.delete(list);
+    this.publishers.delete(list);
+    this.grants.delete(list);
+    this.grantExpiry.schedule();
+    this.emit('change', { list });
+  }
+
   async addPublisher(p: PublisherRecord): Promise<void> {
     await this.store.addPublisher(p);
     this.addPublisherInMemory(p);
@@ -358,19 +379,25 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
   async createGrant(g: GrantRecord): Promise<void> {
     await this.store.createGrant(g);
     this.addGrantInMemory(g);
+    if (g.expiresAt !== null) this.grantExpiry.schedule();
     // A wider scope: streams reconnect to pick it up.
     this.emit('change', { principal: g.principal, list: g.list });
+  }
+
+  /** Change a grant's filter, fields or expiry: in force at once, like a new grant. */
+  async updateGrant(g: GrantRecord): Promise<boolean> {
+    if (!(await this.store.updateGrant(g))) return false;
+    this.removeGrantInMemory(g);
+    this.addGrantInMemory(g);
+    this.grantExpiry.schedule();
+    this.emit('change', { principal: g.principal, list: g.list });
+    return true;
   }
 
   async deleteGrant(id: string): Promise<GrantRecord | undefined> {
     const grant = this.findGrant(id);
     if (!grant || !(await this.store.deleteGrant(id))) return undefined;
-    const forPrincipal = this.grants.get(grant.list)?.get(grant.principal);
-    if (forPrincipal) {
-      const left = forPrincipal.filter((g) => g.record.id !== id);
-      if (left.length > 0) this.grants.get(grant.list)!.set(grant.principal, left);
-      else this.grants.get(grant.list)!.delete(grant.principal);
-    }
+    this.removeGrantInMemory(grant);
     this.emit('change', { principal: grant.principal, list: grant.list });
     return grant;
   }
@@ -392,6 +419,19 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
       }
     }
     return out.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** The grants of a principal on a list in force now: one past its `expiresAt` no longer applies. */
+  private activeGrants(list: string, principal: string, now = Date.now()): CompiledGrant[] {
+    return (this.grants.get(list)?.get(principal) ?? []).filter((g) => g.record.expiresAt === null || g.record.expiresAt > now);
+  }
+
+  private removeGrantInMemory(grant: GrantRecord): void {
+    const forPrincipal = this.grants.get(grant.list)?.get(grant.principal);
+    if (!forPrincipal) return;
+    const left = forPrincipal.filter((g) => g.record.id !== grant.id);
+    if (left.length > 0) this.grants.get(grant.list)!.set(grant.principal, left);
+    else this.grants.get(grant.list)!.delete(grant.principal);
   }
 
   private addPublisherInMemory(p: PublisherRecord): void {

@@ -1,6 +1,6 @@
 import { notFound } from '../hub/errors.js';
 import type { Hub } from '../hub/hub.js';
-import type { AuditRow, AuditStore } from '../store/types.js';
+import type { AuditRow, AuditStore, UsageRow } from '../store/types.js';
 import type { Access, Principal } from './access.js';
 import { auditPredicate } from './audit-scope.js';
 
@@ -31,7 +31,7 @@ const MAX_SUBJECT_EVENTS = 500;
  */
 export class AuditLog {
   constructor(
-    private readonly store: Pick<AuditStore, 'queryAudit'>,
+    private readonly store: Pick<AuditStore, 'queryAudit' | 'auditUsage'>,
     private readonly hub: Hub,
     private readonly access: Access,
   ) {}
@@ -39,6 +39,14 @@ export class AuditLog {
   /** The newest rows first. */
   async records(caller: Principal, filter: AuditFilter): Promise<AuditRow[]> {
     return this.store.queryAudit({ ...filter, lists: this.visibleLists(caller, filter.list) });
+  }
+
+  /**
+   * Events delivered per UTC day, principal, list and channel (the basis of
+   * volume-based agreements), from the same rows and with the same visibility.
+   */
+  async usage(caller: Principal, filter: Omit<AuditFilter, 'limit'>): Promise<UsageRow[]> {
+    return this.store.auditUsage({ ...filter, lists: this.visibleLists(caller, filter.list) });
   }
 
   /**

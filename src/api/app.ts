@@ -15,6 +15,7 @@ import type { Metrics } from '../metrics.js';
 import { problem, sendProblem, toProblem, writeClientErrorProblem } from './problem.js';
 import { authorize } from './authorize.js';
 import { healthRoutes } from './routes/health.js';
+import { listLifecycleRoutes } from './routes/list-lifecycle.js';
 import { listRoutes } from './routes/lists.js';
 import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
@@ -154,6 +155,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes);
   await app.register(listRoutes);
+  await app.register(listLifecycleRoutes);
   await app.register(publishRoutes);
   await app.register(readRoutes);
   await app.register(subscriptionRoutes);

@@ -75,7 +75,23 @@ export interface DeadLetter {
   lastResponse: string | null;
   at: string;
 }
-export type RedeliverBody = { seqs: string[] } | { from: string; to?: string } | { deadletters: true };
+export type RedeliverBody = { seqs: string[] } | { from: string; to?: string } | { since?: string; until?: string } | { deadletters: true };
+/** How a test event went (POST /subscriptions/{id}/test). */
+export interface TestAttempt {
+  id: string;
+  outcome: string;
+  status: number | null;
+  latencyMs: number;
+  response: string | null;
+  error: string | null;
+}
+export interface UsageRow {
+  day: string;
+  principal: string;
+  list: string;
+  channel: string;
+  events: number;
+}
 
 export interface ApiKeyView {
   id: string;
@@ -107,6 +123,8 @@ export interface GrantView {
   fields: string[] | null;
   createdBy: string;
   createdAt: string;
+  expiresAt?: string | null;
+  active?: boolean;
   [more: string]: unknown;
 }
 export interface GrantBody {
@@ -114,6 +132,8 @@ export interface GrantBody {
   /** CESQL (string) or Subscriptions API filter dialects (array). */
   filter?: unknown;
   fields?: string[];
+  /** RFC 3339: the grant ends by itself then. */
+  expiresAt?: string | null;
   [more: string]: unknown;
 }
 export interface AccessRequestView {

@@ -16,6 +16,7 @@ export const ROUTES = {
   listLists: ['GET', '/lists'],
   getList: ['GET', '/lists/{list}'],
   putList: ['PUT', '/lists/{list}'],
+  deleteList: ['DELETE', '/lists/{list}'],
   publish: ['POST', '/lists/{list}/events'],
   publishBatch: ['POST', '/lists/{list}/events'],
   read: ['GET', '/lists/{list}/events'],
@@ -32,6 +33,7 @@ export const ROUTES = {
   attempts: ['GET', '/subscriptions/{id}/attempts'],
   deadLetters: ['GET', '/subscriptions/{id}/deadletters'],
   redeliver: ['POST', '/subscriptions/{id}/redeliver'],
+  testSubscription: ['POST', '/subscriptions/{id}/test'],
   createApiKey: ['POST', '/api-keys'],
   listApiKeys: ['GET', '/api-keys'],
   revokeApiKey: ['DELETE', '/api-keys/{id}'],
@@ -41,12 +43,16 @@ export const ROUTES = {
   createGrant: ['POST', '/lists/{list}/grants'],
   grantsOfList: ['GET', '/lists/{list}/grants'],
   listGrants: ['GET', '/grants'],
+  getGrant: ['GET', '/grants/{id}'],
+  updateGrant: ['PATCH', '/grants/{id}'],
   revokeGrant: ['DELETE', '/grants/{id}'],
   requestAccess: ['POST', '/lists/{list}/access-requests'],
   listAccessRequests: ['GET', '/access-requests'],
+  getAccessRequest: ['GET', '/access-requests/{id}'],
   approveAccessRequest: ['POST', '/access-requests/{id}/approve'],
   denyAccessRequest: ['POST', '/access-requests/{id}/deny'],
   audit: ['GET', '/audit'],
+  usage: ['GET', '/usage'],
   listTypes: ['GET', '/lists/{list}/types'],
   getType: ['GET', '/lists/{list}/types/{type}'],
   putType: ['PUT', '/lists/{list}/types/{type}'],
@@ -105,6 +111,10 @@ export class HeroldClient {
   }
   putList(list: string, body: A.ListBody = {}): Promise<A.ListView> {
     return this.call('putList', { list }, { body });
+  }
+  /** Delete a list with its events, grants and catalogue (owner or admin); `force` deletes its subscriptions too. */
+  async deleteList(list: string, options: { force?: boolean } = {}): Promise<void> {
+    await this.call('deleteList', { list }, { query: options.force ? { force: 'true' } : {} });
   }
 
   // ---- events -------------------------------------------------------------
@@ -178,6 +188,10 @@ export class HeroldClient {
   redeliver(id: string, body: A.RedeliverBody): Promise<{ redelivering: number }> {
     return this.call('redeliver', { id }, { body });
   }
+  /** Send a `herold.test` event to the sink now; the answer is the attempt. */
+  testSubscription(id: string): Promise<A.TestAttempt> {
+    return this.call('testSubscription', { id });
+  }
 
   // ---- access -------------------------------------------------------------
   createApiKey(body: { principal: string; admin?: boolean; expiresAt?: string }): Promise<A.NewApiKey> {
@@ -208,16 +222,26 @@ export class HeroldClient {
   async listGrants(): Promise<A.GrantView[]> {
     return (await this.call<{ grants: A.GrantView[] }>('listGrants')).grants;
   }
+  getGrant(id: string): Promise<A.GrantView> {
+    return this.call('getGrant', { id });
+  }
+  /** Change a grant's filter, fields or end (null clears one); the list owner or an admin. */
+  updateGrant(id: string, body: { filter?: unknown; fields?: string[] | null; expiresAt?: string | null }): Promise<A.GrantView> {
+    return this.call('updateGrant', { id }, { body });
+  }
   async revokeGrant(id: string): Promise<void> {
     await this.call('revokeGrant', { id });
   }
-  requestAccess(list: string, body: { purpose: string; filter?: unknown }): Promise<A.AccessRequestView> {
+  requestAccess(list: string, body: { purpose: string; legalBasis?: string; filter?: unknown; fields?: string[]; until?: string }): Promise<A.AccessRequestView> {
     return this.call('requestAccess', { list }, { body });
   }
   async listAccessRequests(query: { list?: string; status?: 'pending' | 'approved' | 'denied' } = {}): Promise<A.AccessRequestView[]> {
     return (await this.call<{ requests: A.AccessRequestView[] }>('listAccessRequests', {}, { query })).requests;
   }
-  approveAccessRequest(id: string, body: { filter?: unknown; fields?: string[] } = {}): Promise<A.AccessRequestView & { grant: A.GrantView }> {
+  getAccessRequest(id: string): Promise<A.AccessRequestView> {
+    return this.call('getAccessRequest', { id });
+  }
+  approveAccessRequest(id: string, body: { filter?: unknown; fields?: string[]; expiresAt?: string | null } = {}): Promise<A.AccessRequestView & { grant: A.GrantView }> {
     return this.call('approveAccessRequest', { id }, { body });
   }
   denyAccessRequest(id: string, reason: string): Promise<A.AccessRequestView> {
@@ -225,6 +249,10 @@ export class HeroldClient {
   }
   audit(query: A.AuditQuery = {}): Promise<A.AuditAnswer> {
     return this.call('audit', {}, { query: { ...query } });
+  }
+  /** Events delivered per UTC day, principal, list and channel (admin; owners for their lists). */
+  async usage(query: { principal?: string; list?: string; since?: string; until?: string } = {}): Promise<A.UsageRow[]> {
+    return (await this.call<{ usage: A.UsageRow[] }>('usage', {}, { query: { ...query } })).usage;
   }
 
   // ---- event type catalogue (docs/catalogue.md) ------------------------------

@@ -8,7 +8,7 @@ import type { SubscriptionRecord, SubscriptionStore } from '../store/types.js';
 import type { EgressPolicy } from './egress/index.js';
 import { DeliveryJournal } from './journal.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-import type { Sink } from './sink.js';
+import type { DeliveryResult, Sink, SinkDelivery } from './sink.js';
 import { httpSink } from './sinks/http-sink.js';
 import { SubscriptionWorker } from './worker.js';
 
@@ -271,6 +271,20 @@ export class Dispatcher {
       this.expiries.set(record.id, timer);
     }
     await worker.start();
+  }
+
+  /**
+   * One delivery outside the subscription's stream (a test event): through
+   * the same sink, egress policy and signing, not retried and not recorded.
+   */
+  async deliverOnce(record: SubscriptionRecord, delivery: SinkDelivery): Promise<DeliveryResult> {
+    const sink = this.sinkFor(record, record.spec as SubscriptionSpec);
+    if (!sink) return { outcome: 'dead', latencyMs: 0, error: `No sink for protocol ${(record.spec as SubscriptionSpec).protocol} in this hub.` };
+    try {
+      return await sink.deliver(delivery);
+    } finally {
+      await sink.close?.().catch(() => undefined);
+    }
   }
 
   private sinkFor(record: SubscriptionRecord, spec: SubscriptionSpec): Sink | undefined {

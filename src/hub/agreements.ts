@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Access, Principal } from '../access/access.js';
 import { validateRowFilter } from '../access/filters.js';
 import type { AccessRequestRecord, AccessStore, GrantRecord } from '../store/types.js';
+import type { Violation } from '../cloudevents/event.js';
 import { HubError, invalid, notFound } from './errors.js';
 import type { Hub } from './hub.js';
 
@@ -18,9 +19,9 @@ export class Agreements {
     private readonly store: Pick<AccessStore, 'createAccessRequest' | 'getAccessRequest' | 'updateAccessRequest' | 'listAccessRequests'>,
   ) {}
 
-  async createGrant(list: string, input: { principal: string; filter?: unknown; fields?: string[] }, by: string): Promise<GrantRecord> {
+  async createGrant(list: string, input: GrantInput & { principal: string }, by: string): Promise<GrantRecord> {
     await this.hub.requireList(list);
-    checkGrantInput(input.filter, input.fields);
+    checkGrantInput(input.filter, input.fields, input.expiresAt);
     const grant: GrantRecord = {
       id: `grant_${randomUUID().replace(/-/g, '')}`,
       list,
@@ -29,9 +30,27 @@ export class Agreements {
       fields: input.fields ?? null,
       createdBy: by,
       createdAt: Date.now(),
+      expiresAt: input.expiresAt ?? null,
     };
     await this.access.createGrant(grant);
     return grant;
+  }
+
+  /**
+   * Change a grant's filter, fields or end (only what `change` names; null
+   * clears the filter, the field list or the end). In force at once: the
+   * consumer's open streams close and its subscriptions follow.
+   */
+  async updateGrant(grant: GrantRecord, change: { filter?: unknown; fields?: string[] | null; expiresAt?: number | null }): Promise<GrantRecord> {
+    const updated: GrantRecord = {
+      ...grant,
+      ...(change.filter !== undefined && { filter: change.filter }),
+      ...(change.fields !== undefined && { fields: change.fields }),
+      ...(change.expiresAt !== undefined && { expiresAt: change.expiresAt }),
+    };
+    checkGrantInput(updated.filter ?? undefined, updated.fields ?? undefined, change.expiresAt ?? undefined);
+    if (!(await this.access.updateGrant(updated))) throw notFound(`Grant '${grant.id}'`);
+    return updated;
   }
 
   /**
@@ -41,17 +60,21 @@ export class Agreements {
    * list exists, nor fill the owner's inbox with requests for names that
    * are not there.
    */
-  async request(list: string, principal: Principal, purpose: string, filter: unknown): Promise<AccessRequestRecord> {
+  async request(list: string, principal: Principal, wish: AccessWish): Promise<AccessRequestRecord> {
     if (!this.access.decide(principal, 'list.read', list).allowed) throw notFound(`List '${list}'`);
     await this.hub.requireList(list);
-    const errors = validateRowFilter(filter, '/filter');
-    if (errors.length > 0) throw invalid('The wished filter is not valid.', errors);
+    const { purpose, filter, fields, until, legalBasis } = wish;
+    const errors = [...validateRowFilter(filter, '/filter'), ...fieldErrors(fields), ...futureErrors(until, '/until')];
+    if (errors.length > 0) throw invalid('The access request is not valid.', errors);
     const record: AccessRequestRecord = {
       id: `areq_${randomUUID().replace(/-/g, '')}`,
       list,
       principal: principal.id,
       purpose,
+      legalBasis: legalBasis ?? null,
       filter: filter ?? null,
+      fields: fields ?? null,
+      until: until ?? null,
       status: 'pending',
       decidedBy: null,
       reason: null,
@@ -86,10 +109,13 @@ export class Agreements {
     return r;
   }
 
-  async approve(id: string, by: string, narrowed: { filter?: unknown; fields?: string[] }): Promise<{ request: AccessRequestRecord; grant: GrantRecord }> {
+  /** Approve as asked (the wished filter, fields and end), or narrowed by what `narrowed` names. */
+  async approve(id: string, by: string, narrowed: GrantInput): Promise<{ request: AccessRequestRecord; grant: GrantRecord }> {
     const r = await this.pending(id);
     const filter = narrowed.filter !== undefined ? narrowed.filter : r.filter;
-    const grant = await this.createGrant(r.list, { principal: r.principal, filter: filter ?? undefined, fields: narrowed.fields }, by);
+    const fields = narrowed.fields !== undefined ? narrowed.fields : r.fields;
+    const expiresAt = narrowed.expiresAt !== undefined ? narrowed.expiresAt : r.until;
+    const grant = await this.createGrant(r.list, { principal: r.principal, filter: filter ?? undefined, fields: fields ?? undefined, expiresAt }, by);
     const request: AccessRequestRecord = { ...r, status: 'approved', decidedBy: by, decidedAt: Date.now(), grantId: grant.id };
     await this.store.updateAccessRequest(request);
     return { request, grant };
@@ -110,10 +136,34 @@ export class Agreements {
   }
 }
 
-export function checkGrantInput(filter: unknown, fields: unknown): void {
-  const errors = validateRowFilter(filter, '/filter');
-  if (fields !== undefined && (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string' || !/^[a-z0-9_]{1,64}$/.test(f)))) {
-    errors.push({ pointer: '/fields', message: 'must be an array of attribute names (a-z, 0-9)' });
-  }
+/** What a grant is made with, beyond whom it is for: its row filter, its fields and its end (epoch ms). */
+export interface GrantInput {
+  filter?: unknown;
+  fields?: string[];
+  expiresAt?: number | null;
+}
+
+/** What a consumer asks for. */
+export interface AccessWish {
+  purpose: string;
+  legalBasis?: string;
+  filter?: unknown;
+  fields?: string[];
+  /** The wished end of the access (epoch ms). */
+  until?: number;
+}
+
+export function checkGrantInput(filter: unknown, fields: unknown, expiresAt?: number | null): void {
+  const errors = [...validateRowFilter(filter, '/filter'), ...fieldErrors(fields), ...futureErrors(expiresAt ?? undefined, '/expiresAt')];
   if (errors.length > 0) throw invalid('The grant is not valid.', errors);
+}
+
+function fieldErrors(fields: unknown): Violation[] {
+  if (fields === undefined || (Array.isArray(fields) && fields.every((f) => typeof f === 'string' && /^[a-z0-9_]{1,64}$/.test(f)))) return [];
+  return [{ pointer: '/fields', message: 'must be an array of attribute names (a-z, 0-9)' }];
+}
+
+/** An end must lie ahead: to end access now, delete the grant. */
+function futureErrors(at: number | undefined, pointer: string): Violation[] {
+  return at !== undefined && at <= Date.now() ? [{ pointer, message: 'must be a time in the future' }] : [];
 }

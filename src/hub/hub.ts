@@ -1,7 +1,7 @@
 import type { CloudEvent } from '../cloudevents/event.js';
 import type { Channel } from '../access/audit.js';
 import type { Scope } from '../access/scope.js';
-import type { AppendEvent, EventLog, ListInput, ListRecord, RangeFilter, StoreLifecycle, StoredEvent } from '../store/types.js';
+import type { AppendEvent, EventLog, ListDeletion, ListInput, ListRecord, RangeFilter, StoreLifecycle, StoredEvent } from '../store/types.js';
 import { Appender } from './appender.js';
 import { auditRecordOf, checkQueryAttributes, composedPredicate, type EventQuery } from './caller-query.js';
 import { HubError, notFound } from './errors.js';
@@ -103,11 +103,11 @@ export class Hub {
   readonly bus = new LiveBus();
   private readonly tail = new LiveTail();
   private readonly appender: Appender;
-  /** Lists known to exist (lists are never deleted here); a miss asks the store. */
+  /** Lists known to exist (deleteList forgets one); a miss asks the store. */
   private readonly known = new Set<string>();
 
   constructor(
-    private readonly store: EventLog & StoreLifecycle,
+    private readonly store: EventLog & ListDeletion & StoreLifecycle,
     private readonly options: HubOptions = {},
   ) {
     this.appender = new Appender(store, {
@@ -173,6 +173,27 @@ export class Hub {
     return result;
   }
 
+  /**
+   * Delete a list and its events (list-removal.ts does the rest). Publishes
+   * in flight finish first; afterwards the list answers like one that never
+   * existed. Its head stays on the live bus: re-created, the list continues
+   * after it (the store keeps the head), so no seq is reused.
+   */
+  async deleteList(name: string): Promise<boolean> {
+    this.known.delete(name);
+    await this.appender.drain();
+    const deleted = await this.store.deleteList(name);
+    this.known.delete(name);
+    this.tail.dropThrough(name, Number.MAX_SAFE_INTEGER);
+    return deleted;
+  }
+
+  /** Another node deleted the list (PostgreSQL cluster): forget what this node holds of it. */
+  forgetList(name: string): void {
+    this.known.delete(name);
+    this.tail.dropThrough(name, Number.MAX_SAFE_INTEGER);
+  }
+
   /** Whether a list exists (no scope: for deciding, never for serving). */
   async listExists(name: string): Promise<boolean> {
     if (this.known.has(name)) return true;
@@ -193,6 +214,11 @@ export class Hub {
 
   head(list: string): number {
     return this.bus.head(list);
+  }
+
+  /** The largest seq committed before `time` (epoch ms), or 0: a commit time as a cursor. */
+  seqBefore(list: string, time: number): Promise<number> {
+    return this.store.seqBefore(list, time);
   }
 
   /**

@@ -47,7 +47,10 @@ export function accessRequestOf(r: Record<string, unknown>): AccessRequestRecord
     list: r.list as string,
     principal: r.principal as string,
     purpose: r.purpose as string,
+    legalBasis: (r.legal_basis as string | null | undefined) ?? null,
     filter: fromJsonText(r.filter as string | null),
+    fields: fromJsonText((r.fields as string | null | undefined) ?? null) as string[] | null,
+    until: (r.until as number | null | undefined) ?? null,
     status: r.status as AccessRequestRecord['status'],
     decidedBy: r.decided_by as string | null,
     reason: r.reason as string | null,
@@ -66,6 +69,7 @@ export function grantOf(r: Record<string, unknown>): GrantRecord {
     fields: fromJsonText(r.fields as string | null) as string[] | null,
     createdBy: r.created_by as string,
     createdAt: r.created_at as number,
+    expiresAt: (r.expires_at as number | null | undefined) ?? null,
   };
 }
 

@@ -178,6 +178,8 @@ export interface GrantRecord {
   fields: string[] | null;
   createdBy: string;
   createdAt: number;
+  /** When the grant ends by itself (epoch ms), or null: kept, but it no longer applies after it. */
+  expiresAt: number | null;
 }
 
 export interface AccessRequestRecord {
@@ -185,7 +187,13 @@ export interface AccessRequestRecord {
   list: string;
   principal: string;
   purpose: string;
+  /** The legal basis the consumer names for processing the events (hjemmel), or null. */
+  legalBasis: string | null;
   filter: unknown;
+  /** The attributes wished, or null for all of them. */
+  fields: string[] | null;
+  /** The wished end date of the access (epoch ms), or null. */
+  until: number | null;
   status: 'pending' | 'approved' | 'denied';
   decidedBy: string | null;
   reason: string | null;
@@ -280,6 +288,18 @@ export interface EventImport {
   importEvents(list: string, events: StoredEvent[]): Promise<void>;
 }
 
+/**
+ * Deleting a list (DELETE /lists/{list}): its events and indexes, publishers,
+ * grants, pending access requests, catalogue and the list itself go in one
+ * transaction; its subscriptions are removed before, through the
+ * subscription service. Its name and head stay behind: re-created, the list
+ * continues after that head (upsertList), so seqs are never reused.
+ */
+export interface ListDeletion {
+  /** False when there is no such list. */
+  deleteList(name: string): Promise<boolean>;
+}
+
 /** Hub-wide settings (the admin key's hash, ...). */
 export interface SettingsStore {
   getSetting(key: string): Promise<string | undefined>;
@@ -321,6 +341,8 @@ export interface AccessStore {
   removePublisher(list: string, principal: string): Promise<boolean>;
   listPublishers(): Promise<PublisherRecord[]>;
   createGrant(g: GrantRecord): Promise<void>;
+  /** Replace a grant's filter, fields and expiry; false when it does not exist. */
+  updateGrant(g: GrantRecord): Promise<boolean>;
   deleteGrant(id: string): Promise<boolean>;
   listGrants(): Promise<GrantRecord[]>;
   createAccessRequest(r: AccessRequestRecord): Promise<void>;
@@ -329,10 +351,23 @@ export interface AccessStore {
   listAccessRequests(filter: { list?: string; principal?: string; status?: string }): Promise<AccessRequestRecord[]>;
 }
 
+/** Events delivered on one UTC day to one principal from one list over one channel. */
+export interface UsageRow {
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  principal: string;
+  list: string;
+  channel: string;
+  /** Events delivered (the sum of the audit rows' counts). */
+  events: number;
+}
+
 /** Who received which events. */
 export interface AuditStore {
   appendAudit(rows: AuditRow[]): Promise<void>;
   queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]>;
+  /** The audit rows summed per UTC day, principal, list and channel, in that order (a usage report). */
+  auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): Promise<UsageRow[]>;
   pruneAudit(before: number): Promise<number>;
 }
 
@@ -384,4 +419,4 @@ export interface CatalogueStore {
  * once. Only the composition root (server.ts) and the CLI's transfer hold it;
  * each part of the hub is handed the one interface it needs.
  */
-export interface EventStore extends StoreLifecycle, EventLog, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore {}
+export interface EventStore extends StoreLifecycle, EventLog, ListDeletion, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore {}

@@ -32,7 +32,11 @@ describe('console: a consumer asks, the owner narrows and approves, the consumer
     await consumer.page.getByRole('link', { name: 'skatt' }).click();
     await consumer.page.getByRole('link', { name: 'Ask for access' }).click();
     await consumer.page.getByLabel('Purpose').fill('Benefits are computed from income (folketrygdloven § 21-4).');
+    await consumer.page.getByLabel('Legal basis (hjemmel)').fill('Personopplysningsloven art. 6 nr. 1 bokstav e');
     await consumer.page.getByLabel('Events wanted (CESQL filter)').fill("type = 'income.changed'");
+    // A wished end date: approval makes it the grant's end, which the hub enforces.
+    const end = new Date(Date.now() + 365 * 86_400_000).toISOString().slice(0, 10);
+    await consumer.page.getByLabel('Access until').fill(end);
     await consumer.page.getByRole('button', { name: 'Send request' }).click();
     await consumer.page.getByTestId('request-sent').waitFor();
     await consumer.page.getByRole('cell', { name: 'Waiting' }).waitFor();
@@ -44,6 +48,8 @@ describe('console: a consumer asks, the owner narrows and approves, the consumer
     const review = owner.page.getByTestId('review');
     await review.getByRole('heading', { name: 'nav asks for skatt' }).waitFor();
     expect(await review.getByText('folketrygdloven § 21-4').count()).toBe(1);
+    expect(await review.getByText('Personopplysningsloven art. 6 nr. 1 bokstav e').count()).toBe(1);
+    expect(await review.getByLabel('Access ends').inputValue()).toBe(end);
     // Approving needs a preview first.
     expect(await review.getByRole('button', { name: 'Approve' }).isDisabled()).toBe(true);
     // Narrowed: one subject only, and the subject but not the data.
@@ -64,8 +70,10 @@ describe('console: a consumer asks, the owner narrows and approves, the consumer
     await captureScreen(owner.page, 'approvals');
 
     // Served exactly as previewed, on every read of the consumer's.
-    const grants = (await (await hub.fetch('/grants')).json()) as { grants: { principal: string; filter: unknown; fields: string[] }[] };
+    const grants = (await (await hub.fetch('/grants')).json()) as { grants: { principal: string; filter: unknown; fields: string[]; expiresAt: string }[] };
     expect(grants.grants).toEqual([expect.objectContaining({ principal: 'nav', filter: "type = 'income.changed' AND subject = 'person/1'", fields: ['subject'] })]);
+    // The end as asked: the start of that day in the owner's time zone.
+    expect(Math.abs(Date.parse(grants.grants[0].expiresAt) - Date.parse(`${end}T00:00:00Z`))).toBeLessThanOrEqual(14 * 3_600_000);
 
     await consumer.page.reload();
     await consumer.page.getByRole('cell', { name: 'Approved' }).waitFor();

@@ -54,10 +54,16 @@ describe('console: audit per subject, and API keys for admins', () => {
     await close();
   });
 
-  it('an admin creates a key (shown once, and it signs in), then revokes it', async () => {
+  it('an admin sees usage per consumer, creates a key (shown once, and it signs in), then revokes it', async () => {
     const { page, problems, close } = await openConsole(browser, hub.url, { locale: 'en-GB' });
+    await hub.running.app.deps.audit.flush();
     await signIn(page, ADMIN_KEY);
     await page.getByRole('link', { name: 'Administration' }).click();
+    // Usage per consumer: nav's reads of folk, by day, list and channel, as the hub counts them.
+    const usage = ((await (await hub.fetch('/usage?principal=nav')).json()) as { usage: { day: string; list: string; channel: string; events: number }[] }).usage;
+    const pulls = usage.find((u) => u.list === 'folk' && u.channel === 'pull')!;
+    expect(pulls.events).toBeGreaterThanOrEqual(3);
+    await page.getByTestId('usage').getByRole('row', { name: `${pulls.day} nav folk pull ${pulls.events}`, exact: true }).waitFor();
     await page.getByLabel('Principal', { exact: true }).fill('0192:987654321');
     await page.getByRole('button', { name: 'Create key' }).click();
     const shown = page.getByLabel('New API key for 0192:987654321');

@@ -82,6 +82,14 @@ describe('console: subscriptions, attempts, dead letters and redelivery', () => 
     await page.getByText('Paused', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.getByText('Active', { exact: true }).waitFor();
+    // Send a test event: it reaches the receiver, and the attempt is shown.
+    const before = receiver.received.length;
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    const tested = page.getByTestId('test-result');
+    await tested.waitFor();
+    expect(await tested.innerText()).toMatch(/Test event: success, status 2\d\d/);
+    expect(receiver.received.slice(before).map((r) => JSON.parse(r.body).type)).toEqual(['herold.test']);
+    await captureScreen(page, 'subscription-test-event');
     await page.getByRole('button', { name: 'Rotate signing secret' }).click();
     expect(await page.getByLabel('New signing secret').inputValue()).toMatch(/^whsec_/);
     // The refused filter's 400 is the only failed load.

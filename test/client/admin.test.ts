@@ -88,6 +88,31 @@ describe('typed admin methods against a hub', () => {
     expect((refused as HeroldError).nextStep).toMatch(/API key or token/);
   });
 
+  it('lifecycle: grants by id with an end, requests with a legal basis, usage, a test event, deleting a list', async () => {
+    await admin.putList('a.lifecycle', { discoverable: true });
+    await admin.publish('a.lifecycle', makeEvent());
+    const end = new Date(Date.now() + 86_400_000).toISOString();
+    const grant = await admin.createGrant('a.lifecycle', { principal: 'dsa', expiresAt: end });
+    expect(await admin.getGrant(grant.id)).toMatchObject({ expiresAt: end, active: true });
+    expect(await admin.updateGrant(grant.id, { fields: ['id'], expiresAt: null })).toMatchObject({ fields: ['id'], expiresAt: null });
+    const key = await admin.createApiKey({ principal: 'lc-consumer' });
+    const consumer = new HeroldClient({ url: hub.url, key: key.key });
+    const asked = await consumer.requestAccess('a.lifecycle', { purpose: 'statistics', legalBasis: 'statistikkloven § 10', until: end });
+    expect(await consumer.getAccessRequest(asked.id)).toMatchObject({ legalBasis: 'statistikkloven § 10', until: end });
+    await hub.running.app.deps.audit.flush();
+    expect(Array.isArray(await admin.usage({ list: 'a.lifecycle' }))).toBe(true);
+    const rx = await serve((_req, res) => res.writeHead(200).end('ok'));
+    try {
+      const sub = await admin.createSubscription('a.lifecycle', { sink: rx.url, protocolsettings: { validate: false } });
+      expect(await admin.testSubscription(sub.id)).toMatchObject({ outcome: 'success', status: 200, response: 'ok' });
+      await expect(admin.deleteList('a.lifecycle')).rejects.toMatchObject({ status: 409 });
+      await admin.deleteList('a.lifecycle', { force: true });
+      await expect(admin.getList('a.lifecycle')).rejects.toMatchObject({ status: 404 });
+    } finally {
+      await rx.close();
+    }
+  });
+
   it('subscriptions: create, show, update, disable, enable, rotate, attempts, dead letters, redeliver, delete', async () => {
     const rx = await serve((req, res) => void handle(req, res));
     let secret = '';

@@ -511,13 +511,18 @@ describe.each(backends)('store contract on $name', (backend) => {
       expect((await store.listPublishers()).filter((p) => p.list === list)).toEqual([]);
     });
 
-    it('grants keep their filter (text or array) and fields; delete once', async () => {
+    it('grants keep their filter (text or array), fields and expiry; update and delete once', async () => {
       const list = await newList();
-      const g1 = { id: randomUUID(), list, principal: 'carol', filter: "subject = 'x'", fields: ['id', 'type'], createdBy: 'olga', createdAt: 1 };
-      const g2 = { id: randomUUID(), list, principal: 'dan', filter: [{ exact: { type: 't' } }], fields: null, createdBy: 'olga', createdAt: 2 };
-      const g3 = { id: randomUUID(), list, principal: 'eve', filter: null, fields: null, createdBy: 'admin', createdAt: 3 };
+      const g1 = { id: randomUUID(), list, principal: 'carol', filter: "subject = 'x'", fields: ['id', 'type'], createdBy: 'olga', createdAt: 1, expiresAt: null };
+      const g2 = { id: randomUUID(), list, principal: 'dan', filter: [{ exact: { type: 't' } }], fields: null, createdBy: 'olga', createdAt: 2, expiresAt: 1_900_000_000_000 };
+      const g3 = { id: randomUUID(), list, principal: 'eve', filter: null, fields: null, createdBy: 'admin', createdAt: 3, expiresAt: null };
       for (const g of [g1, g2, g3]) await store.createGrant(g);
       expect((await store.listGrants()).filter((g) => g.list === list)).toEqual([g1, g2, g3]);
+      // Only filter, fields and expiry change; who it is for and who made it stay.
+      const changed = { ...g1, filter: null, fields: ['id'], expiresAt: 1_800_000_000_000, principal: 'mallory', createdBy: 'mallory' };
+      expect(await store.updateGrant(changed)).toBe(true);
+      expect((await store.listGrants()).find((g) => g.id === g1.id)).toEqual({ ...g1, filter: null, fields: ['id'], expiresAt: 1_800_000_000_000 });
+      expect(await store.updateGrant({ ...g1, id: randomUUID() })).toBe(false);
       expect(await store.deleteGrant(g2.id)).toBe(true);
       expect(await store.deleteGrant(g2.id)).toBe(false);
       expect((await store.listGrants()).filter((g) => g.list === list).map((g) => g.id)).toEqual([g1.id, g3.id]);
@@ -525,8 +530,8 @@ describe.each(backends)('store contract on $name', (backend) => {
 
     it('access requests: create, decide, read and filter by list, principal and status', async () => {
       const list = await newList();
-      const r1 = { id: randomUUID(), list, principal: 'carol', purpose: 'p', filter: "type = 'a'", status: 'pending' as const, decidedBy: null, reason: null, grantId: null, createdAt: 1, decidedAt: null };
-      const r2 = { ...r1, id: randomUUID(), principal: 'dan', filter: null, createdAt: 2 };
+      const r1 = { id: randomUUID(), list, principal: 'carol', purpose: 'p', legalBasis: 'forvaltningsloven § 17', filter: "type = 'a'", fields: ['id', 'subject'], until: 1_900_000_000_000, status: 'pending' as const, decidedBy: null, reason: null, grantId: null, createdAt: 1, decidedAt: null };
+      const r2 = { ...r1, id: randomUUID(), principal: 'dan', filter: null, legalBasis: null, fields: null, until: null, createdAt: 2 };
       await store.createAccessRequest(r1);
       await store.createAccessRequest(r2);
       const decided = { ...r1, status: 'approved' as const, decidedBy: 'olga', reason: 'ok', grantId: 'g-1', decidedAt: 5 };
@@ -568,6 +573,54 @@ describe.each(backends)('store contract on $name', (backend) => {
     });
   });
 
+  describe('ListDeletion', () => {
+    it("deletes a list with everything of it (decided requests stay); re-created, it continues after the deleted head", async () => {
+      const list = await newList('olga');
+      const other = await newList('olga');
+      const first = ev({ subject: 'p/1' });
+      ok((await store.appendGroup([{ list, events: [first, ev({ subject: 'p/1' }), ev()] }, { list: other, events: [ev({ subject: 'p/1' })] }]))[0]);
+      await store.addPublisher({ list, principal: 'pub', source: '', createdAt: 1 });
+      await store.createGrant({ id: randomUUID(), list, principal: 'carol', filter: null, fields: null, createdBy: 'olga', createdAt: 1, expiresAt: null });
+      const request = { id: randomUUID(), list, principal: 'dan', purpose: 'p', legalBasis: null, filter: null, fields: null, until: null, status: 'pending' as const, decidedBy: null, reason: null, grantId: null, createdAt: 1, decidedAt: null };
+      const decided = { ...request, id: randomUUID(), status: 'denied' as const, decidedBy: 'olga', reason: 'no', decidedAt: 2 };
+      await store.createAccessRequest(request);
+      await store.createAccessRequest(decided);
+      await store.putCatalogueSettings({ list, validate: 'warn', discoverable: true });
+      await store.putDeclaration('type', { list, name: 't', spec: {}, updatedAt: 1 });
+      await store.addSeenTypes([{ list, type: 't', count: 3, invalid: 0, firstSeen: 1, lastSeen: 2 }]);
+      const subscription = { id: randomUUID(), list, owner: 'carol', spec: {}, secrets: [], status: 'active' as const, disabledReason: null, position: 0, failingSince: null, runAs: null, createdAt: 'x', updatedAt: 'x' };
+      await store.createSubscription(subscription);
+      await store.saveDeliveryWork({ progress: [], retries: [], deleteRetries: [], deadLetters: [{ subscriptionId: subscription.id, seq: 2, reason: 'r', failures: 1, lastStatus: 500, lastResponse: null, createdAt: 1 }], attempts: [] });
+
+      expect(await store.deleteList(list)).toBe(true);
+      expect(await store.getList(list)).toBeUndefined();
+      expect((await store.listLists()).map((l) => l.name)).not.toContain(list);
+      expect((await store.listPublishers()).filter((p) => p.list === list)).toEqual([]);
+      expect((await store.listGrants()).filter((g) => g.list === list)).toEqual([]);
+      expect((await store.listAccessRequests({ list })).map((r) => r.id)).toEqual([decided.id]);
+      expect((await store.catalogueSettings()).filter((c) => c.list === list)).toEqual([]);
+      expect((await store.declarations('type')).filter((d) => d.list === list)).toEqual([]);
+      expect(await store.seenTypes(list)).toEqual([]);
+      expect(await store.getSubscription(subscription.id)).toBeUndefined();
+      expect(await store.listDeadLetters(subscription.id, 0, 10)).toEqual([]);
+      expect(await store.deleteList(list)).toBe(false);
+      // The other list is untouched.
+      expect(seqs(await store.readRange(other, all))).toEqual([1]);
+
+      // Re-created: numbering continues after 3, nothing of the old list is there, and its events are new again.
+      const { created, list: again } = await store.upsertList({ name: list });
+      expect(created).toBe(true);
+      expect(again.head).toBe(3);
+      expect(await store.readRange(list, all)).toEqual([]);
+      expect(await store.getEvent(list, 1)).toBeUndefined();
+      const [r] = ok((await store.appendGroup([{ list, events: [first] }]))[0]);
+      expect(r).toMatchObject({ seq: 4, duplicate: false, prevSeq: null });
+      expect(seqs(await store.readRange(list, all))).toEqual([4]);
+      expect(await store.subjectSeqs(list, 'p/1', 10)).toEqual([4]);
+      expect(await store.seqBefore(list, Date.now() + 60_000)).toBe(4);
+    });
+  });
+
   describe('AuditStore', () => {
     it('queries newest first by list, principal, time window and seqs, with a limit; prunes by time', async () => {
       const list = await newList();
@@ -587,6 +640,25 @@ describe.each(backends)('store contract on $name', (backend) => {
       expect(await store.queryAudit({ list, seqs: [100], limit: 10 })).toEqual([]);
       expect(await store.pruneAudit(25)).toBeGreaterThanOrEqual(2);
       expect(strip(await store.queryAudit({ list, limit: 10 }))).toEqual([40, 30]);
+    });
+
+    it('sums usage per UTC day, principal, list and channel, within the lists and time asked', async () => {
+      const [l1, l2] = [await newList(), await newList()];
+      const day1 = Date.UTC(2026, 0, 31, 23, 59, 59, 999);
+      const day2 = Date.UTC(2026, 1, 1, 0, 0, 0, 0);
+      const row = (at: number, principal: string, list: string, channel: string, count: number) => ({ at, principal, list, channel, firstSeq: 1, lastSeq: count, count, scope: null });
+      await store.appendAudit([row(day1, 'carol', l1, 'pull', 5), row(day1 - 1000, 'carol', l1, 'pull', 2), row(day2, 'carol', l1, 'pull', 1), row(day2, 'carol', l1, 'webhook', 3), row(day2, 'dan', l2, 'sse', 7)]);
+      const lists = [l1, l2];
+      expect(await store.auditUsage({ lists })).toEqual([
+        { day: '2026-01-31', principal: 'carol', list: l1, channel: 'pull', events: 7 },
+        { day: '2026-02-01', principal: 'carol', list: l1, channel: 'pull', events: 1 },
+        { day: '2026-02-01', principal: 'carol', list: l1, channel: 'webhook', events: 3 },
+        { day: '2026-02-01', principal: 'dan', list: l2, channel: 'sse', events: 7 },
+      ]);
+      expect((await store.auditUsage({ lists: [l2] })).map((u) => u.principal)).toEqual(['dan']);
+      expect(await store.auditUsage({ lists: [] })).toEqual([]);
+      expect((await store.auditUsage({ lists, principal: 'carol', since: day2 })).map((u) => u.channel)).toEqual(['pull', 'webhook']);
+      expect((await store.auditUsage({ list: l1, until: day2 })).map((u) => u.events)).toEqual([7]);
     });
   });
 });

@@ -48,7 +48,7 @@ describe.each(pairs.map(([a, b]) => ({ from: a, to: b, name: `${a.name} → ${b.
     }
     // Retention took the start of m1: the export starts at seq 21.
     await a.trimThrough!('m1', 20);
-    await a.createGrant({ id: 'g1', list: 'm1', principal: 'carol', filter: null, fields: ['id'], createdBy: 'olga', createdAt: 1 });
+    await a.createGrant({ id: 'g1', list: 'm1', principal: 'carol', filter: null, fields: ['id'], createdBy: 'olga', createdAt: 1, expiresAt: null });
     await a.appendAudit([{ at: 5, principal: 'carol', list: 'm1', channel: 'pull', firstSeq: 21, lastSeq: 30, count: 10, scope: null }]);
     const records: ExportRecord[] = [];
     for await (const r of exportStore(a, source.name)) records.push(r);

@@ -7,6 +7,10 @@ import { filterProblem } from '../components/cesql';
 import { ProblemAlert, Screen, Show, filterText, useAction, useLoad } from '../components/common';
 import { useI18n } from '../i18n';
 import { useRouter } from '../router';
+import { parseFields } from '../components/minimise';
+
+/** A date field's value (YYYY-MM-DD) as the start of that day in the reader's time zone, RFC 3339. */
+export const dayStart = (date: string): string => new Date(`${date}T00:00:00`).toISOString();
 
 /** The consumer's side: ask for access by describing the need, follow each request, see the grants held. */
 export function AccessScreen({ session }: { session: Session }) {
@@ -108,16 +112,30 @@ function RequestForm({ onRequested }: { onRequested(): void }) {
   const [list, setList] = useState(location.query.get('list') ?? '');
   const [purpose, setPurpose] = useState('');
   const [filter, setFilter] = useState('');
+  const [legalBasis, setLegalBasis] = useState('');
+  const [fields, setFields] = useState('');
+  const [until, setUntil] = useState('');
   const [sent, setSent] = useState(false);
   const action = useAction();
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setSent(false);
-    const result = await action.run(() => api('POST', `/lists/${enc(list.trim())}/access-requests`, { purpose, ...(filter.trim() && { filter: filter.trim() }) }));
+    const f = parseFields(fields);
+    const wish = {
+      purpose,
+      ...(legalBasis.trim() && { legalBasis: legalBasis.trim() }),
+      ...(filter.trim() && { filter: filter.trim() }),
+      ...(f && { fields: f }),
+      ...(until && { until: dayStart(until) }),
+    };
+    const result = await action.run(() => api('POST', `/lists/${enc(list.trim())}/access-requests`, wish));
     if (result.ok) {
       setSent(true);
       setPurpose('');
       setFilter('');
+      setLegalBasis('');
+      setFields('');
+      setUntil('');
       onRequested();
     }
   };
@@ -129,7 +147,10 @@ function RequestForm({ onRequested }: { onRequested(): void }) {
       <form onSubmit={(e) => void submit(e)} className="form">
         <Textfield label={t('subs.list')} value={list} onChange={(e) => setList(e.target.value)} required />
         <Textfield label={t('access.purpose')} description={t('access.purposeHelp')} multiline rows={3} value={purpose} onChange={(e) => setPurpose(e.target.value)} required minLength={3} />
+        <Textfield label={t('access.legalBasis')} description={t('access.legalBasisHelp')} value={legalBasis} onChange={(e) => setLegalBasis(e.target.value)} />
         <FilterField label={t('access.wishedFilter')} description={t('access.wishedFilterHelp')} value={filter} onChange={setFilter} problem={filterProblem(action.error)} />
+        <Textfield label={t('access.wishedFields')} description={t('approvals.fieldsHelp')} value={fields} onChange={(e) => setFields(e.target.value)} />
+        <Textfield label={t('access.until')} description={t('access.untilHelp')} type="date" value={until} onChange={(e) => setUntil(e.target.value)} />
         <ProblemAlert error={action.error} />
         {sent && (
           <Paragraph role="status" data-testid="request-sent">

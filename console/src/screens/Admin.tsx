@@ -3,8 +3,9 @@ import { useState, type FormEvent } from 'react';
 import { api, get, type ApiKey } from '../api';
 import { ProblemAlert, Screen, Show, ShownOnce, useAction, useLoad } from '../components/common';
 import { useI18n } from '../i18n';
+import { Usage } from './Usage';
 
-/** API keys: create (the key is shown once), see when each expires, revoke at once. */
+/** API keys: create (the key is shown once), see when each expires, revoke at once; usage per consumer. */
 export function AdminScreen() {
   const { t, formatDate } = useI18n();
   const keys = useLoad(() => get<{ keys: ApiKey[] }>('/api-keys'), []);
@@ -88,6 +89,7 @@ export function AdminScreen() {
           }
         </Show>
       </section>
+      <Usage />
       <section aria-labelledby="new-key">
         <Heading level={2} data-size="sm" id="new-key">
           {t('admin.create')}

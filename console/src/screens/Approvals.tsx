@@ -6,8 +6,14 @@ import { filterProblem } from '../components/cesql';
 import { minimise, parseFields } from '../components/minimise';
 import { ProblemAlert, Screen, Show, filterText, useAction, useLoad } from '../components/common';
 import { useI18n } from '../i18n';
-import { RequestState } from './Access';
+import { RequestState, dayStart } from './Access';
 import { Grants } from './List';
+
+/** An RFC 3339 time as a date field's value (YYYY-MM-DD) in the reader's time zone. */
+const localDate = (iso: string): string => {
+  const d = new Date(iso);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+};
 
 /** Events the preview shows, and how far back it looks for them. */
 const PREVIEW = 20;
@@ -58,7 +64,8 @@ export function ApprovalsScreen() {
 function Review({ request, onDecided }: { request: AccessRequest; onDecided(): void }) {
   const { t, formatDate } = useI18n();
   const [filter, setFilter] = useState(filterText(request.filter));
-  const [fields, setFields] = useState('');
+  const [fields, setFields] = useState(request.fields?.join(', ') ?? '');
+  const [ends, setEnds] = useState(request.until ? localDate(request.until) : '');
   const [reason, setReason] = useState('');
   const [preview, setPreview] = useState<Record<string, unknown>[] | null>(null);
   const action = useAction();
@@ -77,7 +84,8 @@ function Review({ request, onDecided }: { request: AccessRequest; onDecided(): v
   };
   const approve = async () => {
     const f = parseFields(fields);
-    const result = await action.run(() => api('POST', `/access-requests/${request.id}/approve`, { ...(filter.trim() && { filter: filter.trim() }), ...(f && { fields: f }) }));
+    const narrowed = { ...(filter.trim() && { filter: filter.trim() }), ...(f && { fields: f }), expiresAt: ends ? dayStart(ends) : null };
+    const result = await action.run(() => api('POST', `/access-requests/${request.id}/approve`, narrowed));
     if (result.ok) onDecided();
   };
   const deny = async () => {
@@ -93,15 +101,26 @@ function Review({ request, onDecided }: { request: AccessRequest; onDecided(): v
       <dl className="facts">
         <dt>{t('access.purpose')}</dt>
         <dd>{request.purpose}</dd>
+        {request.legalBasis && (
+          <>
+            <dt>{t('access.legalBasis')}</dt>
+            <dd>{request.legalBasis}</dd>
+          </>
+        )}
         <dt>{t('access.wishedFilter')}</dt>
         <dd>
           <code>{filterText(request.filter) || t('grants.allEvents')}</code>
         </dd>
+        <dt>{t('access.wishedFields')}</dt>
+        <dd>{request.fields ? request.fields.join(', ') : t('grants.allFields')}</dd>
+        <dt>{t('access.until')}</dt>
+        <dd>{request.until ? formatDate(request.until) : t('grants.noEnd')}</dd>
         <dt>{t('access.asked')}</dt>
         <dd>{formatDate(request.createdAt)}</dd>
       </dl>
       <FilterField label={t('approvals.filter')} description={t('approvals.filterHelp')} value={filter} onChange={setFilter} problem={filterProblem(action.error)} />
       <Textfield label={t('approvals.fields')} description={t('approvals.fieldsHelp')} value={fields} onChange={(e) => setFields(e.target.value)} />
+      <Textfield label={t('approvals.expires')} description={t('approvals.expiresHelp')} type="date" value={ends} onChange={(e) => setEnds(e.target.value)} />
       <div className="actions">
         <Button variant="secondary" onClick={() => void runPreview()} loading={action.busy}>
           {t('approvals.preview')}

@@ -5,6 +5,16 @@ import { ProblemAlert, Screen, Show, ShownOnce, useAction, useLoad } from '../co
 import { useI18n } from '../i18n';
 import { StatusTag } from './Subscriptions';
 
+/** How one test event went (POST /subscriptions/{id}/test). */
+interface TestAttempt {
+  id: string;
+  outcome: string;
+  status: number | null;
+  latencyMs: number;
+  response: string | null;
+  error: string | null;
+}
+
 /** Dead letters shown with their event's id, type and subject (each read once through the public read). */
 const DEAD_PAGE = 100;
 
@@ -14,6 +24,7 @@ export function SubscriptionScreen({ id }: { id: string }) {
   const sub = useLoad(() => get<Subscription>(`/subscriptions/${enc(id)}`), [id]);
   const attempts = useLoad(() => get<{ attempts: Attempt[] }>(`/subscriptions/${enc(id)}/attempts?limit=50`), [id]);
   const [secret, setSecret] = useState<string | null>(null);
+  const [tested, setTested] = useState<TestAttempt | null>(null);
   const action = useAction();
   const reloadAll = () => {
     sub.reload();
@@ -27,6 +38,12 @@ export function SubscriptionScreen({ id }: { id: string }) {
   const rotate = async () => {
     const result = await action.run(() => api<{ secret: string }>('POST', `/subscriptions/${enc(id)}/secret/rotate`, {}));
     if (result.ok) setSecret(result.value.secret);
+  };
+
+  const sendTest = async () => {
+    setTested(null);
+    const result = await action.run(() => api<TestAttempt>('POST', `/subscriptions/${enc(id)}/test`));
+    if (result.ok) setTested(result.value);
   };
 
   const list = attempts.data?.attempts ?? [];
@@ -69,10 +86,19 @@ export function SubscriptionScreen({ id }: { id: string }) {
                   {t('sub.rotate')}
                 </Button>
               )}
+              <Button variant="secondary" onClick={() => void sendTest()} disabled={action.busy}>
+                {t('sub.sendTest')}
+              </Button>
               <Button variant="tertiary" onClick={reloadAll}>
                 {t('common.refresh')}
               </Button>
             </div>
+            {tested && (
+              <div role="status" data-testid="test-result">
+                <Paragraph>{t('sub.testResult', { outcome: tested.outcome, status: tested.status ?? '–', latency: Math.round(tested.latencyMs) })}</Paragraph>
+                {(tested.response ?? tested.error) && <pre className="json">{tested.response ?? tested.error}</pre>}
+              </div>
+            )}
             <DeadLetters subscription={s} onRedelivered={reloadAll} />
           </>
         )}

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { generateApiKey } from '../../access/keys.js';
 import { isReservedPrincipal, RESERVED_PRINCIPAL_RULE } from '../../access/principal-names.js';
 import { invalid, notFound } from '../../hub/errors.js';
@@ -20,14 +20,28 @@ const grantView = (g: GrantRecord) => ({
   fields: g.fields,
   createdBy: g.createdBy,
   createdAt: new Date(g.createdAt).toISOString(),
+  expiresAt: iso(g.expiresAt),
+  // Ended by itself at expiresAt: kept for the record, applies to nothing.
+  active: g.expiresAt === null || g.expiresAt > Date.now(),
 });
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** An optional RFC 3339 time in a body: absent stays absent, null stays null. */
+const bodyTime = (value: string | null | undefined, name: string): number | null | undefined =>
+  value === undefined || value === null ? value : parseTimestamp(value, name, `/${name}`);
+
+const EndsAt = (what: string) => Type.Union([Type.String({ description: `RFC 3339. ${what}` }), Type.Null()]);
 
 const requestView = (r: AccessRequestRecord) => ({
   id: r.id,
   list: r.list,
   principal: r.principal,
   purpose: r.purpose,
+  legalBasis: r.legalBasis,
   filter: r.filter,
+  fields: r.fields,
+  until: iso(r.until),
   status: r.status,
   decidedBy: r.decidedBy,
   reason: r.reason,
@@ -132,20 +146,21 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
   );
 
   // ---- grants (admin or owner) ---------------------------------------------
-  app.post<{ Params: ListParams; Body: { principal: string; filter?: unknown; fields?: string[] } }>(
+  app.post<{ Params: ListParams; Body: { principal: string; filter?: unknown; fields?: string[]; expiresAt?: string | null } }>(
     '/lists/:list/grants',
     {
       schema: {
         tags: ['access'],
-        summary: "Grant a consumer read access: `filter` limits which events it sees, `fields` which attributes. In force at once on every channel.",
+        summary: 'Grant a consumer read access: `filter` limits which events it sees, `fields` which attributes, `expiresAt` when it ends by itself. In force at once on every channel.',
         params: ListParams,
-        body: Type.Object({ principal: Principal, filter: Type.Optional(Filter), fields: Type.Optional(Fields) }, { additionalProperties: false }),
+        body: Type.Object({ principal: Principal, filter: Type.Optional(Filter), fields: Type.Optional(Fields), expiresAt: Type.Optional(EndsAt('The grant ends by itself then.')) }, { additionalProperties: false }),
         response: { 201: Type.Object({ id: Type.String() }, { additionalProperties: true }), ...problems(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {
       authorize(access, request, 'list.manage', request.params.list);
-      const grant = await agreements.createGrant(request.params.list, request.body, request.principal!.id);
+      const { expiresAt, ...rest } = request.body;
+      const grant = await agreements.createGrant(request.params.list, { ...rest, expiresAt: bodyTime(expiresAt, 'expiresAt') }, request.principal!.id);
       reply.code(201).header('location', `/grants/${grant.id}`);
       return grantView(grant);
     },
@@ -167,13 +182,47 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     return { grants: access.grantsOf(p.admin ? {} : { principal: p.id }).map(grantView) };
   });
 
+  /** A grant the caller may know of (admin, the list's owner, the consumer); any other answers like a missing one. */
+  const knownGrant = (request: FastifyRequest<{ Params: { id: string } }>): GrantRecord => {
+    authorize(access, request, 'access.request');
+    const grant = access.findGrant(request.params.id);
+    if (!grant || !access.mayKnow(request.principal!, grant)) throw notFound(`Grant '${request.params.id}'`);
+    return grant;
+  };
+
+  app.get<{ Params: { id: string } }>(
+    '/grants/:id',
+    { schema: { tags: ['access'], summary: 'One grant: for an admin, the owner of its list, or the consumer it is for.', params: IdParams('grant'), response: problems(401, 404) } },
+    async (request) => grantView(knownGrant(request)),
+  );
+
+  app.patch<{ Params: { id: string }; Body: { filter?: unknown; fields?: string[] | null; expiresAt?: string | null } }>(
+    '/grants/:id',
+    {
+      schema: {
+        tags: ['access'],
+        summary: "Change a grant's filter, fields or end (null clears one). In force at once: the consumer's open streams close and its subscriptions follow.",
+        params: IdParams('grant'),
+        body: Type.Object(
+          { filter: Type.Optional(Filter), fields: Type.Optional(Type.Union([Fields, Type.Null()])), expiresAt: Type.Optional(EndsAt('null: never.')) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: problems(400, 401, 403, 404),
+      },
+    },
+    async (request) => {
+      const grant = knownGrant(request);
+      authorize(access, request, 'list.manage', grant.list);
+      const { expiresAt, ...rest } = request.body;
+      return grantView(await agreements.updateGrant(grant, { ...rest, expiresAt: bodyTime(expiresAt, 'expiresAt') }));
+    },
+  );
+
   app.delete<{ Params: { id: string } }>(
     '/grants/:id',
     { schema: { tags: ['access'], summary: "Revoke a grant: the consumer's open streams close and its subscriptions stop at once.", params: IdParams('grant'), response: { 204: Type.Null(), ...problems(401, 403, 404) } } },
     async (request, reply) => {
-      // A grant the caller may not know of answers like a missing one.
-      const grant = access.findGrant(request.params.id);
-      if (!grant || !access.mayKnow(request.principal!, grant)) throw notFound(`Grant '${request.params.id}'`);
+      const grant = knownGrant(request);
       authorize(access, request, 'list.manage', grant.list);
       await access.deleteGrant(grant.id);
       return reply.code(204).send();
@@ -181,20 +230,30 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
   );
 
   // ---- access requests -------------------------------------------------------
-  app.post<{ Params: ListParams; Body: { purpose: string; filter?: unknown } }>(
+  app.post<{ Params: ListParams; Body: { purpose: string; legalBasis?: string; filter?: unknown; fields?: string[]; until?: string } }>(
     '/lists/:list/access-requests',
     {
       schema: {
         tags: ['access'],
-        summary: 'Ask for read access to a list, with a purpose and the filter you wish. The list owner or an admin decides.',
+        summary: 'Ask for read access to a list (one you may see or discover), with a purpose, the legal basis, the events (filter) and attributes (fields) you wish, and until when. The list owner or an admin decides.',
         params: ListParams,
-        body: Type.Object({ purpose: Type.String({ minLength: 3, maxLength: 2000 }), filter: Type.Optional(Filter) }, { additionalProperties: false }),
+        body: Type.Object(
+          {
+            purpose: Type.String({ minLength: 3, maxLength: 2000 }),
+            legalBasis: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'The legal basis for processing the events (hjemmel).' })),
+            filter: Type.Optional(Filter),
+            fields: Type.Optional(Fields),
+            until: Type.Optional(Type.String({ description: 'RFC 3339: the wished end of the access; approval makes it the grant\'s expiresAt unless narrowed.' })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 201: Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true }), ...problems(400, 401, 404) },
       },
     },
     async (request, reply) => {
       authorize(access, request, 'access.request');
-      const r = await agreements.request(request.params.list, request.principal!, request.body.purpose, request.body.filter);
+      const { until, ...wish } = request.body;
+      const r = await agreements.request(request.params.list, request.principal!, { ...wish, until: bodyTime(until, 'until') ?? undefined });
       reply.code(201).header('location', `/access-requests/${r.id}`);
       return requestView(r);
     },
@@ -217,17 +276,29 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
+  app.get<{ Params: { id: string } }>(
+    '/access-requests/:id',
+    { schema: { tags: ['access'], summary: 'One access request: for the consumer who filed it, the owner of its list, or an admin.', params: IdParams('areq'), response: problems(401, 404) } },
+    async (request) => {
+      authorize(access, request, 'access.request');
+      const r = await agreements.get(request.params.id);
+      // Someone else's request answers exactly like one that does not exist.
+      if (!access.mayKnow(request.principal!, r)) throw notFound(`Access request '${request.params.id}'`);
+      return requestView(r);
+    },
+  );
+
   const decideRoute = (what: 'approve' | 'deny') =>
-    app.post<{ Params: { id: string }; Body: { filter?: unknown; fields?: string[]; reason?: string } | undefined }>(
+    app.post<{ Params: { id: string }; Body: { filter?: unknown; fields?: string[]; expiresAt?: string | null; reason?: string } | undefined }>(
       `/access-requests/:id/${what}`,
       {
         schema: {
           tags: ['access'],
-          summary: what === 'approve' ? 'Approve, possibly narrowing filter and fields; creates the grant.' : 'Deny with a reason.',
+          summary: what === 'approve' ? 'Approve as asked, or narrowed (filter, fields, expiresAt: null for no end); creates the grant.' : 'Deny with a reason.',
           params: IdParams('areq'),
           body:
             what === 'approve'
-              ? Type.Optional(Type.Object({ filter: Type.Optional(Filter), fields: Type.Optional(Fields) }, { additionalProperties: false }))
+              ? Type.Optional(Type.Object({ filter: Type.Optional(Filter), fields: Type.Optional(Fields), expiresAt: Type.Optional(EndsAt('The grant ends by itself then; default: the request\'s until.')) }, { additionalProperties: false }))
               : Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }),
           response: problems(400, 401, 403, 404, 409),
         },
@@ -237,7 +308,7 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
         const r = await agreements.forDecision(p, request.params.id);
         authorize(access, request, 'list.manage', r.list);
         if (what === 'approve') {
-          const { request: decided, grant } = await agreements.approve(r.id, p!.id, { filter: request.body?.filter, fields: request.body?.fields });
+          const { request: decided, grant } = await agreements.approve(r.id, p!.id, { filter: request.body?.filter, fields: request.body?.fields, expiresAt: bodyTime(request.body?.expiresAt, 'expiresAt') });
           return { ...requestView(decided), grant: grantView(grant) };
         }
         return requestView(await agreements.deny(r.id, p!.id, request.body!.reason!));
@@ -245,6 +316,28 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
     );
   decideRoute('approve');
   decideRoute('deny');
+
+  // ---- usage ---------------------------------------------------------------
+  app.get<{ Querystring: { list?: string; principal?: string; since?: string; until?: string } }>(
+    '/usage',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Events delivered per UTC day, principal, list and channel, from the audit log. Admins see all; owners their lists.',
+        querystring: Type.Object(
+          { list: Type.Optional(Type.String()), principal: Type.Optional(Type.String()), since: Type.Optional(Type.String()), until: Type.Optional(Type.String()) },
+          { additionalProperties: false },
+        ),
+        response: problems(400, 401, 403, 404),
+      },
+    },
+    async (request) => {
+      authorize(access, request, 'audit.read');
+      const q = request.query;
+      const rows = await auditLog.usage(request.principal!, { list: q.list, principal: q.principal, since: timeQuery(q.since, 'since'), until: timeQuery(q.until, 'until') });
+      return { usage: rows };
+    },
+  );
 
   // ---- audit ---------------------------------------------------------------
   app.get<{ Querystring: { list?: string; subject?: string; principal?: string; since?: string; until?: string; limit?: number } }>(

@@ -5,6 +5,7 @@ import { invalid } from '../../hub/errors.js';
 import type { AttemptRow, DeadLetterRow } from '../../store/types.js';
 import { authorize } from '../authorize.js';
 import { ListParams, Seq, problems } from '../schemas.js';
+import { parseTimestamp } from '../validation.js';
 
 const IdParams = Type.Object({ id: Type.String({ pattern: '^sub_[0-9a-f]{32}$' }) });
 type IdParams = Static<typeof IdParams>;
@@ -76,9 +77,11 @@ const RedeliverBody = Type.Object(
     seqs: Type.Optional(Type.Array(Seq, { minItems: 1, maxItems: 10_000 })),
     from: Type.Optional(Seq),
     to: Type.Optional(Seq),
+    since: Type.Optional(Type.String({ description: 'RFC 3339: events committed at or after this time ...' })),
+    until: Type.Optional(Type.String({ description: '... and before this time (commit time, heroldtime).' })),
     deadletters: Type.Optional(Type.Literal(true)),
   },
-  { additionalProperties: false, description: 'Exactly one of: seqs; from (and optional to); deadletters: true.' },
+  { additionalProperties: false, description: 'Exactly one of: seqs; from (and optional to); since and/or until (commit time); deadletters: true.' },
 );
 
 const attemptView = (a: AttemptRow & { id: number }) => ({
@@ -184,6 +187,32 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
+  app.post<{ Params: IdParams }>(
+    '/subscriptions/:id/test',
+    {
+      schema: {
+        tags,
+        summary: 'Send a `herold.test` event to the sink now, once, and answer with the attempt: outcome, status, latency, the start of the response. Not retried, not recorded.',
+        params: IdParams,
+        response: {
+          200: Type.Object({
+            id: Type.String({ description: "The test event's id (and webhook-id)." }),
+            outcome: Type.String({ description: 'success, retry (a retryable failure), dead or gone, as for a delivery.' }),
+            status: Type.Union([Type.Integer(), Type.Null()]),
+            latencyMs: Type.Number(),
+            response: Type.Union([Type.String(), Type.Null()]),
+            error: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...problems(401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      const a = await subscriptions.test(caller(request), request.params.id);
+      return { id: a.id, outcome: a.outcome, status: a.status ?? null, latencyMs: a.latencyMs, response: a.responseSnippet ?? null, error: a.error ?? null };
+    },
+  );
+
   app.post<{ Params: IdParams; Body: { reason?: string } | undefined }>(
     '/subscriptions/:id/disable',
     {
@@ -266,7 +295,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Deliver again: given seqs, a seq range, or every dead letter. Each event keeps its webhook-id.',
+        summary: 'Deliver again: given seqs, a seq range, a commit-time window, or every dead letter. Each event keeps its webhook-id.',
         params: IdParams,
         body: RedeliverBody,
         response: { 202: Type.Object({ redelivering: Type.Integer() }), ...problems(400, 401, 403, 404, 409) },
@@ -275,14 +304,16 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const p = caller(request);
       const b = request.body;
-      const forms = [b.seqs !== undefined, b.from !== undefined, b.deadletters === true].filter(Boolean).length;
+      const forms = [b.seqs !== undefined, b.from !== undefined, b.since !== undefined || b.until !== undefined, b.deadletters === true].filter(Boolean).length;
       if (forms !== 1 || (b.to !== undefined && b.from === undefined)) {
-        throw invalid('Give exactly one of: seqs, from (with optional to), or deadletters: true.', [{ pointer: '/body', message: 'exactly one form' }]);
+        throw invalid('Give exactly one of: seqs, from (with optional to), since and/or until, or deadletters: true.', [{ pointer: '/body', message: 'exactly one form' }]);
       }
       const result = await subscriptions.redeliver(p, request.params.id, {
         seqs: b.seqs?.map((s) => parseSeq(s, 'seqs')),
         from: b.from === undefined ? undefined : parseSeq(b.from, 'from'),
         to: b.to === undefined ? undefined : parseSeq(b.to, 'to'),
+        since: b.since === undefined ? undefined : parseTimestamp(b.since, 'since', '/since'),
+        until: b.until === undefined ? undefined : parseTimestamp(b.until, 'until', '/until'),
         deadletters: b.deadletters,
       });
       return reply.code(202).send(result);

@@ -59,6 +59,11 @@ export class Catalogue {
     this.counter.start();
   }
 
+  /** Write the counts of types seen still in memory now (before a list is deleted with them). */
+  flushCounts(): Promise<void> {
+    return this.counter.flush();
+  }
+
   /** Write the counts still in memory. */
   stop(): Promise<void> {
     return this.counter.stop();

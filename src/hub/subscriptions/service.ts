@@ -16,6 +16,17 @@ export interface SubscriptionRuntime {
   redeliver(id: string, seqs: number[]): boolean;
   position(id: string): number | undefined;
   disable(id: string, reason: string): Promise<void>;
+  /** Deliver one event outside the stream (not retried, not recorded). */
+  deliverOnce(record: SubscriptionRecord, delivery: { subscriptionId: string; seq: number; deliveryId: string; event: Record<string, unknown> }): Promise<TestAttempt>;
+}
+
+/** How one delivery went, as a sink tells it. */
+export interface TestAttempt {
+  outcome: string;
+  status?: number;
+  latencyMs: number;
+  responseSnippet?: string;
+  error?: string;
 }
 
 /** Checks a sink before a subscription is stored: egress policy, webhook handshake. */
@@ -145,6 +156,21 @@ export class SubscriptionService {
     await this.store.deleteSubscription(id);
   }
 
+  /** The subscriptions on a list, whoever owns them (deleting the list). */
+  async onList(list: string): Promise<SubscriptionRecord[]> {
+    return this.store.listSubscriptions(list);
+  }
+
+  /** Stop and remove every subscription on a list, with their delivery rows (deleting the list). */
+  async removeAllOn(list: string): Promise<number> {
+    const records = await this.store.listSubscriptions(list);
+    for (const r of records) {
+      await this.runtime.remove(r.id);
+      await this.store.deleteSubscription(r.id);
+    }
+    return records.length;
+  }
+
   /** Resume delivery; the owner's own enable rebinds it to the owner's current credential. */
   async enable(caller: Principal, id: string): Promise<SubscriptionView> {
     const record = await this.get(caller, id);
@@ -193,7 +219,11 @@ export class SubscriptionService {
    * a redelivery can neither reach nor count an event the owner may not see.
    * Each keeps its delivery id.
    */
-  async redeliver(caller: Principal, id: string, body: { seqs?: number[]; from?: number; to?: number; deadletters?: boolean }): Promise<{ redelivering: number }> {
+  async redeliver(
+    caller: Principal,
+    id: string,
+    body: { seqs?: number[]; from?: number; to?: number; since?: number; until?: number; deadletters?: boolean },
+  ): Promise<{ redelivering: number }> {
     const record = await this.get(caller, id);
     if (record.status !== 'active') {
       throw new HubError('conflict', 'conflict', 'Subscription disabled', `Subscription '${id}' is disabled (${record.disabledReason}). Enable it first: POST /subscriptions/${id}/enable.`);
@@ -206,10 +236,15 @@ export class SubscriptionService {
       if ('paused' in scope) throw new HubError('conflict', 'conflict', 'Subscription paused', `Subscription '${id}' cannot deliver now: ${scope.paused}`);
       const query = subscriptionQuery(record.spec as SubscriptionSpec);
       const head = this.hub.head(record.list);
-      const from = body.seqs ? Math.min(...body.seqs) : body.from!;
-      const to = body.seqs ? Math.max(...body.seqs) : Math.min(body.to ?? head, head);
+      // A commit-time window (since inclusive, until exclusive) is the seq range committed in it.
+      const byTime = body.since !== undefined || body.until !== undefined;
+      const [timeFrom, timeTo] = byTime
+        ? [body.since === undefined ? 1 : (await this.hub.seqBefore(record.list, body.since)) + 1, body.until === undefined ? head : await this.hub.seqBefore(record.list, body.until)]
+        : [undefined, undefined];
+      const from = body.seqs ? Math.min(...body.seqs) : (timeFrom ?? body.from!);
+      const to = body.seqs ? Math.max(...body.seqs) : Math.min(timeTo ?? body.to ?? head, head);
       if (to - from + 1 > MAX_REDELIVER && !body.seqs) {
-        throw invalid(`A redelivery covers at most ${MAX_REDELIVER} events; split the range.`, [{ pointer: '/to', message: 'range too large' }]);
+        throw invalid(`A redelivery covers at most ${MAX_REDELIVER} events; split the range.`, [{ pointer: byTime ? '/until' : '/to', message: 'range too large' }]);
       }
       const wanted = body.seqs ? new Set(body.seqs) : undefined;
       seqs = [];
@@ -224,6 +259,29 @@ export class SubscriptionService {
     }
     if (seqs.length > 0) this.runtime.redeliver(id, seqs);
     return { redelivering: seqs.length };
+  }
+
+  /**
+   * Send a `herold.test` event to the sink, at once and once, and say how it
+   * went. The event is made here, not read from the list, so it carries
+   * nothing from it; a disabled subscription may be tested (to check a sink
+   * before enabling it again).
+   */
+  async test(caller: Principal, id: string): Promise<TestAttempt & { id: string }> {
+    const record = await this.get(caller, id);
+    const eventId = `test_${randomUUID().replace(/-/g, '')}`;
+    const event = {
+      specversion: '1.0',
+      id: eventId,
+      source: '/herold',
+      type: 'herold.test',
+      subject: `subscriptions/${id}`,
+      time: new Date().toISOString(),
+      datacontenttype: 'application/json',
+      data: { subscription: id, list: record.list, message: 'A test event from Herold. It is not an event of the list; nothing needs to be done.' },
+    };
+    const result = await this.runtime.deliverOnce(record, { subscriptionId: id, seq: 0, deliveryId: eventId, event });
+    return { id: eventId, ...result };
   }
 
   /** The record delivering under the caller's credential when the caller is its owner. */

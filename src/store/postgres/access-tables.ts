@@ -1,11 +1,13 @@
 import type pg from 'pg';
-import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord } from '../types.js';
+import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord, UsageRow } from '../types.js';
 import { accessRequestOf, grantOf, jsonText as json } from '../rows.js';
 import type { Db } from './db.js';
 
 /** What other nodes' access must apply: reload, and (when `change` is set) close streams and restart subscriptions it affects. */
 export interface AccessChangePayload {
   change: { principal?: string; list?: string; keyId?: string } | null;
+  /** A list that was deleted: other nodes forget it. */
+  deletedList?: string;
 }
 
 /**
@@ -99,7 +101,7 @@ export class PgAccessTables {
 
   async createGrant(g: GrantRecord): Promise<void> {
     await this.db.tx(async (c) => {
-      await c.query('INSERT INTO grants (id, list, principal, filter, fields, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      await c.query('INSERT INTO grants (id, list, principal, filter, fields, created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
         g.id,
         g.list,
         g.principal,
@@ -107,9 +109,23 @@ export class PgAccessTables {
         json(g.fields),
         g.createdBy,
         g.createdAt,
+        g.expiresAt,
       ]);
       // A wider scope: streams reconnect to pick it up (as on the node that made it).
       await this.changed(c, { change: { principal: g.principal, list: g.list } });
+    });
+  }
+
+  async updateGrant(g: GrantRecord): Promise<boolean> {
+    return this.db.tx(async (c) => {
+      const { rows } = await c.query<{ list: string; principal: string }>(
+        'UPDATE grants SET filter = $2, fields = $3, expires_at = $4 WHERE id = $1 RETURNING list, principal',
+        [g.id, json(g.filter), json(g.fields), g.expiresAt],
+      );
+      if (rows.length === 0) return false;
+      // Narrower or wider: every node's streams under it reconnect.
+      await this.changed(c, { change: { principal: rows[0].principal, list: rows[0].list } });
+      return true;
     });
   }
 
@@ -129,9 +145,9 @@ export class PgAccessTables {
 
   async createRequest(r: AccessRequestRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO access_requests (id, list, principal, purpose, filter, status, decided_by, reason, grant_id, created_at, decided_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [r.id, r.list, r.principal, r.purpose, json(r.filter), r.status, r.decidedBy, r.reason, r.grantId, r.createdAt, r.decidedAt],
+      `INSERT INTO access_requests (id, list, principal, purpose, legal_basis, filter, fields, until, status, decided_by, reason, grant_id, created_at, decided_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      [r.id, r.list, r.principal, r.purpose, r.legalBasis, json(r.filter), json(r.fields), r.until, r.status, r.decidedBy, r.reason, r.grantId, r.createdAt, r.decidedAt],
     );
   }
 
@@ -197,6 +213,23 @@ export class PgAccessTables {
     }
     sql += ` ORDER BY at DESC, id DESC LIMIT ${p(q.limit)}`;
     return this.db.rows<AuditRow & { id: number }>(sql, params);
+  }
+
+  async auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): Promise<UsageRow[]> {
+    let sql = `SELECT to_char(to_timestamp(at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, principal, list, channel,
+                      SUM(count)::bigint AS events FROM audit WHERE true`;
+    const params: unknown[] = [];
+    const p = (v: unknown) => (params.push(v), `$${params.length}`);
+    if (q.list !== undefined) sql += ` AND list = ${p(q.list)}`;
+    if (q.lists !== undefined) {
+      if (q.lists.length === 0) return [];
+      sql += ` AND list = ANY(${p(q.lists)}::text[])`;
+    }
+    if (q.principal !== undefined) sql += ` AND principal = ${p(q.principal)}`;
+    if (q.since !== undefined) sql += ` AND at >= ${p(q.since)}`;
+    if (q.until !== undefined) sql += ` AND at < ${p(q.until)}`;
+    sql += ' GROUP BY 1, principal, list, channel ORDER BY 1, principal, list, channel';
+    return this.db.rows<UsageRow>(sql, params);
   }
 
   async pruneAudit(before: number): Promise<number> {

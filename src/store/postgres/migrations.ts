@@ -286,4 +286,19 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       END $$;
     `,
   },
+  {
+    version: 8,
+    sql: `
+      -- Lifecycle (see the SQLite migration 6).
+      ALTER TABLE grants ADD COLUMN expires_at bigint;
+      ALTER TABLE access_requests ADD COLUMN legal_basis text;
+      ALTER TABLE access_requests ADD COLUMN fields text;
+      ALTER TABLE access_requests ADD COLUMN until bigint;
+      CREATE TABLE deleted_lists (
+        name text PRIMARY KEY,
+        head bigint NOT NULL,
+        deleted_at bigint NOT NULL
+      );
+    `,
+  },
 ];

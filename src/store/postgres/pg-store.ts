@@ -9,6 +9,7 @@ import type {
   AttemptRow,
   AuditQuery,
   AuditRow,
+  UsageRow,
   DeadLetterRow,
   EventStore,
   GrantRecord,
@@ -117,6 +118,11 @@ export class PostgresStore implements EventStore {
     this.access = new PgAccessTables(this.db, (c, payload) => this.accessChanged(c, payload));
     this.catalogue = new PgCatalogueTables(this.db, (c, payload) => recordChange(c, this.channel, this.nodeId, 'catalogue', payload));
     this.link = new ClusterLink(this.pool, this.settings.connectionString, this.channel, this.nodeId, this.log);
+    // A list deleted through another node: its id is stale here (a re-created list gets a new one).
+    this.link.on('change', (change) => {
+      if (typeof change.payload.deletedList === 'string') this.listIds.delete(change.payload.deletedList);
+      if (change.kind === 'lost') this.listIds.clear();
+    });
     await this.link.start();
   }
 
@@ -181,6 +187,14 @@ export class PostgresStore implements EventStore {
         [input.name, input.title ?? null, input.description ?? null, input.retentionDays ?? null, now],
       );
       const created = inserted.rows.length > 0;
+      if (created) {
+        // A name used before continues after the head of the list deleted under it.
+        await c.query(
+          `WITH gone AS (DELETE FROM deleted_lists WHERE name = $1 RETURNING head)
+           UPDATE lists SET head = gone.head FROM gone WHERE lists.name = $1`,
+          [input.name],
+        );
+      }
       if (!created) {
         await c.query(
           `UPDATE lists SET
@@ -206,6 +220,36 @@ export class PostgresStore implements EventStore {
       this.listIds.set(rows[0].name, rows[0].id);
       return { created, list: listOf(rows[0]) };
     });
+  }
+
+  async deleteList(name: string): Promise<boolean> {
+    const deleted = await this.db.tx(async (c) => {
+      const { rows } = await c.query<{ id: number; head: number }>('SELECT id, head FROM lists WHERE name = $1 FOR UPDATE', [name]);
+      if (rows.length === 0) return false;
+      const { id, head } = rows[0];
+      await c.query(
+        `INSERT INTO deleted_lists (name, head, deleted_at) VALUES ($1, $2, $3)
+         ON CONFLICT (name) DO UPDATE SET head = excluded.head, deleted_at = excluded.deleted_at`,
+        [name, head, Date.now()],
+      );
+      for (const table of ['events', 'subjects', 'subject_watermarks']) await c.query(`DELETE FROM ${table} WHERE list_id = $1`, [id]);
+      for (const table of ['retries', 'dead_letters', 'attempts']) {
+        await c.query(`DELETE FROM ${table} WHERE subscription_id IN (SELECT id FROM subscriptions WHERE list = $1)`, [name]);
+      }
+      await c.query('DELETE FROM subscription_leases WHERE subscription_id IN (SELECT id FROM subscriptions WHERE list = $1)', [name]);
+      for (const table of ['subscriptions', 'publishers', 'grants', 'catalogue_lists', 'catalogue_declarations', 'catalogue_seen']) {
+        await c.query(`DELETE FROM ${table} WHERE list = $1`, [name]);
+      }
+      // Decided requests stay: they record who asked, why, and who decided.
+      await c.query("DELETE FROM access_requests WHERE list = $1 AND status = 'pending'", [name]);
+      await c.query('DELETE FROM lists WHERE id = $1', [id]);
+      // Every node reloads roles, grants and the catalogue, and closes what reads the list.
+      await this.accessChanged(c, { change: { list: name }, deletedList: name });
+      await recordChange(c, this.channel, this.nodeId, 'catalogue', { list: name });
+      return true;
+    });
+    if (deleted) this.listIds.delete(name);
+    return deleted;
   }
 
   async getList(name: string): Promise<ListRecord | undefined> {
@@ -479,6 +523,10 @@ export class PostgresStore implements EventStore {
     return this.access.createGrant(g);
   }
 
+  updateGrant(g: GrantRecord): Promise<boolean> {
+    return this.access.updateGrant(g);
+  }
+
   deleteGrant(id: string): Promise<boolean> {
     return this.access.deleteGrant(id);
   }
@@ -509,6 +557,10 @@ export class PostgresStore implements EventStore {
 
   queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]> {
     return this.access.queryAudit(q);
+  }
+
+  auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): Promise<UsageRow[]> {
+    return this.access.auditUsage(q);
   }
 
   pruneAudit(before: number): Promise<number> {

@@ -1,5 +1,5 @@
 import type { Database as Db } from 'better-sqlite3';
-import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord } from '../types.js';
+import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord, UsageRow } from '../types.js';
 import { accessRequestOf, grantOf, jsonText as json } from '../rows.js';
 
 /** API keys, publishers, grants, access requests and audit rows in SQLite. */
@@ -17,12 +17,13 @@ export class SqliteAccessTables {
       addPublisher: db.prepare('INSERT OR REPLACE INTO publishers (list, principal, source, created_at) VALUES (?, ?, ?, ?)'),
       removePublisher: db.prepare('DELETE FROM publishers WHERE list = ? AND principal = ?'),
       publishers: db.prepare('SELECT list, principal, source, created_at AS createdAt FROM publishers'),
-      insertGrant: db.prepare('INSERT INTO grants (id, list, principal, filter, fields, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertGrant: db.prepare('INSERT INTO grants (id, list, principal, filter, fields, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      updateGrant: db.prepare('UPDATE grants SET filter = ?, fields = ?, expires_at = ? WHERE id = ?'),
       deleteGrant: db.prepare('DELETE FROM grants WHERE id = ?'),
       grants: db.prepare('SELECT * FROM grants ORDER BY created_at'),
       insertRequest: db.prepare(
-        `INSERT INTO access_requests (id, list, principal, purpose, filter, status, decided_by, reason, grant_id, created_at, decided_at)
-         VALUES (@id, @list, @principal, @purpose, @filter, @status, @decidedBy, @reason, @grantId, @createdAt, @decidedAt)`,
+        `INSERT INTO access_requests (id, list, principal, purpose, legal_basis, filter, fields, until, status, decided_by, reason, grant_id, created_at, decided_at)
+         VALUES (@id, @list, @principal, @purpose, @legalBasis, @filter, @fields, @until, @status, @decidedBy, @reason, @grantId, @createdAt, @decidedAt)`,
       ),
       updateRequest: db.prepare(
         'UPDATE access_requests SET status = @status, decided_by = @decidedBy, reason = @reason, grant_id = @grantId, decided_at = @decidedAt WHERE id = @id',
@@ -73,7 +74,11 @@ export class SqliteAccessTables {
   }
 
   createGrant(g: GrantRecord): void {
-    this.s.insertGrant.run(g.id, g.list, g.principal, json(g.filter), json(g.fields), g.createdBy, g.createdAt);
+    this.s.insertGrant.run(g.id, g.list, g.principal, json(g.filter), json(g.fields), g.createdBy, g.createdAt, g.expiresAt);
+  }
+
+  updateGrant(g: GrantRecord): boolean {
+    return this.s.updateGrant.run(json(g.filter), json(g.fields), g.expiresAt, g.id).changes > 0;
   }
 
   deleteGrant(id: string): boolean {
@@ -85,11 +90,11 @@ export class SqliteAccessTables {
   }
 
   createRequest(r: AccessRequestRecord): void {
-    this.s.insertRequest.run({ ...r, filter: json(r.filter) });
+    this.s.insertRequest.run({ ...r, filter: json(r.filter), fields: json(r.fields) });
   }
 
   updateRequest(r: AccessRequestRecord): void {
-    this.s.updateRequest.run({ ...r, filter: json(r.filter) });
+    this.s.updateRequest.run({ ...r, filter: json(r.filter), fields: json(r.fields) });
   }
 
   getRequest(id: string): AccessRequestRecord | undefined {
@@ -132,6 +137,22 @@ export class SqliteAccessTables {
     sql += ' ORDER BY at DESC, id DESC LIMIT ?';
     params.push(q.limit);
     return this.db.prepare(sql).all(...params) as (AuditRow & { id: number })[];
+  }
+
+  auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): UsageRow[] {
+    let sql = `SELECT date(at / 1000, 'unixepoch') AS day, principal, list, channel, SUM(count) AS events FROM audit WHERE 1 = 1`;
+    const params: unknown[] = [];
+    if (q.list !== undefined) (sql += ' AND list = ?'), params.push(q.list);
+    if (q.lists !== undefined) {
+      if (q.lists.length === 0) return [];
+      sql += ` AND list IN (${q.lists.map(() => '?').join(', ')})`;
+      params.push(...q.lists);
+    }
+    if (q.principal !== undefined) (sql += ' AND principal = ?'), params.push(q.principal);
+    if (q.since !== undefined) (sql += ' AND at >= ?'), params.push(q.since);
+    if (q.until !== undefined) (sql += ' AND at < ?'), params.push(q.until);
+    sql += ' GROUP BY day, principal, list, channel ORDER BY day, principal, list, channel';
+    return this.db.prepare(sql).all(...params) as UsageRow[];
   }
 
   pruneAudit(before: number): number {

@@ -205,4 +205,23 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 6,
+    sql: `
+      -- Lifecycle (issue 12): grants end by themselves at expires_at (null:
+      -- never); access requests carry a legal basis, the attributes wished and
+      -- a wished end date, as their own fields.
+      ALTER TABLE grants ADD COLUMN expires_at INTEGER;
+      ALTER TABLE access_requests ADD COLUMN legal_basis TEXT;
+      ALTER TABLE access_requests ADD COLUMN fields TEXT;
+      ALTER TABLE access_requests ADD COLUMN until INTEGER;
+      -- A deleted list leaves its name and head: re-created, it continues after
+      -- that head, so a seq a consumer kept never names a different event.
+      CREATE TABLE deleted_lists (
+        name TEXT PRIMARY KEY,
+        head INTEGER NOT NULL,
+        deleted_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -11,6 +11,7 @@ import type {
   ApiKeyRecord,
   AuditQuery,
   AuditRow,
+  UsageRow,
   GrantRecord,
   PublisherRecord,
   AttemptRow,
@@ -213,8 +214,10 @@ export class SqliteStore implements EventStore {
       getList: db.prepare('SELECT * FROM lists WHERE name = ?'),
       allLists: db.prepare('SELECT * FROM lists ORDER BY name'),
       insertList: db.prepare(
-        'INSERT INTO lists (name, title, description, retention_days, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO lists (name, title, description, retention_days, created_at, updated_at, head, indexed_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
+      deletedHead: db.prepare('SELECT head FROM deleted_lists WHERE name = ?').pluck(),
+      forgetDeleted: db.prepare('DELETE FROM deleted_lists WHERE name = ?'),
       updateList: db.prepare('UPDATE lists SET title = ?, description = ?, retention_days = ?, updated_at = ? WHERE name = ?'),
       setHead: db.prepare('UPDATE lists SET head = ?, last_time = ? WHERE id = ?'),
       setIndexed: db.prepare('UPDATE lists SET indexed_seq = max(indexed_seq, ?) WHERE id = ?'),
@@ -259,6 +262,8 @@ export class SqliteStore implements EventStore {
       .transaction(() => {
         const existing = this.stmts.getList.get(input.name) as ListRow | undefined;
         if (!existing) {
+          // A name used before continues after the head of the list deleted under it.
+          const head = (this.stmts.deletedHead.get(input.name) as number | undefined) ?? 0;
           const info = this.stmts.insertList.run(
             input.name,
             input.title ?? null,
@@ -266,8 +271,11 @@ export class SqliteStore implements EventStore {
             input.retentionDays ?? null,
             now,
             now,
+            head,
+            head,
           );
-          this.lists.set(input.name, { id: Number(info.lastInsertRowid), head: 0, lastTime: 0 });
+          this.stmts.forgetDeleted.run(input.name);
+          this.lists.set(input.name, { id: Number(info.lastInsertRowid), head, lastTime: 0 });
           if (input.owner !== undefined) this.access.setOwner(input.name, input.owner);
           return true;
         }
@@ -434,6 +442,29 @@ export class SqliteStore implements EventStore {
     })();
   }
 
+  async deleteList(name: string): Promise<boolean> {
+    const state = this.lists.get(name);
+    if (!state) return false;
+    // The index overlay may hold this list's keys and subjects: write them out, so they go below with the rest.
+    if (this.flushing) await this.flushing;
+    if (this.overlay.active.size > 0) this.flushNow();
+    const subscriptions = '(SELECT id FROM subscriptions WHERE list = ?)';
+    this.db.transaction(() => {
+      this.db.prepare('INSERT OR REPLACE INTO deleted_lists (name, head, deleted_at) VALUES (?, ?, ?)').run(name, state.head, Date.now());
+      this.db.prepare('DELETE FROM events WHERE pos > ? AND pos <= ?').run(pos(state.id, 0), pos(state.id, MAX_SEQ));
+      for (const table of ['idempotency', 'subjects']) this.db.prepare(`DELETE FROM ${table} WHERE list_id = ?`).run(state.id);
+      for (const table of ['retries', 'dead_letters', 'attempts']) this.db.prepare(`DELETE FROM ${table} WHERE subscription_id IN ${subscriptions}`).run(name);
+      for (const table of ['subscriptions', 'publishers', 'grants', 'catalogue_lists', 'catalogue_declarations', 'catalogue_seen']) {
+        this.db.prepare(`DELETE FROM ${table} WHERE list = ?`).run(name);
+      }
+      // Decided requests stay: they record who asked, why, and who decided.
+      this.db.prepare("DELETE FROM access_requests WHERE list = ? AND status = 'pending'").run(name);
+      this.db.prepare('DELETE FROM lists WHERE id = ?').run(state.id);
+    })();
+    this.lists.delete(name);
+    return true;
+  }
+
   async getSetting(key: string): Promise<string | undefined> {
     return this.stmts.getSetting.get(key) as string | undefined;
   }
@@ -518,6 +549,10 @@ export class SqliteStore implements EventStore {
     this.access.createGrant(g);
   }
 
+  async updateGrant(g: GrantRecord): Promise<boolean> {
+    return this.access.updateGrant(g);
+  }
+
   async deleteGrant(id: string): Promise<boolean> {
     return this.access.deleteGrant(id);
   }
@@ -548,6 +583,10 @@ export class SqliteStore implements EventStore {
 
   async queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]> {
     return this.access.queryAudit(q);
+  }
+
+  async auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): Promise<UsageRow[]> {
+    return this.access.auditUsage(q);
   }
 
   async pruneAudit(before: number): Promise<number> {
