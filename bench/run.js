@@ -14,7 +14,7 @@ import { EVENT_BYTES, TYPE } from './lib/events.js';
 import { fsyncProbe, log, machineBusyOver, round, sleep, startFsyncMonitor } from './lib/util.js';
 import { runWorker } from './lib/worker.js';
 
-const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres', 'growth', 'ssemany', 'catalogue', 'graphql'];
+const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres', 'growth', 'ssemany', 'catalogue', 'graphql', 'consumer'];
 
 const TARGETS = {
   ingest: { eventsPerSecond: 100_000, text: 'batched durable ingest (--sync full) >= 100,000 events/s; product: ahead of RabbitMQ quorum-queue confirms in the same run' },
@@ -546,6 +546,11 @@ async function main() {
     graphql: async () => {
       await waitForQuiet('graphql');
       return (await import('./graphql.js')).graphqlBench({ quick: opts.quick });
+    },
+    // The SDK's Consumer.run over SSE and pull against the raw NDJSON replay (issue 13).
+    consumer: async () => {
+      await waitForQuiet('consumer');
+      return (await import('./consumer.js')).consumerBench({ quick: opts.quick });
     },
   };
   for (const name of ALL) {

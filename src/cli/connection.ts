@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { HeroldClient } from '../client/index.js';
+import { HeroldClient } from '../client/client.js';
+import { HeroldError } from '../client/errors.js';
 
 /** --url and --key for commands that talk to a running hub. */
 export function withConnection(cmd: Command): Command {
@@ -19,10 +20,27 @@ export function fail(error: unknown, url: string): never {
     console.error(`herold: no hub answers at ${url}. Start one with 'herold serve' or pass --url.`);
   } else if (e.message === 'fetch failed') {
     console.error(`herold: cannot reach ${url} (${e.cause?.code ?? e.cause?.message ?? 'network error'}). Check --url, or start a hub with 'herold serve'.`);
-  } else if ((e as { status?: number }).status === 401) {
+  } else if (e instanceof HeroldError && e.status === 401) {
     console.error(`herold: ${e.message}\nPass an API key with --key or HEROLD_KEY.`);
+  } else if (e instanceof HeroldError && e.nextStep) {
+    console.error(`herold: ${e.message}\n${e.nextStep}`);
   } else {
     console.error(`herold: ${e.message}`);
   }
   process.exit(1);
+}
+
+/** Run a command's work against the hub; any error is printed with what to do next. */
+export async function act(opts: { url: string }, work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    fail(error, opts.url);
+  }
+}
+
+/** Stop with a usage error (exit 2) that says what to type instead. */
+export function usage(message: string): never {
+  console.error(`herold: ${message}`);
+  process.exit(2);
 }

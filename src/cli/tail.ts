@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { clientFrom, fail, withConnection } from './connection.js';
+import { Consumer } from '../client/consumer.js';
+import { fail, withConnection } from './connection.js';
 
 interface TailOpts {
   url: string;
@@ -18,29 +19,35 @@ export function registerTail(program: Command): void {
   withConnection(
     program
       .command('tail <list>')
-      .description('Follow a list live (Server-Sent Events); resumes by itself after a dropped connection.')
-      .option('--after <seq>', 'start after this sequence number (default: from the beginning)')
+      .description('Follow a list live (Server-Sent Events). Survives dropped connections and hub restarts: it reconnects and resumes after the last event shown.')
+      .option('--after <seq>', "start after this sequence number ('head': only new events)", '0')
       .option('--type <type>', 'only this type (repeatable)', collect)
       .option('--subject <subject>', 'only this subject (repeatable)', collect)
       .option('--source <source>', 'only this source (repeatable)', collect)
       .option('--filter <cesql>', 'CESQL filter expression')
       .option('--json', 'print one JSON event per line'),
   ).action(async (list: string, opts: TailOpts) => {
-    const client = clientFrom(opts);
     const abort = new AbortController();
     process.on('SIGINT', () => abort.abort());
+    process.on('SIGTERM', () => abort.abort());
+    const consumer = new Consumer({
+      url: opts.url,
+      key: opts.key,
+      list,
+      type: opts.type,
+      subject: opts.subject,
+      source: opts.source,
+      filter: opts.filter,
+      signal: abort.signal,
+      onReconnect: ({ delayMs, error, reason }) => {
+        const why = reason ?? describe(error);
+        process.stderr.write(`herold: ${why}; reconnecting in ${(delayMs / 1000).toFixed(1)} s, resuming after #${consumer.position}\n`);
+      },
+    });
     try {
-      for await (const ev of client.stream(list, {
-        after: opts.after,
-        type: opts.type,
-        subject: opts.subject,
-        source: opts.source,
-        filter: opts.filter,
-        signal: abort.signal,
-      })) {
-        if (opts.json) {
-          process.stdout.write(JSON.stringify(ev) + '\n');
-        } else {
+      for await (const ev of consumer.events({ from: opts.after })) {
+        if (opts.json) process.stdout.write(JSON.stringify(ev) + '\n');
+        else {
           const subject = ev.subject ? ` ${ev.subject}` : '';
           process.stdout.write(`#${ev.heroldseq} ${ev.heroldtime} ${ev.type}${subject} (${ev.source} ${ev.id})\n`);
         }
@@ -49,4 +56,10 @@ export function registerTail(program: Command): void {
       if (!abort.signal.aborted) fail(error, opts.url);
     }
   });
+}
+
+function describe(error: unknown): string {
+  const e = error as Error & { cause?: { code?: string } };
+  if (e?.cause?.code === 'ECONNREFUSED') return 'the hub does not answer';
+  return e?.message ?? 'the stream ended';
 }

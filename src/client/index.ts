@@ -1,121 +1,37 @@
-import { parseSse } from './sse.js';
-
+/**
+ * `herold/client`: talk to a Herold hub over its public HTTP API.
+ * Consumer (read every event once, in order, across restarts), Publisher
+ * (batched, retried, backpressured), cursor stores, webhook verification and
+ * a receiver, typed admin methods. See docs/client.md.
+ */
+export { HeroldClient, ROUTES, type ReadOptions, type RouteName } from './client.js';
+export type * from './api-types.js';
+export { Consumer, type ConsumerOptions, type EventsOptions, type HandlerContext, type RunOptions } from './consumer.js';
+export { Deduper } from './dedupe.js';
+export {
+  EchoError,
+  HandlerError,
+  HeroldError,
+  PublishError,
+  RetentionTrimmedError,
+  SequenceGapError,
+  TransportError,
+  WebhookVerificationError,
+  isTransient,
+  type Problem,
+} from './errors.js';
+export { Transport, type ConnectionOptions, type Credential } from './http.js';
 export { parseSse, type SseMessage } from './sse.js';
-
-/** A served event: structured CloudEvent plus heroldseq, heroldprevseq, heroldtime. */
-export type ServedEvent = Record<string, unknown> & { id: string; source: string; type: string; heroldseq: string };
-
-export interface ClientOptions {
-  url: string;
-  key?: string;
-}
-
-export class HeroldError extends Error {
-  constructor(
-    readonly status: number,
-    readonly problem: { title?: string; detail?: string; errors?: { pointer: string; message: string }[] } | undefined,
-  ) {
-    super(
-      problem?.detail
-        ? `${status} ${problem.title ?? ''}: ${problem.detail}${problem.errors?.length ? ' ' + problem.errors.map((e) => `[${e.pointer}] ${e.message}`).join('; ') : ''}`
-        : `HTTP ${status}`,
-    );
-  }
-}
-
-export interface ReadOptions {
-  after?: string;
-  limit?: number;
-  type?: string[];
-  subject?: string[];
-  source?: string[];
-  since?: string;
-  until?: string;
-  filter?: string;
-}
-
-/** The Herold HTTP API, as `herold/client`. Everything goes through the public routes. */
-export class HeroldClient {
-  constructor(private readonly options: ClientOptions) {}
-
-  private headers(extra: Record<string, string> = {}): Record<string, string> {
-    return { ...(this.options.key ? { authorization: `Bearer ${this.options.key}` } : {}), ...extra };
-  }
-
-  private url(path: string, query?: ReadOptions): string {
-    const u = new URL(path, this.options.url);
-    for (const [k, v] of Object.entries(query ?? {})) {
-      if (v === undefined) continue;
-      for (const item of Array.isArray(v) ? v : [v]) u.searchParams.append(k, String(item));
-    }
-    return u.toString();
-  }
-
-  private async json<T>(res: Response): Promise<T> {
-    const text = await res.text();
-    const body = text ? JSON.parse(text) : undefined;
-    if (!res.ok) throw new HeroldError(res.status, body);
-    return body as T;
-  }
-
-  async putList(name: string, body: { title?: string; description?: string; retentionDays?: number } = {}) {
-    const res = await fetch(this.url(`/lists/${encodeURIComponent(name)}`), {
-      method: 'PUT',
-      headers: this.headers({ 'content-type': 'application/json' }),
-      body: JSON.stringify(body),
-    });
-    return this.json<{ name: string; head: string }>(res);
-  }
-
-  async publish(list: string, event: Record<string, unknown>): Promise<{ seq: string; duplicate?: boolean }> {
-    const res = await fetch(this.url(`/lists/${encodeURIComponent(list)}/events`), {
-      method: 'POST',
-      headers: this.headers({ 'content-type': 'application/cloudevents+json' }),
-      body: JSON.stringify(event),
-    });
-    return this.json(res);
-  }
-
-  async publishBatch(list: string, events: Record<string, unknown>[]): Promise<{ results: { seq: string; duplicate: boolean }[] }> {
-    const res = await fetch(this.url(`/lists/${encodeURIComponent(list)}/events`), {
-      method: 'POST',
-      headers: this.headers({ 'content-type': 'application/cloudevents-batch+json' }),
-      body: JSON.stringify(events),
-    });
-    return this.json(res);
-  }
-
-  async read(list: string, options: ReadOptions = {}): Promise<{ events: ServedEvent[]; next: string; head: string }> {
-    const res = await fetch(this.url(`/lists/${encodeURIComponent(list)}/events`, options), { headers: this.headers() });
-    return this.json(res);
-  }
-
-  /**
-   * Live events: replay after `after`, then new ones as they commit. Reconnects
-   * with Last-Event-ID when the connection drops, so nothing is missed.
-   */
-  async *stream(list: string, options: ReadOptions & { signal?: AbortSignal; reconnect?: boolean } = {}): AsyncGenerator<ServedEvent> {
-    let lastId = options.after;
-    const { signal, reconnect = true, ...query } = options;
-    for (;;) {
-      const res = await fetch(this.url(`/lists/${encodeURIComponent(list)}/events`, { ...query, after: undefined }), {
-        headers: this.headers({ accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) }),
-        signal,
-      });
-      if (!res.ok || !res.body) await this.json(res);
-      let ended: string | undefined;
-      try {
-        for await (const message of parseSse(res.body as unknown as AsyncIterable<Uint8Array>)) {
-          if (message.id !== undefined) lastId = message.id;
-          if (message.event === 'message' && message.data) yield JSON.parse(message.data) as ServedEvent;
-          else if (message.event !== 'message') ended = message.event;
-        }
-      } catch (error) {
-        if (signal?.aborted) return;
-        if (!reconnect) throw error;
-      }
-      if (signal?.aborted || !reconnect || ended === 'end') return;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
+export { FileCursorStore } from './stores/file.js';
+export { MemoryCursorStore } from './stores/memory.js';
+export { PostgresCursorStore, type PgClient, type PgPool, type PostgresCursorStoreOptions } from './stores/postgres.js';
+export { SqliteCursorStore, type SqliteCursorStoreOptions, type SqliteDatabase } from './stores/sqlite.js';
+export type { CursorStore, TransactionalCursorStore } from './stores/types.js';
+export type { EventFilters, EventPage, OutgoingEvent, ServedEvent } from './types.js';
+export { EchoGuard, causedBy, sourceWithin, type CausedBy } from './causation.js';
+export { SupplementaryError, SupplementaryFetcher, fetchSupplementary, type Supplementary, type SupplementaryOptions } from './supplementary.js';
+export { verifyWebhook, type VerifyOptions } from './webhook/verify.js';
+export { webhookHandler, webhookPlugin, webhookReceiver, type WebhookAnswer, type WebhookOptions, type WebhookRequest } from './webhook/handler.js';
+export { decodeDelivery } from './webhook/decode.js';
+export { Publisher, type PublisherOptions, type Receipt } from './publisher.js';
+export { PostgresOutbox, type PostgresOutboxOptions, type RelayOptions } from './outbox.js';

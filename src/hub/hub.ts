@@ -88,6 +88,8 @@ const NO_QUERY: EventQuery = Object.freeze({ after: 0 });
 const FOLLOW_PAGE = 200;
 
 const DEFAULT_MAX_SCAN = 100_000;
+/** How many seqs a backward read (readBefore) reads at a time, in log order. */
+const BACKWARD_WINDOW = 1000;
 
 /**
  * The domain service every door goes through: lists, append, read, live.
@@ -352,6 +354,39 @@ export class Hub {
     const { list, query } = await this.open(scope, q);
     const page = await this.readLog(list, { ...query, limit: q.limit ?? 100 });
     return this.served(scope, q, page, channel);
+  }
+
+  /**
+   * The newest events in (after, before) the scope's principal may see,
+   * newest first (GraphQL `order: DESC`). The same scoped path as `read`:
+   * the grant's row filter composed with the caller's filter, and only the
+   * events returned are minimised, linked and audited. The range is read
+   * from the top in windows, each in log order through `readLog`; `next` is
+   * the exclusive upper bound of the next (older) page, `after + 1` once
+   * nothing older can match. At most `maxScan` seqs are looked at.
+   */
+  async readBefore(scope: Scope, q: EventQuery & { before: number }, channel: Channel | null): Promise<ServedPage> {
+    const { list, query } = await this.open(scope, q);
+    const limit = q.limit ?? 100;
+    const head = this.bus.head(list);
+    // Nothing committed before `since` can match: the floor of the read.
+    const floor = Math.max(q.after, q.since === undefined ? 0 : await this.store.seqBefore(list, q.since));
+    let before = Math.min(q.before, head + 1);
+    const lowest = Math.max(floor, before - 1 - (q.maxScan ?? DEFAULT_MAX_SCAN));
+    const events: StoredEvent[] = [];
+    while (events.length < limit && before - 1 > lowest) {
+      const top = before - 1;
+      const lo = Math.max(lowest, top - BACKWARD_WINDOW);
+      const page = await this.readLog(list, { ...query, after: lo, limit: top - lo, maxScan: top - lo });
+      const matches = page.events.filter((e) => e.seq <= top);
+      const newest = matches.slice(Math.max(0, matches.length - (limit - events.length))).reverse();
+      events.push(...newest);
+      before = events.length === limit ? newest[newest.length - 1].seq : lo + 1;
+    }
+    if (events.length < limit && before - 1 <= floor) before = q.after + 1;
+    // Served (and audited, as a range) in log order, answered newest first.
+    const page = await this.served(scope, q, { events: events.reverse(), next: before, head }, channel);
+    return { ...page, events: page.events.reverse() };
   }
 
   /**

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSse } from '../../src/client/sse.js';
 import { type Answer, answer, expectSameAnswer } from '../helpers/attacker.js';
+import { type GqlResult, wsClient } from '../helpers/graphql.js';
 import { ADMIN_KEY, type TestHub, createList, makeEvent, publishBatch, startTestHub } from '../helpers/hub.js';
 import { Receiver } from '../helpers/receiver.js';
 
@@ -13,14 +15,16 @@ import { Receiver } from '../helpers/receiver.js';
  * thing that role may not see equals the answer about a thing that does not
  * exist (same status, problem type and detail apart from the name sent).
  *
- * A new door (GraphQL, a console) is covered by adding rows: a row is a
- * `send(world, role, target)` that returns an Answer, whatever the door.
+ * A new door (a console) is covered by adding rows: a row is a
+ * `send(world, role, target)` that returns an Answer, whatever the door. The
+ * GraphQL rows (query, graphql-sse, graphql-ws) read GraphQL responses into
+ * an Answer (`gqlAnswer`): GraphQL answers refusals in its own shape.
  */
 type Role = 'none' | 'stranger' | 'consumer' | 'publisher' | 'owner' | 'admin';
 const ROLES: Role[] = ['none', 'stranger', 'consumer', 'publisher', 'owner', 'admin'];
 
-/** Which door a row goes through; later: 'graphql', 'console'. */
-type Door = 'route' | 'pull' | 'ndjson' | 'sse' | 'event' | 'subscription';
+/** Which door a row goes through; later: 'console'. */
+type Door = 'route' | 'pull' | 'ndjson' | 'sse' | 'event' | 'subscription' | 'graphql' | 'graphql-sse' | 'graphql-ws';
 /** What a row names, for the hidden-vs-missing probe. */
 type Kind = 'list' | 'event' | 'subscription' | 'grant' | 'access-request';
 
@@ -55,6 +59,8 @@ interface Row {
   /** The target for the expected-status check, when the row needs a fresh one. */
   target?(w: World, role: Role): Promise<Partial<Target>>;
   expect: Record<Role, number>;
+  /** The media type a refusal comes in (problem+json unless said). */
+  refusedAs?: RegExp;
 }
 
 const json = 'application/json';
@@ -72,6 +78,84 @@ function http(method: string, path: (t: Target) => string, opts: { body?: (w: Wo
     const key = w.keys[role];
     if (key) headers.authorization = `Bearer ${key}`;
     return answer(await w.hub.fetch(path(t), { method, headers, auth: false, body: opts.body ? JSON.stringify(opts.body(w)) : undefined }));
+  };
+}
+
+/**
+ * A GraphQL response as an Answer. GraphQL answers refusals in its own shape,
+ * so its "status" is the one the hub gave the error (`extensions.status`), the
+ * HTTP status when the request was refused as a whole (401), 404 for a root
+ * field that is null (hidden or missing: `list`, `event`), else 200. The
+ * hidden-vs-missing probe compares `extensions.code` and `type`, the message,
+ * the pointers, and the data.
+ */
+function gqlAnswer(httpStatus: number, contentType: string, body: GqlResult, field: string): Answer {
+  const error = body.errors?.[0];
+  const ext = (error?.extensions ?? {}) as { code?: string; type?: string; status?: number; errors?: { pointer: string; message: string }[] };
+  const status = httpStatus !== 200 ? httpStatus : error ? (ext.status ?? 400) : body.data?.[field] === null ? 404 : 200;
+  const problem = { type: ext.type, title: ext.code, detail: `${error?.message ?? ''} data=${JSON.stringify(body.data ?? null)}`, errors: ext.errors };
+  return { status, contentType, body: JSON.stringify(body), problem };
+}
+
+const GRAPHQL_RESPONSE = /^application\/graphql-response\+json/;
+/** graphql-sse: refused before the stream (401) as a GraphQL response, after it started as a `next` message in it. */
+const GRAPHQL_SSE = /^(application\/graphql-response\+json|text\/event-stream)/;
+
+/** A query through POST /graphql, answered about its root `field`. */
+function graphql(field: string, query: (t: Target) => string): Row['send'] {
+  return async (w, role, t) => {
+    const headers: Record<string, string> = { 'content-type': json };
+    const key = w.keys[role];
+    if (key) headers.authorization = `Bearer ${key}`;
+    const res = await w.hub.fetch('/graphql', { method: 'POST', headers, auth: false, body: JSON.stringify({ query: query(t) }) });
+    return gqlAnswer(res.status, res.headers.get('content-type') ?? '', (await res.json()) as GqlResult, field);
+  };
+}
+
+/** Subscribe from the start of the list: a subscription that started answers with event 1 at once, a refused one with its error. */
+const SUBSCRIBE = (t: Target) => `subscription { events(list: ${JSON.stringify(t.list)}, after: "0") { eventid } }`;
+
+/** A subscription over graphql-sse, distinct-connections mode: the first `next` says whether it started. */
+function graphqlSse(query: (t: Target) => string): Row['send'] {
+  return async (w, role, t) => {
+    const headers: Record<string, string> = { 'content-type': json, accept: 'text/event-stream' };
+    const key = w.keys[role];
+    if (key) headers.authorization = `Bearer ${key}`;
+    const abort = new AbortController();
+    const res = await w.hub.fetch('/graphql/stream', { method: 'POST', headers, auth: false, body: JSON.stringify({ query: query(t) }), signal: abort.signal });
+    const contentType = res.headers.get('content-type') ?? '';
+    if (!contentType.includes('text/event-stream')) return gqlAnswer(res.status, contentType, (await res.json()) as GqlResult, 'events');
+    try {
+      for await (const m of parseSse(res.body as unknown as AsyncIterable<Uint8Array>)) {
+        if (m.event === 'next') return gqlAnswer(res.status, contentType, JSON.parse(m.data) as GqlResult, 'events');
+        if (m.event === 'complete') break;
+      }
+    } finally {
+      abort.abort();
+    }
+    throw new Error('the stream ended without a next message');
+  };
+}
+
+const GRAPHQL_WS = 'graphql-transport-ws';
+
+/** A subscription over graphql-ws with the stock client: its first event, its errors, or the close code (4401: 401). */
+function graphqlWs(query: (t: Target) => string): Row['send'] {
+  return async (w, role, t) => {
+    const client = wsClient(w.hub.url, { key: w.keys[role] ?? null });
+    try {
+      const outcome = await new Promise<{ result: GqlResult } | { error: unknown }>((resolve) => {
+        client.subscribe({ query: query(t) }, { next: (result) => resolve({ result: result as GqlResult }), error: (error) => resolve({ error }), complete: () => resolve({ error: new Error('complete before any message') }) });
+      });
+      if ('result' in outcome) return gqlAnswer(200, GRAPHQL_WS, outcome.result, 'events');
+      const { error } = outcome;
+      if (Array.isArray(error)) return gqlAnswer(200, GRAPHQL_WS, { errors: error }, 'events');
+      const close = error as { code?: number; reason?: string };
+      if (close.code === 4401) return { status: 401, contentType: GRAPHQL_WS, body: close.reason ?? '', problem: { title: 'close 4401', detail: close.reason } };
+      throw error;
+    } finally {
+      await client.dispose();
+    }
   };
 }
 
@@ -126,6 +210,27 @@ const ROWS: Row[] = [
   { door: 'ndjson', name: 'GET /lists/{list}/events (NDJSON)', names: 'list', send: http('GET', (t) => `/lists/${t.list}/events`, { accept: 'application/x-ndjson' }), expect: read },
   { door: 'sse', name: 'GET /lists/{list}/events (SSE)', names: 'list', send: http('GET', (t) => `/lists/${t.list}/events`, { accept: 'text/event-stream' }), expect: read },
   { door: 'event', name: 'GET /lists/{list}/events/{seq}', names: 'event', send: http('GET', (t) => `/lists/${t.list}/events/${t.seq}`), expect: read },
+  // ---- GraphQL: queries over HTTP, subscriptions over graphql-sse and graphql-ws ---------------
+  {
+    door: 'graphql',
+    name: 'GraphQL { list(name) }',
+    names: 'list',
+    send: graphql('list', (t) => `{ list(name: ${JSON.stringify(t.list)}) { name head } }`),
+    refusedAs: GRAPHQL_RESPONSE,
+    // null (404 here) for a list the caller may not see, exactly like a missing one; publishers see it.
+    expect: { none: 401, stranger: 404, consumer: 200, publisher: 200, owner: 200, admin: 200 },
+  },
+  { door: 'graphql', name: 'GraphQL { events(list) }', names: 'list', send: graphql('events', (t) => `{ events(list: ${JSON.stringify(t.list)}) { nodes { eventid } } }`), refusedAs: GRAPHQL_RESPONSE, expect: read },
+  {
+    door: 'graphql',
+    name: 'GraphQL { event(list, eventid) }',
+    names: 'event',
+    send: graphql('event', (t) => `{ event(list: ${JSON.stringify(t.list)}, eventid: ${JSON.stringify(t.seq)}) { eventid } }`),
+    refusedAs: GRAPHQL_RESPONSE,
+    expect: read,
+  },
+  { door: 'graphql-sse', name: 'GraphQL subscription (graphql-sse, distinct connections)', names: 'list', send: graphqlSse(SUBSCRIBE), refusedAs: GRAPHQL_SSE, expect: read },
+  { door: 'graphql-ws', name: 'GraphQL subscription (graphql-ws)', names: 'list', send: graphqlWs(SUBSCRIBE), refusedAs: new RegExp(GRAPHQL_WS), expect: read },
   {
     door: 'pull',
     name: 'GET /lists/herold.system/events',
@@ -331,7 +436,7 @@ describe('authorisation matrix', () => {
         const target = { ...w.target, ...(await row.target?.(w, role)) };
         const a = await row.send(w, role, target);
         got[role] = a.status;
-        if (a.status >= 400) expect(a.contentType, `${row.name} as ${role}`).toContain('application/problem+json');
+        if (a.status >= 400) expect(a.contentType, `${row.name} as ${role}`).toMatch(row.refusedAs ?? /application\/problem\+json/);
       }
       expect(got).toEqual(row.expect);
     });
@@ -354,7 +459,7 @@ describe('authorisation matrix', () => {
   }
 
   it('covers every door, and every kind of named thing', () => {
-    expect(new Set(ROWS.map((r) => r.door))).toEqual(new Set<Door>(['route', 'pull', 'ndjson', 'sse', 'event', 'subscription']));
+    expect(new Set(ROWS.map((r) => r.door))).toEqual(new Set<Door>(['route', 'pull', 'ndjson', 'sse', 'event', 'subscription', 'graphql', 'graphql-sse', 'graphql-ws']));
     expect(new Set(ROWS.map((r) => r.names).filter(Boolean))).toEqual(new Set<Kind>(['list', 'event', 'subscription', 'grant', 'access-request']));
   });
 

@@ -1,17 +1,7 @@
-/**
- * The hub's minimisation rule (src/hub/project.ts), for previews: what an
- * event looks like to a consumer whose grant lists `fields`. A test keeps
- * the two in step (test/console/minimise.test.ts).
- */
-const ALWAYS = new Set(['specversion', 'id', 'source', 'type', 'heroldseq', 'heroldtime']);
+// The hub's own rule for what a grant serves (pure: no Node, bundled as it is), so a preview can never drift from it.
+import { serves } from '../../../src/hub/project.js';
 
-export function serves(fields: readonly string[] | undefined, attribute: string): boolean {
-  if (!fields) return true;
-  if (ALWAYS.has(attribute) || fields.includes(attribute)) return true;
-  if (attribute === 'data_base64') return fields.includes('data');
-  if (attribute === 'heroldprevseq') return fields.includes('subject');
-  return false;
-}
+export { serves };
 
 /**
  * The event as the grant would serve it. `heroldprevseq` is left out of a

@@ -1,5 +1,9 @@
 import { type Access, type Principal, type Scope, denialError } from '../../access/access.js';
+import type { Catalogue } from '../../hub/catalogue/catalogue.js';
+import type { AttributeType } from '../../hub/catalogue/declarations.js';
 import { HubError } from '../../hub/errors.js';
+import { serves } from '../../hub/project.js';
+import type { DeclaredAttributes } from './attribute-filter.js';
 import type { Hub, ServedEvent } from '../../hub/hub.js';
 import { graphqlError } from './errors.js';
 import type { Splices } from './fast-nodes.js';
@@ -9,6 +13,8 @@ import type { GraphqlLimits } from './limits.js';
 export interface GraphqlDeps {
   hub: Hub;
   access: Access;
+  /** Declared extension attributes: typed `attributes` and `where: {attr}` (read only). */
+  catalogue: Pick<Catalogue, 'declaredAttributes' | 'of'>;
   limits: GraphqlLimits;
 }
 
@@ -39,6 +45,7 @@ export class GraphqlContext {
   /** Event fields asked for that the caller's grant does not serve (extensions.minimised). */
   readonly minimised = new Set<string>();
   private readonly scopes = new Map<string, Scope>();
+  private readonly declarations = new Map<Scope, DeclaredAttributes & { hidden: readonly string[] }>();
   /** Set where the answer is serialised by this door (HTTP): pages may then take the fast path (fast-nodes.ts). */
   splices: Splices | null = null;
 
@@ -63,6 +70,22 @@ export class GraphqlContext {
       this.scopes.set(list, (scope = decision.scope));
     }
     return scope;
+  }
+
+  /** The list's declared attributes this scope serves, with their types (what `attr` and `attributes` use). */
+  declared(scope: Scope): DeclaredAttributes & { hidden: readonly string[] } {
+    let d = this.declarations.get(scope);
+    if (!d) {
+      const list = scope.list!;
+      const types = new Map<string, AttributeType>();
+      const hidden: string[] = [];
+      for (const a of this.deps.catalogue.declaredAttributes(list)) {
+        if (serves(scope.fields, a.name)) types.set(a.name, a.spec.type);
+        else hidden.push(a.name);
+      }
+      this.declarations.set(scope, (d = { list, types, hidden, serves: (name) => serves(scope.fields, name) }));
+    }
+    return d;
   }
 
   /** Previous events of one scope, looked up together. */

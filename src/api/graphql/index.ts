@@ -21,8 +21,8 @@ function isUpgrade(request: FastifyRequest): boolean {
  * errors are GraphQL responses with extensions.code.
  */
 export async function graphqlRoutes(app: FastifyInstance): Promise<void> {
-  const { hub, access, config, limits } = app.deps;
-  const host: SubscriptionHost = { hub, access, limits: limitsOf(config), streams: app.streams, readRate: limits.read, heartbeatMs: config.heartbeatSeconds * 1000 };
+  const { hub, access, catalogue, config, limits } = app.deps;
+  const host: SubscriptionHost = { hub, access, catalogue, limits: limitsOf(config), streams: app.streams, readRate: limits.read, heartbeatMs: config.heartbeatSeconds * 1000 };
   await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
 
   // Authentication first: without credentials, 401 before the body is read.

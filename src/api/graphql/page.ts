@@ -51,6 +51,38 @@ export async function readPage(hub: Hub, scope: Scope, where: CompiledWhere, aft
   return { events, next: cursor, hasNextPage: budgetSpent || (!windowEnded && cursor < Math.min(last, head)) };
 }
 
+/**
+ * One page newest first (`order: DESC`) through the hub's scoped backward
+ * read. The cursor is an exclusive upper bound: `after: <endCursor>` goes on
+ * to older events (0: from the head). Allowed eventid ranges are read from
+ * the top down, each with its own bounds, so nothing outside them is read or
+ * audited; `next` is where the next, older page starts.
+ */
+export async function readPageDesc(hub: Hub, scope: Scope, where: CompiledWhere, before: number, first: number): Promise<EventsPage> {
+  const ranges = [...(where.ranges ?? ALL)].reverse();
+  const events: ServedEvent[] = [];
+  let cursor = before > 0 ? before : Infinity;
+  let budgetSpent = false;
+  for (const [lo, hi] of ranges) {
+    const top = Math.min(hi, cursor - 1, hub.head(scope.list!));
+    if (top < Math.max(lo, 1)) continue;
+    const floor = Math.max(lo, 1) - 1;
+    const budget = Math.min(top - floor, MAX_SCAN);
+    const page = await hub.readBefore(scope, { since: where.since, until: where.until, filter: where.filter, after: floor, before: top + 1, limit: first - events.length, maxScan: budget }, 'graphql');
+    events.push(...page.events);
+    cursor = page.next;
+    if (events.length >= first) break;
+    if (page.next > floor + 1) {
+      // Stopped above the range's low end with the page not full: the scan budget ran out.
+      budgetSpent = true;
+      break;
+    }
+  }
+  if (cursor === Infinity) cursor = hub.head(scope.list!) + 1;
+  const lowest = ranges.length > 0 ? Math.max(ranges[ranges.length - 1][0], 1) : 1;
+  return { events, next: cursor, hasNextPage: budgetSpent || cursor > lowest };
+}
+
 const CURSOR_PREFIX = 'eventid:';
 
 /** Cursors are opaque to clients; inside, an eventid, so `after: cursor` equals `eventid: {gt: N}`. */

@@ -1,9 +1,12 @@
 import type { GraphQLFieldResolver } from 'graphql';
+import { catalogueViewer } from '../../hub/catalogue/viewer.js';
+import { visibleAttributes } from '../../hub/catalogue/views.js';
 import { HubError, invalid } from '../../hub/errors.js';
+import { typedAttributeValue } from '../../hub/catalogue/attribute-values.js';
 import { serves } from '../../hub/project.js';
 import type { ListRecord } from '../../store/types.js';
 import { EventNode, type GraphqlContext } from './context.js';
-import { decodeCursor, encodeCursor, readPage } from './page.js';
+import { decodeCursor, encodeCursor, readPage, readPageDesc } from './page.js';
 import { plainNodes, renderNodes } from './fast-nodes.js';
 import { compileWhere, type EventFilterInput } from './where.js';
 
@@ -21,6 +24,11 @@ const listFields: Record<string, Resolver<ListNode>> = {
   title: (l) => l.record.title,
   description: (l) => l.record.description,
   head: (l, _args, ctx) => Math.max(l.record.head, ctx.deps.hub.head(l.record.name)),
+  // The declarations the caller's grant serves, as GET /lists/{list}/attributes shows them.
+  attributes: (l, _args, ctx) => {
+    const { access, catalogue } = ctx.deps;
+    return visibleAttributes(catalogue.of(l.record.name), catalogueViewer(access, ctx.principal, l.record.name)).map((a) => ({ name: a.name, ...a.spec }));
+  },
   lastUpdated: async (l, _args, ctx) => {
     const ms = await ctx.deps.hub.headTime(l.record.name);
     return ms === null ? null : new Date(ms).toISOString();
@@ -32,6 +40,7 @@ interface EventsArgs {
   first: number;
   after?: string | null;
   where?: EventFilterInput | null;
+  order: 'ASC' | 'DESC';
 }
 
 const queryFields: Record<string, Resolver<unknown, never>> = {
@@ -58,8 +67,9 @@ const queryFields: Record<string, Resolver<unknown, never>> = {
       throw invalid(`first must be from 1 to ${limits.maxFirst}.`, [{ pointer: '/first', message: `at most ${limits.maxFirst}` }]);
     }
     const scope = ctx.readScope(args.list);
-    const where = compileWhere(args.where);
-    const page = await readPage(hub, scope, where, decodeCursor(args.after), args.first);
+    const where = compileWhere(args.where, { declared: ctx.declared(scope) });
+    const after = decodeCursor(args.after);
+    const page = args.order === 'DESC' ? await readPageDesc(hub, scope, where, after, args.first) : await readPage(hub, scope, where, after, args.first);
     const nodes = page.events.map((e) => new EventNode(e, scope));
     // A page of plain leaf fields is rendered as text and spliced in (fast-nodes.ts).
     const fast = ctx.splices ? plainNodes(info) : undefined;
@@ -99,6 +109,39 @@ function attribute(name: string, field = name): Resolver<EventNode> {
   };
 }
 
+/**
+ * The list's declared attributes, typed (Integer a number, Boolean a boolean):
+ * those the grant serves and the event carries. Declared attributes the grant
+ * does not serve are absent, and named in extensions.minimised as
+ * `attributes.<name>`.
+ */
+function declaredAttributes(node: EventNode, ctx: GraphqlContext): Record<string, unknown> {
+  const { types, hidden } = ctx.declared(node.scope);
+  for (const name of hidden) ctx.minimised.add(`attributes.${name}`);
+  const out: Record<string, unknown> = {};
+  for (const [name, type] of types) {
+    const v = node.parsed[name];
+    if (v !== undefined) out[name] = typedAttributeValue(type, v) ?? v;
+  }
+  return out;
+}
+
+// One extension attribute by name: typed when declared, as published when not; null when absent or not served.
+function namedAttribute(node: EventNode, name: string, ctx: GraphqlContext): unknown {
+  if (!/^[a-z0-9]{1,20}$/.test(name) || CORE.has(name) || name.startsWith('herold')) {
+    throw invalid(`attribute(name) takes an extension attribute's name (1 to 20 lower-case letters or digits, not a core or herold* attribute); got '${name}'.`, [{ pointer: '/name', message: 'not an extension attribute name' }]);
+  }
+  const d = ctx.declared(node.scope);
+  if (!d.serves(name)) {
+    ctx.minimised.add(`attributes.${name}`);
+    return null;
+  }
+  const v = node.parsed[name];
+  if (v === undefined) return null;
+  const type = d.types.get(name);
+  return type ? (typedAttributeValue(type, v) ?? v) : v;
+}
+
 const eventFields: Record<string, Resolver<EventNode>> = {
   eventid: (node) => node.seq,
   heroldtime: (node) => node.parsed.heroldtime,
@@ -128,6 +171,8 @@ const eventFields: Record<string, Resolver<EventNode>> = {
     for (const [k, v] of Object.entries(node.parsed)) if (!CORE.has(k) && !k.startsWith('herold')) out[k] = v;
     return out;
   },
+  attributes: (node, _args, ctx) => declaredAttributes(node, ctx),
+  attribute: (node, args, ctx) => namedAttribute(node, args.name as string, ctx),
 };
 
 /** Each subscription message executes the selection on one event: the root field is that event. */

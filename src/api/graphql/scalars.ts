@@ -57,3 +57,20 @@ export const DateTimeScalar = new GraphQLScalarType({
     throw new GraphQLError('DateTime must be a string.', { nodes: ast });
   },
 });
+
+function parseAttributeValue(value: unknown): string | number | boolean {
+  if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isInteger(value))) return value;
+  throw new GraphQLError(`AttributeValue must be a string, an integer or a boolean; got ${JSON.stringify(value)}.`);
+}
+
+/** A filter's value for an extension attribute: checked against its declared type by the where compiler. */
+export const AttributeValueScalar = new GraphQLScalarType({
+  name: 'AttributeValue',
+  serialize: (value) => value,
+  parseValue: parseAttributeValue,
+  parseLiteral(ast: ValueNode) {
+    if (ast.kind === Kind.STRING || ast.kind === Kind.BOOLEAN) return ast.value;
+    if (ast.kind === Kind.INT) return parseAttributeValue(Number(ast.value));
+    throw new GraphQLError('AttributeValue must be a string, an integer or a boolean.', { nodes: ast });
+  },
+});

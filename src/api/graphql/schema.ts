@@ -1,9 +1,9 @@
 import { buildSchema, GraphQLObjectType, GraphQLScalarType, printSchema, type GraphQLSchema } from 'graphql';
 import { RESOLVERS } from './resolvers.js';
-import { DateTimeScalar, JsonScalar, LongScalar } from './scalars.js';
+import { AttributeValueScalar, DateTimeScalar, JsonScalar, LongScalar } from './scalars.js';
 import { SDL } from './sdl.js';
 
-const SCALARS: Record<string, GraphQLScalarType> = { Long: LongScalar, JSON: JsonScalar, DateTime: DateTimeScalar };
+const SCALARS: Record<string, GraphQLScalarType> = { Long: LongScalar, JSON: JsonScalar, DateTime: DateTimeScalar, AttributeValue: AttributeValueScalar };
 
 /** The executable schema: the SDL with this door's scalars and resolvers attached. */
 function build(): GraphQLSchema {

@@ -11,6 +11,13 @@ scalar Long
 """Any JSON value."""
 scalar JSON
 
+"""
+A value of an extension attribute in a filter: a string, an integer or a
+boolean, checked against the attribute's declared CloudEvents type (the
+canonical string form, such as "42" for an Integer, is accepted too).
+"""
+scalar AttributeValue
+
 """RFC 3339 text exactly as published (or, for heroldtime, as the hub committed it)."""
 scalar DateTime
 
@@ -20,8 +27,9 @@ type Query {
   """One list, or null when it does not exist or you may not see it."""
   list(name: String!): EventList
   """
-  A page of events in log order. \`after\` takes an endCursor or an eventid;
-  \`after: <endCursor>\` and \`where: {eventid: {gt: N}}\` are interchangeable.
+  A page of events, in log order unless \`order: DESC\`. \`after\` takes an endCursor
+  or an eventid; in log order \`after: <endCursor>\` and \`where: {eventid: {gt: N}}\`
+  are interchangeable (newest first, \`where: {eventid: {lt: N}}\`).
   """
   events(list: String!, first: Int = 100, after: String, where: EventFilter, order: EventOrder = ASC): EventConnection!
   """One event, or null when it does not exist or you may not see it."""
@@ -44,11 +52,45 @@ type EventList {
   head: Long!
   """When the last event was committed; null when the list is empty."""
   lastUpdated: DateTime
+  """The extension attributes the list declares that your grant serves (its catalogue)."""
+  attributes: [AttributeDeclaration!]!
 }
 
-"""Events come in log order (ascending eventid), the only order a log is read in."""
+"""A declared extension attribute (docs/catalogue.md)."""
+type AttributeDeclaration {
+  name: String!
+  """Its CloudEvents type: what Event.attributes serves and where: {attr} compares it as."""
+  type: AttributeType!
+  """A string, or texts by language ({nb, nn, en})."""
+  description: JSON
+  personalData: PersonalData!
+  """Why the hub may carry it, for personal data."""
+  legalBasis: String
+}
+
+enum AttributeType {
+  String
+  Integer
+  Boolean
+  Timestamp
+  URI
+}
+
+"""none; identifier: identifies a person; special: a special category (GDPR art. 9 and 10)."""
+enum PersonalData {
+  none
+  identifier
+  special
+}
+
 enum EventOrder {
+  """Log order (ascending eventid): \`after: <endCursor>\` goes on to newer events."""
   ASC
+  """
+  Newest first: \`after: <endCursor>\` (or an eventid N) goes on to older events,
+  those with eventid below it; without \`after\`, from the list's head.
+  """
+  DESC
 }
 
 type EventConnection {
@@ -95,6 +137,19 @@ type Event {
   data_base64: String
   """Extension attributes other than herold*, as an object."""
   extensions: JSON
+  """
+  The list's declared extension attributes that your grant serves and the
+  event carries, typed (Integer a number, Boolean true or false, the others
+  strings). Declared attributes your grant does not serve are absent, and
+  named in extensions.minimised as attributes.<name>.
+  """
+  attributes: JSON
+  """
+  One extension attribute: typed when the list declares it, as published when
+  not; null when the event does not carry it or your grant does not serve it
+  (then named in extensions.minimised as attributes.<name>).
+  """
+  attribute(name: String!): JSON
 }
 
 """
@@ -115,6 +170,8 @@ input EventFilter {
   datacontenttype: StringFilter
   dataschema: StringFilter
   ext: [ExtensionFilter!]
+  """Extension attributes compared as their declared types; see AttributeFilter."""
+  attr: [AttributeFilter!]
 }
 
 input LongFilter {
@@ -140,6 +197,30 @@ input StringFilter {
   gte: String
   lt: String
   lte: String
+}
+
+"""
+A test on an extension attribute, by name, typed by the list's declaration:
+String takes every operator; URI eq, neq, in, nin, startsWith, endsWith,
+contains; Integer and Timestamp (compared as instants) eq, neq, in, nin, gt,
+gte, lt, lte; Boolean eq and neq. When the list declares attributes, a name it
+does not declare, an operator the type does not take or a value of another
+type is refused (BAD_USER_INPUT, naming the attribute). On a list without
+declarations, values are compared as text, as with ext.
+"""
+input AttributeFilter {
+  name: String!
+  eq: AttributeValue
+  neq: AttributeValue
+  in: [AttributeValue!]
+  nin: [AttributeValue!]
+  gt: AttributeValue
+  gte: AttributeValue
+  lt: AttributeValue
+  lte: AttributeValue
+  startsWith: String
+  endsWith: String
+  contains: String
 }
 
 """A test on an extension attribute, by name; its value is compared as text."""

@@ -82,7 +82,7 @@ export async function subscribe(host: SubscriptionHost, args: SubscribeArgs): Pr
   let query: EventQuery;
   try {
     scope = context.readScope(input.list);
-    const where = compileWhere(input.where, { lowerBoundOnly: true });
+    const where = compileWhere(input.where, { lowerBoundOnly: true, declared: context.declared(scope) });
     const whereAfter = where.ranges ? (where.ranges[0]?.[0] ?? Infinity) - 1 : undefined;
     // Absent `after` means from now, unless the filter or Last-Event-ID says where.
     const base = input.after ?? whereAfter ?? args.resumeAfter ?? hub.head(input.list);

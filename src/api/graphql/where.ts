@@ -3,6 +3,7 @@ import { allOfRequirements, anyOfRequirements, NO_REQUIREMENTS, type Requirement
 import type { CallerFilter } from '../../hub/caller-query.js';
 import { invalid } from '../../hub/errors.js';
 import type { EventPredicate } from '../../hub/predicate.js';
+import { attributeTest, type DeclaredAttributes } from './attribute-filter.js';
 import { rfc3339Ms } from './scalars.js';
 
 /** The `where` argument as graphql-js coerced it (Long values are numbers). */
@@ -13,12 +14,15 @@ export interface EventFilterInput {
   eventid?: LongFilterInput | null;
   heroldtime?: StringFilterInput | null;
   ext?: ExtensionFilterInput[] | null;
+  attr?: AttributeFilterInput[] | null;
   [attribute: string]: unknown;
 }
 type LongFilterInput = Partial<Record<'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte', number | null> & Record<'in' | 'nin', number[] | null>>;
 type StringOp = 'eq' | 'neq' | 'startsWith' | 'endsWith' | 'contains' | 'gt' | 'gte' | 'lt' | 'lte';
 type StringFilterInput = Partial<Record<StringOp, string | null> & Record<'in' | 'nin', string[] | null>>;
 type ExtensionFilterInput = StringFilterInput & { name: string };
+/** Values are AttributeValue scalars: a string, an integer or a boolean, checked against the declaration. */
+type AttributeFilterInput = { name: string } & Record<string, unknown>;
 
 /** An inclusive range of sequence numbers; `hi` may be Infinity. */
 export type SeqRange = readonly [lo: number, hi: number];
@@ -55,9 +59,9 @@ type Test = (value: unknown) => boolean;
  * `lowerBoundOnly` (subscriptions): eventid may only be bounded from below,
  * since a live read has no end.
  */
-export function compileWhere(where: EventFilterInput | null | undefined, opts: { lowerBoundOnly?: boolean } = {}): CompiledWhere {
+export function compileWhere(where: EventFilterInput | null | undefined, opts: { lowerBoundOnly?: boolean; declared?: DeclaredAttributes } = {}): CompiledWhere {
   if (!where) return {};
-  const c = new Compiler(opts.lowerBoundOnly === true);
+  const c = new Compiler(opts.lowerBoundOnly === true, opts.declared);
   const [predicate, requires] = c.node(where, '/where', 0, true);
   const out: CompiledWhere = { ...c.window };
   if (c.ranges) out.ranges = c.ranges;
@@ -79,7 +83,10 @@ class Compiler {
   window: { since?: number; until?: number } = {};
   private tests = 0;
 
-  constructor(private readonly lowerBoundOnly: boolean) {}
+  constructor(
+    private readonly lowerBoundOnly: boolean,
+    private readonly declared: DeclaredAttributes | undefined,
+  ) {}
 
   /**
    * A filter node as a predicate, with what a matching event's type, source or
@@ -129,6 +136,9 @@ class Compiler {
             parts.push(this.attribute(name, ops, `${at}/${i}`, true, all));
           });
           break;
+        case 'attr':
+          (value as AttributeFilterInput[]).forEach((x, i) => parts.push(this.typedAttribute(x, `${at}/${i}`)));
+          break;
         default:
           if (!(STRING_ATTRIBUTES as readonly string[]).includes(key)) throw bad(at, `'${key}' is not a filter field`);
           parts.push(this.attribute(key, value as StringFilterInput, at, false, all));
@@ -159,6 +169,38 @@ class Compiler {
     }
     return (e) => {
       const v = value(e);
+      return tests.every((t) => t(v));
+    };
+  }
+
+  /**
+   * A test on an extension attribute by name, typed by the list's declaration:
+   * a name the list does not declare (when it declares attributes the caller
+   * is served) or a value of the wrong type is refused, naming the attribute.
+   * An attribute the grant does not serve is not declared here: the hub
+   * refuses the test on it, by name, as for any other filter.
+   */
+  private typedAttribute(x: AttributeFilterInput, pointer: string): EventPredicate {
+    const name = extensionName(x.name, `${pointer}/name`);
+    this.attributes.add(name);
+    // Not served: the hub refuses the filter by this name, whatever the list declares.
+    if (this.declared && !this.declared.serves(name)) return () => false;
+    const types = this.declared?.types;
+    const type = types?.get(name);
+    if (types && types.size > 0 && !type) {
+      throw bad(`${pointer}/name`, `'${name}' is not an attribute list '${this.declared!.list}' declares (it declares ${[...types.keys()].join(', ')}); use ext to test an undeclared one as text`);
+    }
+    const tests: ((v: unknown) => boolean)[] = [];
+    for (const [op, arg] of Object.entries(x)) {
+      if (op === 'name' || arg === null || arg === undefined) continue;
+      if (++this.tests > MAX_TESTS) throw bad(pointer, `more than ${MAX_TESTS} tests in one filter`);
+      if (Array.isArray(arg) && arg.length > MAX_LIST) throw bad(`${pointer}/${op}`, `more than ${MAX_LIST} values`);
+      const test = attributeTest(type, op, arg);
+      if (typeof test === 'string') throw bad(`${pointer}/${op}`, `'${name}': ${test}`);
+      tests.push(test);
+    }
+    return (e) => {
+      const v = e[name];
       return tests.every((t) => t(v));
     };
   }

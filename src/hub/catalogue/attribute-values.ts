@@ -42,3 +42,21 @@ export function attributeJsonSchema(type: AttributeType): Record<string, unknown
       return { type: 'string', format: 'uri' };
   }
 }
+
+/**
+ * A value as its declared type: Integer a number, Boolean a boolean, the
+ * others their text (canonical strings such as "42" come from binary mode).
+ * Undefined when the value is not one of the type (a list that does not
+ * enforce may hold such values).
+ */
+export function typedAttributeValue(type: AttributeType, value: unknown): string | number | boolean | undefined {
+  if (attributeValueProblem(type, value) !== undefined) return undefined;
+  switch (type) {
+    case 'Integer':
+      return typeof value === 'string' ? Number(value) : (value as number);
+    case 'Boolean':
+      return value === true || value === 'true';
+    default:
+      return value as string;
+  }
+}

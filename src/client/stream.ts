@@ -1,0 +1,144 @@
+import { anySignal, sleep } from './backoff.js';
+import { TransportError } from './errors.js';
+import { errorOf, type Query, type Transport } from './http.js';
+import { parseSseChunks } from './sse.js';
+import type { EventFilters, EventPage, ServedEvent } from './types.js';
+
+/**
+ * What a read session tells the consumer, in order: an event, the hub moving
+ * the cursor past events this reader does not get (an id-only SSE message or
+ * a page's `next`), or the hub ending the stream with a reason.
+ */
+export type StreamItem =
+  | { kind: 'event'; seq: bigint; event: ServedEvent }
+  | { kind: 'position'; seq: bigint }
+  | { kind: 'end'; event: 'close' | 'end' | 'error' | string; reason: string };
+
+/** The hub (or a proxy in front of it) did not answer with an event stream: read pages instead. */
+export class SseUnavailable extends Error {}
+
+export interface SessionOptions {
+  signal?: AbortSignal;
+  /** SSE: reconnect when nothing (not even a heartbeat) arrived for this long, ms. */
+  idleTimeoutMs: number;
+  /** Pull: wait this long between polls once caught up, ms. */
+  pollMs: number;
+  /** Pull: page size. */
+  pageSize: number;
+}
+
+export function filterQuery(f: EventFilters): Query {
+  return { filter: f.filter, type: asArray(f.type), subject: asArray(f.subject), source: asArray(f.source) };
+}
+const asArray = (v: string | string[] | undefined) => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+export const eventsPath = (list: string) => `/lists/${encodeURIComponent(list)}/events`;
+
+/**
+ * One Server-Sent Events connection from `after`, in batches (the messages
+ * of one chunk from the socket). Ends after the hub's final
+ * message (`close`, `end`, `error`); a connection that breaks or goes silent
+ * throws, so the caller reconnects from where it is.
+ */
+export async function* sseSession(t: Transport, list: string, filters: EventFilters, after: bigint, o: SessionOptions): AsyncGenerator<StreamItem[]> {
+  const own = new AbortController();
+  const signal = anySignal(o.signal, own.signal);
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => own.abort(new TransportError(`nothing from the hub for ${o.idleTimeoutMs} ms (not even a heartbeat)`)), o.idleTimeoutMs);
+  };
+  try {
+    arm();
+    const res = await t.request('GET', eventsPath(list), {
+      query: { ...filterQuery(filters), after: after.toString() },
+      headers: { accept: 'text/event-stream' },
+      signal,
+      raw: true,
+    });
+    if ([406, 415, 501].includes(res.status)) {
+      await res.body?.cancel();
+      throw new SseUnavailable(`the hub answered ${res.status} to Accept: text/event-stream`);
+    }
+    if (!res.ok) throw await errorOf(res);
+    if (!res.headers.get('content-type')?.startsWith('text/event-stream') || !res.body) {
+      await res.body?.cancel();
+      throw new SseUnavailable(`the answer to Accept: text/event-stream was ${res.headers.get('content-type')}`);
+    }
+    async function* bytes(body: AsyncIterable<Uint8Array>) {
+      for await (const chunk of body) {
+        arm();
+        yield chunk;
+      }
+    }
+    try {
+      for await (const messages of parseSseChunks(bytes(res.body as unknown as AsyncIterable<Uint8Array>))) {
+        const items: StreamItem[] = [];
+        for (const m of messages) {
+          if (m.event === 'message') {
+            if (m.data) {
+              const event = JSON.parse(m.data) as ServedEvent;
+              items.push({ kind: 'event', seq: BigInt(m.id ?? event.heroldseq), event });
+            } else if (m.id) items.push({ kind: 'position', seq: BigInt(m.id) });
+          } else {
+            let reason = m.data;
+            try {
+              reason = (JSON.parse(m.data) as { reason?: string }).reason ?? m.data;
+            } catch {
+              // a reason that is plain text
+            }
+            items.push({ kind: 'end', event: m.event, reason });
+            yield items;
+            return;
+          }
+        }
+        if (items.length > 0) yield items;
+      }
+    } catch (error) {
+      // Our own idle timer aborted the read: say so, not "This operation was aborted".
+      if (own.signal.aborted && !o.signal?.aborted) throw own.signal.reason;
+      throw error;
+    }
+    throw new TransportError('the event stream ended without a final message (connection dropped)');
+  } finally {
+    clearTimeout(timer);
+    own.abort();
+  }
+}
+
+/**
+ * Pages from `after` (one batch per page), polling once caught up (`If-None-Match`, so an idle
+ * poll costs the hub a 304). Runs until `signal` aborts or a request fails.
+ */
+export async function* pullSession(t: Transport, list: string, filters: EventFilters, after: bigint, o: SessionOptions): AsyncGenerator<StreamItem[]> {
+  let position = after;
+  // The ETag of the last answer and the cursor it was for: it is only sent when asking for that cursor again.
+  let etag: { after: bigint; value: string } | undefined;
+  for (;;) {
+    const requested = position;
+    const res = await t.request('GET', eventsPath(list), {
+      query: { ...filterQuery(filters), after: requested.toString(), limit: o.pageSize },
+      headers: { accept: 'application/json', ...(etag?.after === requested ? { 'if-none-match': etag.value } : {}) },
+      signal: o.signal,
+      raw: true,
+    });
+    if (res.status === 304) {
+      await res.body?.cancel();
+      if (!(await sleep(o.pollMs, o.signal))) return;
+      continue;
+    }
+    if (!res.ok) throw await errorOf(res);
+    const page = (await res.json()) as EventPage;
+    const tag = res.headers.get('etag');
+    etag = tag ? { after: requested, value: tag } : undefined;
+    const items: StreamItem[] = page.events.map((event) => ({ kind: 'event', seq: BigInt(event.heroldseq), event }));
+    const next = BigInt(page.next);
+    if (next > requested) {
+      position = next;
+      items.push({ kind: 'position', seq: next });
+    }
+    if (items.length > 0) yield items;
+    if (next >= BigInt(page.head) || next === requested) {
+      if (!(await sleep(o.pollMs, o.signal))) return;
+    }
+  }
+}
