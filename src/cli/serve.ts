@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { ConfigError, type Config, ENV_NAMES, envValue, resolveConfig } from '../config.js';
 import { createLogger, startHub } from '../server.js';
+import { boundHeapGrowth } from './heap-growth.js';
 
 const FLAGS: [keyof Config, string, string][] = [
   ['host', '--host <host>', 'address to listen on'],
@@ -67,6 +68,7 @@ export function registerServe(program: Command): void {
       throw error;
     }
     const logger = createLogger(config);
+    boundHeapGrowth();
     let running;
     try {
       running = await startHub(config, logger);

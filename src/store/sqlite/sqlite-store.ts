@@ -61,7 +61,11 @@ export interface SqliteStoreOptions {
    * power loss. Group commit keeps 'full' affordable.
    */
   synchronous: 'full' | 'normal';
-  /** Page cache in MiB: the idempotency and subject indexes should fit. */
+  /**
+   * SQLite's page cache in MiB (default 32). The process's memory is bounded by it; pages beyond it
+   * are read through the OS file cache. 256 MiB cost the same CPU per event at 1.6 M events and made
+   * the hub 200 MiB larger (docs/benchmarks.md, issue 15).
+   */
   cacheMiB?: number;
 }
 
@@ -100,7 +104,7 @@ export class SqliteStore implements EventStore {
     this.db = new Database(this.options.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${this.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma(`cache_size = -${(this.options.cacheMiB ?? 256) * 1024}`);
+    this.db.pragma(`cache_size = -${(this.options.cacheMiB ?? 32) * 1024}`);
     this.db.pragma('temp_store = MEMORY');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
