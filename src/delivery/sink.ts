@@ -28,5 +28,12 @@ export class SinkDelivery {
 /** A door out of the hub (webhook, AMQP): it delivers one event and says how it went. */
 export interface Sink {
   deliver(delivery: SinkDelivery): Promise<DeliveryResult>;
+  /**
+   * Deliveries one subscription may keep in flight on this sink when that is
+   * more than its `concurrency`: AMQP publishes on a shared channel and the
+   * broker confirms many messages at once, so waiting for each confirm before
+   * the next publish would cost a round trip per message.
+   */
+  readonly window?: number;
   close?(): Promise<void>;
 }

@@ -68,12 +68,15 @@ export class SubscriptionWorker {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private readonly maxOutstanding: number;
+  /** Deliveries in flight at most: the subscription's concurrency, or the sink's window when it pipelines. */
+  private readonly inflightLimit: number;
 
   constructor(private readonly d: WorkerDeps) {
     this.position = d.record.position;
     this.readCursor = d.record.position;
     this.failingSince = d.record.failingSince;
-    this.maxOutstanding = Math.max(64, d.config.concurrency * 8);
+    this.inflightLimit = Math.max(d.config.concurrency, d.sink.window ?? 0);
+    this.maxOutstanding = Math.max(64, d.config.concurrency * 8, this.inflightLimit * 2);
   }
 
   get id(): string {
@@ -141,19 +144,19 @@ export class SubscriptionWorker {
   }
 
   private async run(): Promise<void> {
-    const { hub, record, config } = this.d;
+    const { hub, record } = this.d;
     while (!this.stopped) {
       const now = Date.now();
       // 1. Retries that are due.
       let nextDue = Infinity;
       for (const row of this.retries.values()) {
-        if (this.inflight.size >= config.concurrency) break;
+        if (this.inflight.size >= this.inflightLimit) break;
         if (row.state !== 'retry' || this.inflight.has(row.seq)) continue;
         if ((row.nextAt ?? 0) <= now) void this.launchStored(row.seq, row);
         else nextDue = Math.min(nextDue, row.nextAt!);
       }
       // 2. New events.
-      if (this.ready.length === 0 && this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding && this.readCursor < hub.head(record.list)) {
+      if (this.ready.length === 0 && this.inflight.size < this.inflightLimit && this.outstanding.size < this.maxOutstanding && this.readCursor < hub.head(record.list)) {
         let page;
         try {
           // Recorded in the audit when the sink acknowledges, not when read.
@@ -178,7 +181,7 @@ export class SubscriptionWorker {
 
   private waitForWork(timeoutMs: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    const { hub, record, config } = this.d;
+    const { hub, record } = this.d;
     return new Promise<void>((resolve) => {
       // Each wait has its own bus waiter, cancelled when the wait ends, and a
       // stale wake-up may not clear a newer wait's handle.
@@ -193,7 +196,7 @@ export class SubscriptionWorker {
       const timer = setTimeout(done, timeoutMs);
       this.wake = done;
       // Room for more: a new event in the list is work too. stop() pokes this wait, which ends it and cancels the bus waiter.
-      if (this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding) {
+      if (this.inflight.size < this.inflightLimit && this.outstanding.size < this.maxOutstanding) {
         cancel = hub.bus.onceBeyond(record.list, this.readCursor, done);
       }
     });
@@ -236,7 +239,7 @@ export class SubscriptionWorker {
 
   /** Start deliveries from the ready queue while there is a free slot. */
   private pump(): void {
-    while (this.ready.length > 0 && this.inflight.size < this.d.config.concurrency && !this.stopped) {
+    while (this.ready.length > 0 && this.inflight.size < this.inflightLimit && !this.stopped) {
       const next = this.ready.shift()!;
       void this.launch(next.seq, next.json, undefined, next.subject);
     }
