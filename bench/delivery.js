@@ -1,13 +1,18 @@
-// Push delivery figures (issue 3): webhook fan-out to 100 subscriptions, publish → webhook
-// latency at 1,000 events/s, and what 1,000 subscriptions that match nothing cost the ingest path.
-// Receivers are plain node:http servers in this process on 127.0.0.1; the hub is a child process.
+// Push delivery figures (issues 3 and 16): webhook fan-out to 100 subscriptions beside RabbitMQ's
+// persistent fan-out of the same events to 100 durable queues (load/rabbitmq-fanout.js, run right
+// after it), publish → webhook latency at 1,000 events/s, and what 1,000 subscriptions that match
+// nothing cost the ingest path. Receivers are plain node:http servers in this process on 127.0.0.1;
+// the hub is a child process.
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { agent, post } from './lib/http.js';
 import { batchJson, eventJson } from './lib/events.js';
 import { Hub } from './lib/hub.js';
 import { pace } from './lib/pacer.js';
-import { log, percentiles, round, sleep } from './lib/util.js';
+import { runWorker } from './lib/worker.js';
+import { CpuWindow, findPid, log, percentiles, round, sleep } from './lib/util.js';
+
+const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 const BATCH = 'application/cloudevents-batch+json';
 
@@ -55,7 +60,7 @@ async function publishBatches(hub, list, total, { concurrency = 4, size = 1000 }
 }
 
 /** Deliveries per second with `subs` subscriptions on one list. */
-export async function fanOut({ subs, events }) {
+export async function fanOut({ subs, events, concurrency = 16 }) {
   process.env.HEROLD_EGRESS_ALLOW = '127.0.0.0/8';
   const hub = await Hub.start({ label: 'delivery-fanout' });
   let received = 0;
@@ -67,13 +72,15 @@ export async function fanOut({ subs, events }) {
   });
   try {
     await hub.createList('fan');
-    for (let i = 0; i < subs; i++) await subscribe(hub, 'fan', `${rx.url}/s${i}`, { config: { concurrency: 16 } });
+    for (let i = 0; i < subs; i++) await subscribe(hub, 'fan', `${rx.url}/s${i}`, { config: { concurrency } });
     hub.resetPeakRss();
+    const cpu = new CpuWindow(hub.pid).start();
     const t0 = performance.now();
     await publishBatches(hub, 'fan', events);
     const timeout = sleep(120_000).then(() => 'timeout');
     const outcome = await Promise.race([all, timeout]);
     const seconds = (performance.now() - t0) / 1000;
+    const cpuResult = cpu.stop();
     return {
       deliveriesPerSecond: round(received / seconds),
       deliveries: received,
@@ -84,6 +91,8 @@ export async function fanOut({ subs, events }) {
       events,
       target: 20_000,
       meetsTarget: received / seconds >= 20_000,
+      deliveriesPerHubCpuSecond: cpuResult.hubCpuPctOfOneCore ? round(received / seconds / (cpuResult.hubCpuPctOfOneCore / 100)) : null,
+      cpu: { ...cpuResult, note: 'loadGenerator = this process: the publisher and all receivers' },
       memory: await hub.memory(),
     };
   } finally {
@@ -154,15 +163,37 @@ export async function nonMatchingCost({ events, subs }) {
   }
 }
 
+/** The reference: RabbitMQ's persistent fan-out of the same events to as many durable queues. */
+export async function rabbitFanOut({ queues, events, prefetch }) {
+  try {
+    return await runWorker('rabbitmq-fanout', { amqpUrl: AMQP_URL, queues, events, prefetch, brokerPid: findPid('beam.smp') });
+  } catch (error) {
+    return { unavailable: String(error?.message ?? error) };
+  }
+}
+
 /** All delivery figures. `quick` uses smaller sizes for a smoke run. */
 export async function deliveryBench({ quick = false } = {}) {
-  log('delivery: fan-out to 100 subscriptions');
-  const fanout = await fanOut({ subs: 100, events: quick ? 200 : 2000 });
+  const fan = { subs: 100, events: quick ? 200 : 2000, concurrency: 16 };
+  log(`delivery: fan-out of ${fan.events} events to ${fan.subs} webhook subscriptions`);
+  const fanout = await fanOut(fan);
+  log(`  → ${fanout.deliveriesPerSecond} deliveries/s (hub ${fanout.cpu.hubCpuPctOfOneCore}% of a core, other processes ${fanout.cpu.otherCpuPctOfOneCore}%)`);
+  log(`delivery: reference, RabbitMQ persistent fan-out of ${fan.events} events to ${fan.subs} durable queues, ${fan.subs} acking consumers (prefetch ${fan.concurrency})`);
+  const reference = await rabbitFanOut({ queues: fan.subs, events: fan.events, prefetch: fan.concurrency });
+  log(`  → ${reference.deliveriesPerSecond ?? reference.unavailable} deliveries/s`);
   log('delivery: publish → webhook latency at 1,000 events/s');
   const lat = await latency({ rate: 1000, durationMs: quick ? 3000 : 10_000, warmupMs: quick ? 1000 : 3000 });
   log('delivery: cost of 1,000 non-matching subscriptions on ingest');
   const cost = await nonMatchingCost({ events: quick ? 20_000 : 100_000, subs: 1000 });
-  return { webhookFanOut: fanout, publishToWebhookLatency: lat, nonMatchingSubscriptionsCost: cost };
+  const vsRabbit = reference.deliveriesPerSecond ? round(fanout.deliveriesPerSecond / reference.deliveriesPerSecond, 3) : null;
+  const problems = [];
+  if (!fanout.complete) problems.push(`delivery/fan-out: ${fanout.deliveries} of ${fanout.expected} deliveries arrived within 120 s`);
+  if (reference.complete === false) problems.push(`delivery/rabbit-fan-out: ${reference.deliveries} of ${reference.expected} deliveries arrived`);
+  const caveats = [];
+  for (const [name, cpu] of [['delivery/fan-out', fanout.cpu], ['delivery/rabbit-fan-out', reference.cpu]]) {
+    if (cpu?.otherCpuPctOfOneCore > 25) caveats.push(`${name}: other processes used ${cpu.otherCpuPctOfOneCore}% of one core during the measured window`);
+  }
+  return { webhookFanOut: { ...fanout, vsRabbitFanOut: vsRabbit }, rabbitFanOut: reference, publishToWebhookLatency: lat, nonMatchingSubscriptionsCost: cost, problems, caveats };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

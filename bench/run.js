@@ -6,12 +6,12 @@
 // load-generator process, samples the hub's peak RSS from /proc, and stops it.
 // Progress goes to stderr; ONE JSON document goes to stdout at the end.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import { ADMIN_KEY, Hub } from './lib/hub.js';
 import { EVENT_BYTES, TYPE } from './lib/events.js';
-import { fsyncProbe, log, machineBusyOver, round, sleep, startFsyncMonitor } from './lib/util.js';
+import { findPid, fsyncProbe, log, machineBusyOver, round, sleep, startFsyncMonitor } from './lib/util.js';
 import { runWorker } from './lib/worker.js';
 
 const ALL = ['ingest', 'single', 'sse', 'replay', 'rabbitmq', 'delivery', 'amqp', 'postgres', 'growth', 'ssemany', 'catalogue', 'graphql', 'consumer'];
@@ -339,18 +339,6 @@ function portOpen(port) {
   });
 }
 
-function findPid(comm) {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) return Number(d);
-    } catch {
-      /* gone */
-    }
-  }
-  return null;
-}
-
 async function ensureRabbit() {
   if (await portOpen(5672)) return { ok: true, started: false };
   log('RabbitMQ not listening on 127.0.0.1:5672; trying rabbitmq-server -detached');
@@ -628,7 +616,11 @@ async function main() {
 
   if (sc.delivery?.webhookFanOut) {
     const d = sc.delivery;
-    add('webhook fan-out, 100 subscriptions', d.webhookFanOut.deliveriesPerSecond, 'deliveries/s', '>= 20,000', d.webhookFanOut.meetsTarget, d.webhookFanOut.memory?.peakRssMiB ?? null);
+    add('webhook fan-out, 100 subscriptions', d.webhookFanOut.deliveriesPerSecond, 'deliveries/s', '>= 20,000, then >= 1x RabbitMQ fan-out', d.webhookFanOut.meetsTarget, d.webhookFanOut.memory?.peakRssMiB ?? null, {
+      vsRabbitFanOut: d.webhookFanOut.vsRabbitFanOut ?? null,
+      perHubCpuSecond: d.webhookFanOut.deliveriesPerHubCpuSecond ?? null,
+    });
+    if (d.rabbitFanOut) add('RabbitMQ persistent fan-out to 100 durable queues, 100 acking consumers', d.rabbitFanOut.deliveriesPerSecond ?? null, 'deliveries/s', 'reference', null, null, d.rabbitFanOut.unavailable ? { unavailable: d.rabbitFanOut.unavailable } : { perBrokerCpuSecond: d.rabbitFanOut.deliveriesPerBrokerCpuSecond });
     add('publish→webhook at 1,000/s', d.publishToWebhookLatency.p50Ms, 'ms p50', 'informational', null, d.publishToWebhookLatency.memory?.peakRssMiB ?? null, { p99Ms: d.publishToWebhookLatency.p99Ms });
     add('ingest with 1,000 non-matching subscriptions', d.nonMatchingSubscriptionsCost.ratio, 'ratio to none', 'small cost', null, d.nonMatchingSubscriptionsCost.memory?.peakRssMiB ?? null);
   }

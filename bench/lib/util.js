@@ -1,5 +1,5 @@
 // Small helpers shared by the orchestrator and the load workers.
-import { closeSync, fdatasync, fdatasyncSync, openSync, readFileSync, unlinkSync, write, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync, readdirSync, readFileSync, unlinkSync, write, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 
@@ -49,6 +49,19 @@ export function machineCpu() {
   } catch {
     return null;
   }
+}
+
+/** The pid of the first process whose command name is `comm` (e.g. RabbitMQ's beam.smp), or null. */
+export function findPid(comm) {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() === comm) return Number(d);
+    } catch {
+      /* gone */
+    }
+  }
+  return null;
 }
 
 /** {name: kB} for the Vm* and Rss* lines of /proc/<pid>/status. */

@@ -41,13 +41,15 @@ export function headerPrefix(style: AmqpStyle): string {
   return style === 'ce' ? 'ce-' : 'cloudEvents_';
 }
 
+/** A structured-mode message from the event's JSON text (what the hub serves; no re-serialising). */
+export function toAmqpStructured(json: string, messageId: string): AmqpMessage {
+  return { content: Buffer.from(json, 'utf8'), options: { persistent: true, messageId, appId: APP_ID, contentType: STRUCTURED_CONTENT_TYPE } };
+}
+
 /** The event as an AMQP message in the given mode; throws only for values no CloudEvent can hold. */
 export function toAmqpMessage(event: Record<string, unknown>, mode: 'binary' | 'structured', style: AmqpStyle, messageId: string): AmqpMessage {
+  if (mode === 'structured') return toAmqpStructured(JSON.stringify(event), messageId);
   const options: Options.Publish = { persistent: true, messageId, appId: APP_ID };
-  if (mode === 'structured') {
-    options.contentType = STRUCTURED_CONTENT_TYPE;
-    return { content: Buffer.from(JSON.stringify(event), 'utf8'), options };
-  }
   const prefix = headerPrefix(style);
   const headers: Record<string, unknown> = {};
   for (const name of Object.keys(event)) {

@@ -67,7 +67,7 @@ export class Dispatcher {
     private readonly access: Access,
     private readonly options: DispatcherOptions,
   ) {
-    this.journal = new DeliveryJournal(store, 50, (error) => options.log.error({ err: error }, 'could not save delivery progress; will retry'));
+    this.journal = new DeliveryJournal(store, 250, (error) => options.log.error({ err: error }, 'could not save delivery progress; will retry'));
   }
 
   async start(): Promise<void> {

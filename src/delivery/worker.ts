@@ -6,7 +6,7 @@ import type { DeliveryConfig } from '../hub/subscriptions/spec.js';
 import type { RetryRow, SubscriptionRecord, SubscriptionStore } from '../store/types.js';
 import type { DeliveryJournal } from './journal.js';
 import { type RetryPolicy, nextRetryDelayMs } from './retry.js';
-import type { DeliveryResult, Sink } from './sink.js';
+import { type DeliveryResult, type Sink, SinkDelivery } from './sink.js';
 
 export interface WorkerDeps {
   hub: Hub;
@@ -60,7 +60,7 @@ export class SubscriptionWorker {
   private readonly retries = new Map<number, RetryRow>();
   private readonly inflight = new Set<number>();
   /** Read and cleared to go, waiting for a free delivery slot (in seq order). */
-  private readonly ready: { seq: number; event: Record<string, unknown>; subject: string | null }[] = [];
+  private readonly ready: { seq: number; json: string; subject: string | null }[] = [];
   /** ordering 'subject': subjects with a delivery in flight or a retry pending, and what waits behind. */
   private readonly busy = new Map<string, { waiting: (ServedEvent | number)[]; failed: boolean }>();
   private stopped = false;
@@ -68,12 +68,15 @@ export class SubscriptionWorker {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private readonly maxOutstanding: number;
+  /** Deliveries in flight at most: the subscription's concurrency, or the sink's window when it pipelines. */
+  private readonly inflightLimit: number;
 
   constructor(private readonly d: WorkerDeps) {
     this.position = d.record.position;
     this.readCursor = d.record.position;
     this.failingSince = d.record.failingSince;
-    this.maxOutstanding = Math.max(64, d.config.concurrency * 8);
+    this.inflightLimit = Math.max(d.config.concurrency, d.sink.window ?? 0);
+    this.maxOutstanding = Math.max(64, d.config.concurrency * 8, this.inflightLimit * 2);
   }
 
   get id(): string {
@@ -141,19 +144,19 @@ export class SubscriptionWorker {
   }
 
   private async run(): Promise<void> {
-    const { hub, record, config } = this.d;
+    const { hub, record } = this.d;
     while (!this.stopped) {
       const now = Date.now();
       // 1. Retries that are due.
       let nextDue = Infinity;
       for (const row of this.retries.values()) {
-        if (this.inflight.size >= config.concurrency) break;
+        if (this.inflight.size >= this.inflightLimit) break;
         if (row.state !== 'retry' || this.inflight.has(row.seq)) continue;
         if ((row.nextAt ?? 0) <= now) void this.launchStored(row.seq, row);
         else nextDue = Math.min(nextDue, row.nextAt!);
       }
       // 2. New events.
-      if (this.ready.length === 0 && this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding && this.readCursor < hub.head(record.list)) {
+      if (this.ready.length === 0 && this.inflight.size < this.inflightLimit && this.outstanding.size < this.maxOutstanding && this.readCursor < hub.head(record.list)) {
         let page;
         try {
           // Recorded in the audit when the sink acknowledges, not when read.
@@ -178,7 +181,7 @@ export class SubscriptionWorker {
 
   private waitForWork(timeoutMs: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    const { hub, record, config } = this.d;
+    const { hub, record } = this.d;
     return new Promise<void>((resolve) => {
       // Each wait has its own bus waiter, cancelled when the wait ends, and a
       // stale wake-up may not clear a newer wait's handle.
@@ -193,7 +196,7 @@ export class SubscriptionWorker {
       const timer = setTimeout(done, timeoutMs);
       this.wake = done;
       // Room for more: a new event in the list is work too. stop() pokes this wait, which ends it and cancels the bus waiter.
-      if (this.inflight.size < config.concurrency && this.outstanding.size < this.maxOutstanding) {
+      if (this.inflight.size < this.inflightLimit && this.outstanding.size < this.maxOutstanding) {
         cancel = hub.bus.onceBeyond(record.list, this.readCursor, done);
       }
     });
@@ -211,7 +214,6 @@ export class SubscriptionWorker {
   }
 
   private accept(e: ServedEvent): void {
-    const event = JSON.parse(e.json) as Record<string, unknown>;
     const subject = this.subjectOf(e);
     if (subject !== null) {
       const entry = this.busy.get(subject);
@@ -232,14 +234,14 @@ export class SubscriptionWorker {
     } else {
       this.addOutstanding(e.seq);
     }
-    this.ready.push({ seq: e.seq, event, subject });
+    this.ready.push({ seq: e.seq, json: e.json, subject });
   }
 
   /** Start deliveries from the ready queue while there is a free slot. */
   private pump(): void {
-    while (this.ready.length > 0 && this.inflight.size < this.d.config.concurrency && !this.stopped) {
+    while (this.ready.length > 0 && this.inflight.size < this.inflightLimit && !this.stopped) {
       const next = this.ready.shift()!;
-      void this.launch(next.seq, next.event, undefined, next.subject);
+      void this.launch(next.seq, next.json, undefined, next.subject);
     }
   }
 
@@ -272,9 +274,9 @@ export class SubscriptionWorker {
   /** Deliver an event known only by seq (a retry or a parked event). */
   private async launchStored(seq: number, row: RetryRow): Promise<void> {
     this.inflight.add(seq);
-    let event: Record<string, unknown> | undefined;
+    let json: string | undefined;
     try {
-      event = JSON.parse((await this.d.hub.getEvent(this.d.scope, seq, null)).json) as Record<string, unknown>;
+      json = (await this.d.hub.getEvent(this.d.scope, seq, null)).json;
     } catch (error) {
       // Gone from the list, or no longer visible to the owner: nothing to deliver.
       if (!(error instanceof HubError && error.kind === 'not-found')) {
@@ -284,26 +286,22 @@ export class SubscriptionWorker {
       }
     }
     this.inflight.delete(seq);
-    if (!event) {
+    if (json === undefined) {
       this.retries.delete(seq);
       this.d.journal.deleteRetry(this.id, seq);
       this.releaseSubject(row.subject);
       this.poke();
       return;
     }
-    await this.launch(seq, event, row, row.subject);
+    await this.launch(seq, json, row, row.subject);
   }
 
-  private async launch(seq: number, event: Record<string, unknown>, row: RetryRow | undefined, orderSubject: string | null): Promise<void> {
+  private async launch(seq: number, json: string, row: RetryRow | undefined, orderSubject: string | null): Promise<void> {
     this.inflight.add(seq);
+    const webhookId = deliveryId(this.id, seq);
     let result: DeliveryResult;
     try {
-      result = await this.d.sink.deliver({
-        subscriptionId: this.id,
-        seq,
-        deliveryId: deliveryId(this.id, seq),
-        event,
-      });
+      result = await this.d.sink.deliver(new SinkDelivery(this.id, seq, webhookId, json));
     } catch (error) {
       result = { outcome: 'retry', latencyMs: 0, error: (error as Error).message };
     }
@@ -317,7 +315,7 @@ export class SubscriptionWorker {
     this.d.journal.attempt({
       subscriptionId: this.id,
       seq,
-      webhookId: deliveryId(this.id, seq),
+      webhookId,
       at: Date.now(),
       outcome: result.outcome,
       status: result.status ?? null,
@@ -439,7 +437,7 @@ export class SubscriptionWorker {
       if (row) void this.launchStored(next, row);
       else this.releaseSubject(subject);
     } else {
-      this.ready.push({ seq: next.seq, event: JSON.parse(next.json) as Record<string, unknown>, subject: this.subjectOf(next) });
+      this.ready.push({ seq: next.seq, json: next.json, subject: this.subjectOf(next) });
       this.pump();
     }
   }

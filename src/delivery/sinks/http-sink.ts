@@ -15,7 +15,11 @@ export function httpSink(record: SubscriptionRecord, spec: SubscriptionSpec, pol
       const secrets = record.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret);
       return deliverWebhook({
         url: spec.sink,
-        event: d.event as never,
+        // Parsed only when binary mode needs the attributes; structured mode sends `json` as is.
+        get event() {
+          return d.event as never;
+        },
+        json: d.json,
         mode: spec.config.mode,
         webhookId: d.deliveryId,
         secrets,

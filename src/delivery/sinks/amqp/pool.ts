@@ -139,16 +139,22 @@ export class Broker {
   }
 
   /** Publish with mandatory + publisher confirm. Never rejects. */
-  async publish(exchange: string, routingKey: string, message: AmqpMessage, timeoutMs: number): Promise<PublishOutcome> {
+  publish(exchange: string, routingKey: string, message: AmqpMessage, timeoutMs: number): Promise<PublishOutcome> {
+    // The channel is open (the usual case): publish now, without waiting a turn for ready().
+    if (this.model && this.channel) return this.publishOn(this.channel, this.returns, exchange, routingKey, message, timeoutMs);
     const deadline = Date.now() + timeoutMs;
-    let channel: ConfirmChannel;
-    let returns: Map<string, string[]>;
-    try {
-      ({ channel, returns } = await this.ready(timeoutMs));
-    } catch (error) {
-      return { ok: false, kind: 'unavailable', error: describeAmqpError(error, this.url) };
-    }
-    const remaining = Math.max(1, deadline - Date.now());
+    return this.ready(timeoutMs).then(
+      ({ channel, returns }) => this.publishOn(channel, returns, exchange, routingKey, message, Math.max(1, deadline - Date.now())),
+      (error: unknown): PublishOutcome => ({ ok: false, kind: 'unavailable', error: describeAmqpError(error, this.url) }),
+    );
+  }
+
+  /** Whether the destination is known to exist on the open channel (no need for ensureDestination). */
+  verifiedNow(dest: Destination): boolean {
+    return this.model !== null && this.channel !== null && this.verified.has(dest.key);
+  }
+
+  private publishOn(channel: ConfirmChannel, returns: Map<string, string[]>, exchange: string, routingKey: string, message: AmqpMessage, remaining: number): Promise<PublishOutcome> {
     const id = message.options.messageId;
     this.inflight++;
     this.lastUsed = Date.now();
@@ -163,7 +169,8 @@ export class Broker {
       };
       const timer = setTimeout(() => finish({ ok: false, kind: 'timeout', error: `no publisher confirm from the broker within ${remaining} ms` }), remaining);
       try {
-        channel.publish(exchange, routingKey, message.content, { ...message.options, mandatory: true }, (err: unknown) => {
+        message.options.mandatory = true;
+        channel.publish(exchange, routingKey, message.content, message.options, (err: unknown) => {
           const returned = typeof id === 'string' ? takeReturn(returns, id) : undefined;
           if (err) {
             const text = describeAmqpError(err, this.url);
@@ -342,6 +349,7 @@ export class Broker {
 
   private attach(model: ChannelModel): void {
     this.model = model;
+    coalesceWrites(model);
     this.channel = null;
     this.verified = new Set();
     model.on('error', (error: unknown) => {
@@ -414,6 +422,31 @@ export class Broker {
     });
     return this.channelOpening;
   }
+}
+
+/**
+ * amqplib writes each queued frame buffer to the socket on its own (one
+ * system call per message). Its writer drains every channel in one turn, so
+ * corking the socket around that turn sends them together. Only where
+ * amqplib's writer (`connection.muxer`, 2.x) is what this expects.
+ */
+function coalesceWrites(model: ChannelModel): void {
+  const muxer = (model as unknown as { connection?: { muxer?: Muxer } }).connection?.muxer;
+  const drain = muxer?._readIncoming;
+  if (typeof drain !== 'function' || typeof muxer?.out?.cork !== 'function') return;
+  muxer._readIncoming = function (this: Muxer): void {
+    this.out.cork();
+    try {
+      drain.call(this);
+    } finally {
+      this.out.uncork();
+    }
+  };
+}
+
+interface Muxer {
+  out: { cork(): void; uncork(): void };
+  _readIncoming(): void;
 }
 
 function takeReturn(returns: Map<string, string[]>, id: string): string | undefined {

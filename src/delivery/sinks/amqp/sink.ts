@@ -20,10 +20,18 @@
 import type { SubscriptionSpec } from '../../../hub/subscriptions/spec.js';
 import type { SubscriptionRecord } from '../../../store/types.js';
 import type { DeliveryResult, Sink, SinkDelivery } from '../../sink.js';
-import { toAmqpMessage } from '../../../cloudevents/amqp-encode.js';
+import { toAmqpMessage, toAmqpStructured } from '../../../cloudevents/amqp-encode.js';
 import { destinationOf, destinationProblem } from './destination.js';
 import { type AmqpPool, BrokerUnavailableError } from './pool.js';
 import { type AmqpSettings, MAX_SHORTSTR, parseAmqpSettings } from '../../../hub/subscriptions/amqp-settings.js';
+
+/**
+ * Messages one subscription keeps published ahead of their confirms (the
+ * broker confirms in batches after writing them), whatever its
+ * `config.concurrency`, which bounds webhook requests. Ordering 'subject'
+ * still sends a subject's events one at a time.
+ */
+export const AMQP_CONFIRM_WINDOW = 1000;
 
 export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, pool: AmqpPool): Sink {
   let settings: AmqpSettings | undefined;
@@ -39,6 +47,7 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
   void record;
 
   return {
+    window: AMQP_CONFIRM_WINDOW,
     async deliver(d: SinkDelivery): Promise<DeliveryResult> {
       const started = performance.now();
       const took = () => Math.round(performance.now() - started);
@@ -54,7 +63,7 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
       }
       let message;
       try {
-        message = toAmqpMessage(d.event, mode, settings.style, d.deliveryId);
+        message = mode === 'structured' ? toAmqpStructured(d.json, d.deliveryId) : toAmqpMessage(d.event, mode, settings.style, d.deliveryId);
       } catch (error) {
         return dead(`the event cannot be encoded as an AMQP message: ${(error as Error).message}`, 'EINVALIDREQUEST');
       }
@@ -66,7 +75,7 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
         return retry((error as Error).message, 'ECLOSED');
       }
       try {
-        await broker.ensureDestination(destination, timeoutMs);
+        if (!broker.verifiedNow(destination)) await broker.ensureDestination(destination, timeoutMs);
       } catch (error) {
         if (error instanceof BrokerUnavailableError) return retry(error.message, error.code);
         const problem = destinationProblem(error, settings, spec.sink);

@@ -35,7 +35,7 @@
  * `deliverWebhook` never rejects.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { toHttpBinary, toHttpStructured, type CloudEvent } from '../../../cloudevents/index.js';
+import { STRUCTURED_CONTENT_TYPE, toHttpBinary, toHttpStructured, type CloudEvent } from '../../../cloudevents/index.js';
 import { parseSinkUrl, type EgressPolicy, type Resolver } from '../../egress/index.js';
 import { exchange } from './exchange.js';
 import { parseRetryAfter } from './retry-after.js';
@@ -68,6 +68,12 @@ export interface WebhookDelivery {
   url: string;
   /** The structured CloudEvent, already minimised for the subscriber. */
   event: CloudEvent;
+  /**
+   * `event` as structured JSON, when the caller has it (the hub's rendering,
+   * the bytes a pull reader gets): sent as is in structured mode, and then
+   * `event` is read only in binary mode.
+   */
+  json?: string;
   mode: 'structured' | 'binary';
   /** Stable per (subscription, event) across retries. */
   webhookId: string;
@@ -116,9 +122,26 @@ export function classifyStatus(
 
 const dead = (error: string, errorCode = 'EINVALIDREQUEST'): DeliveryResult => ({ outcome: 'dead', latencyMs: 0, error, errorCode });
 
+/**
+ * Structured bodies of recent events. Every subscription that sees an event
+ * whole is handed the same JSON string (the hub renders it once), so a fan-out
+ * to many subscriptions encodes it once; the lookup hashes the string once too.
+ */
+const bodies = new Map<string, Buffer>();
+const MAX_SHARED_BODIES = 4096;
+
+function structuredBody(json: string): { headers: Record<string, string>; body: Buffer } {
+  let body = bodies.get(json);
+  if (body === undefined) {
+    if (bodies.size >= MAX_SHARED_BODIES) bodies.clear();
+    bodies.set(json, (body = Buffer.from(json, 'utf8')));
+  }
+  return { headers: { 'content-type': STRUCTURED_CONTENT_TYPE }, body };
+}
+
 /** Build the request body and headers (exported for tests and for logging what would be sent). */
 export function buildWebhookRequest(req: WebhookDelivery, timestampSeconds: number): { headers: Record<string, string>; body: Buffer } {
-  const encoded = req.mode === 'binary' ? toHttpBinary(req.event) : toHttpStructured(req.event);
+  const encoded = req.mode === 'binary' ? toHttpBinary(req.event) : req.json !== undefined ? structuredBody(req.json) : toHttpStructured(req.event);
   const headers: Record<string, string> = {
     ...req.extraHeaders,
     ...encoded.headers,

@@ -166,58 +166,144 @@ export function exchange(req: ExchangeRequest): Promise<ExchangeOutcome> {
   });
 }
 
-async function run(agent: Agent, req: ExchangeRequest, limit: number, elapsed: () => number): Promise<ExchangeOutcome> {
-  const deadline = AbortSignal.timeout(req.timeoutMs);
-  let response: Dispatcher.ResponseData | undefined;
-  // undici lets a connection attempt run to its own connect timeout even when the request is
-  // aborted, so the deadline is raced here: it covers name resolution and connecting too.
-  let onDeadline: (() => void) | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    onDeadline = () => reject(deadline.reason);
-    deadline.addEventListener('abort', onDeadline, { once: true });
+/**
+ * One exchange on undici's dispatch interface: a handler object instead of a
+ * response stream, a promise, an AbortSignal and its listeners per request
+ * (together most of the client's cost per delivery in the fan-out profile).
+ */
+function run(agent: Agent, req: ExchangeRequest, limit: number, elapsed: () => number): Promise<ExchangeOutcome> {
+  return new Promise((resolve) => {
+    const handler = new ExchangeHandler(req, limit, elapsed, resolve);
+    agent.dispatch(
+      {
+        origin: req.url.origin,
+        path: `${req.url.pathname}${req.url.search}`,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: req.headers,
+        body: req.body,
+        // The deadline is the handler's; these only keep undici's own from firing first.
+        headersTimeout: req.timeoutMs + 1000,
+        bodyTimeout: req.timeoutMs + 1000,
+      },
+      handler,
+    );
   });
-  expired.catch(() => undefined);
-  try {
-    response = await Promise.race([expired, agent.request({
-      origin: req.url.origin,
-      path: `${req.url.pathname}${req.url.search}`,
-      method: req.method as Dispatcher.HttpMethod,
-      headers: req.headers,
-      body: req.body,
-      signal: deadline,
-      // The deadline is the signal's; these only keep undici's own from firing first.
-      headersTimeout: req.timeoutMs + 1000,
-      bodyTimeout: req.timeoutMs + 1000,
-    })]);
-  } catch (e) {
-    const cause = (e as { cause?: unknown }).cause;
-    const root = isEgressRefused(cause) ? cause : e;
-    if (deadline.aborted && !isEgressRefused(root)) {
-      return { kind: 'error', code: 'ETIMEDOUT', message: `no response within ${req.timeoutMs} ms`, latencyMs: elapsed(), sent: true };
-    }
-    const code = isEgressRefused(root) ? EGRESS_REFUSED : errorCode(root);
-    const message = isEgressRefused(root) ? `egress refused: ${root.reason}` : errorMessage(root);
-    return { kind: 'error', code, message, latencyMs: elapsed(), sent: !NOT_SENT.has(code) };
-  } finally {
-    deadline.removeEventListener('abort', onDeadline!);
+}
+
+/** Why an exchange was cut short by the hub itself (never reported: the outcome is settled first). */
+const DEADLINE = new Error('the delivery deadline passed');
+const ENOUGH = new Error('the response snippet is complete');
+
+/**
+ * Follows one request through undici (its legacy handler interface, which the
+ * client calls directly). One timer is the deadline for the whole exchange:
+ * undici lets a connection attempt run to its own connect timeout, so on
+ * expiry the outcome is settled at once and the request aborted when undici
+ * hands it the abort function (before anything is written, if it had not yet
+ * started).
+ */
+class ExchangeHandler {
+  private settled = false;
+  private abort: ((reason?: Error) => void) | undefined;
+  private status = 0;
+  private headers: ResponseHeaders | undefined;
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly req: ExchangeRequest,
+    private readonly limit: number,
+    private readonly elapsed: () => number,
+    private readonly resolve: (outcome: ExchangeOutcome) => void,
+  ) {
+    this.timer = setTimeout(() => this.expire(), req.timeoutMs);
+    // Like AbortSignal.timeout: the deadline alone does not keep the process alive.
+    this.timer.unref();
   }
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  try {
-    for await (const chunk of response.body as AsyncIterable<Buffer>) {
-      const room = limit - kept;
-      if (room > 0) {
-        const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
-        chunks.push(part);
-        kept += part.length;
-      }
-      // Enough: do not read (or buffer) the rest of the body.
-      if (kept >= limit) break;
-    }
-  } catch {
-    // The deadline passed or the sink broke off while sending the body: the status is known.
-  } finally {
-    if (kept >= limit || deadline.aborted) response.body.destroy();
+
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.settled) abort(DEADLINE);
+    else this.abort = abort;
   }
-  return { kind: 'response', status: response.statusCode, headers: response.headers as ResponseHeaders, snippet: Buffer.concat(chunks).toString('utf8'), latencyMs: elapsed() };
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    // 1xx informational answers are not the response.
+    if (statusCode < 200 || this.settled) return true;
+    this.status = statusCode;
+    this.headers = headersOf(rawHeaders);
+    if (this.limit <= 0) this.respond(true);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.settled) return true;
+    const room = this.limit - this.kept;
+    if (room > 0) {
+      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      this.chunks.push(part);
+      this.kept += part.length;
+    }
+    // Enough: do not read (or buffer) the rest of the body.
+    if (this.kept >= this.limit) this.respond(true);
+    return true;
+  }
+
+  onComplete(): void {
+    this.respond(false);
+  }
+
+  onError(error: Error): void {
+    if (this.settled) return;
+    // The sink broke off while sending the body: the status is known.
+    if (this.headers !== undefined) return this.respond(false);
+    const cause = (error as { cause?: unknown }).cause;
+    const root = isEgressRefused(cause) ? cause : error;
+    if (isEgressRefused(root)) {
+      this.settle({ kind: 'error', code: EGRESS_REFUSED, message: `egress refused: ${root.reason}`, latencyMs: this.elapsed(), sent: false });
+      return;
+    }
+    const code = errorCode(root);
+    this.settle({ kind: 'error', code, message: errorMessage(root), latencyMs: this.elapsed(), sent: !NOT_SENT.has(code) });
+  }
+
+  /** The deadline passed: with the status known, what arrived of the body is the snippet. */
+  private expire(): void {
+    if (this.settled) return;
+    if (this.headers !== undefined) this.respond(true);
+    else {
+      this.settle({ kind: 'error', code: 'ETIMEDOUT', message: `no response within ${this.req.timeoutMs} ms`, latencyMs: this.elapsed(), sent: true });
+      this.abort?.(DEADLINE);
+    }
+  }
+
+  private respond(cut: boolean): void {
+    if (this.settled) return;
+    const snippet = this.chunks.length === 0 ? '' : (this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks)).toString('utf8');
+    this.settle({ kind: 'response', status: this.status, headers: this.headers ?? {}, snippet, latencyMs: this.elapsed() });
+    if (cut) this.abort?.(ENOUGH);
+  }
+
+  private settle(outcome: ExchangeOutcome): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    this.resolve(outcome);
+  }
+}
+
+/** Response headers as undici's request API gives them: names in lower case, repeated ones as arrays. */
+function headersOf(raw: Buffer[]): ResponseHeaders {
+  const out: ResponseHeaders = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i].toString('latin1').toLowerCase();
+    const value = raw[i + 1].toString('latin1');
+    const had = Object.hasOwn(out, name) ? out[name] : undefined;
+    if (had === undefined) {
+      if (name === '__proto__') Object.defineProperty(out, name, { value, enumerable: true, configurable: true, writable: true });
+      else out[name] = value;
+    }
+    else if (typeof had === 'string') out[name] = [had, value];
+    else had.push(value);
+  }
+  return out;
 }
