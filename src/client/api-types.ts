@@ -85,6 +85,15 @@ export interface TestAttempt {
   response: string | null;
   error: string | null;
 }
+/** GET /lists/{list}/activity. */
+export interface Activity {
+  /** Start of the first minute (RFC 3339). */
+  since: string;
+  perMinute: number[];
+  /** True when the window held more events than the hub counts (10,000). */
+  partial: boolean;
+}
+
 export interface UsageRow {
   day: string;
   principal: string;

@@ -22,6 +22,7 @@ export const ROUTES = {
   read: ['GET', '/lists/{list}/events'],
   exportEvents: ['GET', '/lists/{list}/events'],
   getEvent: ['GET', '/lists/{list}/events/{seq}'],
+  activity: ['GET', '/lists/{list}/activity'],
   createSubscription: ['POST', '/lists/{list}/subscriptions'],
   listSubscriptions: ['GET', '/subscriptions'],
   getSubscription: ['GET', '/subscriptions/{id}'],
@@ -152,6 +153,10 @@ export class HeroldClient {
   }
   getEvent(list: string, seq: string): Promise<ServedEvent> {
     return this.call('getEvent', { list, seq });
+  }
+  /** Events per minute you may read over the last `minutes` (default 60), oldest first: counts only, not audited. */
+  activity(list: string, minutes?: number): Promise<A.Activity> {
+    return this.call('activity', { list }, { query: { minutes } });
   }
 
   // ---- subscriptions ------------------------------------------------------

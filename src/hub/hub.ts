@@ -505,6 +505,32 @@ export class Hub {
   }
 
   /**
+   * How many of the events the scope's principal may see were committed in
+   * each `bucketMs` since `since` (the console's activity sparkline). Counts
+   * only: nothing of an event leaves the hub, so nothing is audited — a
+   * glance at a list's overview is not receiving events about persons. At
+   * most `maxEvents` of the newest seqs are looked at; `partial` says the
+   * window held more.
+   */
+  async activity(scope: Scope, since: number, bucketMs: number, maxEvents = 10_000): Promise<{ buckets: number[]; partial: boolean }> {
+    const { list, query } = await this.open(scope, { after: 0, since });
+    const head = this.bus.head(list);
+    const floor = await this.store.seqBefore(list, since);
+    const buckets = new Array<number>(Math.max(1, Math.ceil((Date.now() - since) / bucketMs))).fill(0);
+    let after = Math.max(floor, head - maxEvents);
+    while (after < head) {
+      const page = await this.readLog(list, { ...query, after, limit: 1000 });
+      for (const e of page.events) {
+        const i = Math.floor((e.time - since) / bucketMs);
+        if (e.seq <= head && i >= 0 && i < buckets.length) buckets[i]++;
+      }
+      if (page.next <= after) break;
+      after = page.next;
+    }
+    return { buckets, partial: head - maxEvents > floor };
+  }
+
+  /**
    * Push delivery: events reached the sink of a reader that read them with
    * `channel` null (recorded on the sink's acknowledgement, not when read).
    */

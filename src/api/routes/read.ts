@@ -117,6 +117,38 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
+  const ActivityQuery = Type.Object(
+    { minutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 1440, default: 60, description: 'How many minutes back, one count per minute.' })) },
+    { additionalProperties: false },
+  );
+  app.get<{ Params: ListParams; Querystring: Static<typeof ActivityQuery> }>(
+    '/lists/:list/activity',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Events per minute you may read, oldest minute first (counts only: not audited as a read of events).',
+        params: ListParams,
+        querystring: ActivityQuery,
+        response: {
+          200: Type.Object({
+            since: Type.String({ format: 'date-time', description: 'Start of the first minute.' }),
+            perMinute: Type.Array(Type.Integer({ minimum: 0 })),
+            partial: Type.Boolean({ description: 'True when the window held more than the 10,000 newest events counted.' }),
+          }),
+          ...problems(400, 401, 403, 404, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const scope = authorize(access, request, 'events.read', request.params.list);
+      limitRate(limits.read, request.principal!, reply);
+      const minutes = request.query.minutes ?? 60;
+      const since = Math.floor(Date.now() / 60_000) * 60_000 - (minutes - 1) * 60_000;
+      const { buckets, partial } = await hub.activity(scope, since, 60_000);
+      return { since: new Date(since).toISOString(), perMinute: buckets.slice(0, minutes), partial };
+    },
+  );
+
   const EventParams = Type.Object({ list: ListName, seq: Seq });
   app.get<{ Params: Static<typeof EventParams> }>(
     '/lists/:list/events/:seq',
