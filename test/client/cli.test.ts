@@ -183,7 +183,7 @@ describe('herold completion', () => {
 
   it('bash completes commands, verbs and options', async () => {
     expect(await complete('bash', ['herold', 'su'])).toEqual(['subscriptions']);
-    expect(await complete('bash', ['herold', 'grants', ''])).toEqual(['list', 'create', 'delete']);
+    expect(await complete('bash', ['herold', 'grants', ''])).toEqual(['list', 'get', 'create', 'update', 'expire', 'delete']);
     expect(await complete('bash', ['herold', 'grants', 'create', '--p'])).toEqual(['--principal']);
     expect(await complete('bash', ['herold', 'tail', '--fi'])).toEqual(['--filter']);
   });
@@ -191,7 +191,7 @@ describe('herold completion', () => {
   it('zsh gets a native completion function; other shells a usage error', async () => {
     const z = await herold(['completion', 'zsh']);
     expect(z.stdout).toMatch(/^#compdef herold$/m);
-    expect(z.stdout).toMatch(/grants\)\n +if \(\( CURRENT == 3 \)\); then\n +words_=\(list create delete\)/);
+    expect(z.stdout).toMatch(/grants\)\n +if \(\( CURRENT == 3 \)\); then\n +words_=\(list get create update expire delete\)/);
     const fish = await herold(['completion', 'fish']);
     expect(fish).toMatchObject({ code: 2 });
     expect(fish.stderr).toMatch(/bash or zsh/);
