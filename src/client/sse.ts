@@ -40,9 +40,10 @@ export async function* parseSseChunks(body: AsyncIterable<Uint8Array>): AsyncGen
       buf = Buffer.concat([rest, buf]);
       rest = undefined;
     }
+    if (buf.length === 0) continue;
     let pos = 0;
     // A CR at the very end of the previous chunk may be the first half of CRLF.
-    if (pendingCR && buf.length > 0 && buf[0] === LF) pos = 1;
+    if (pendingCR && buf[0] === LF) pos = 1;
     pendingCR = false;
     const out: SseMessage[] = [];
     // The next CR at or after pos (-1: none left in this chunk): CR line ends are rare, so this is

@@ -46,6 +46,8 @@ describe('parseSse (the client\'s SSE parser, on bytes)', () => {
     expect(await all(chunks(cr))).toEqual(EXPECTED);
     const at = crlf.indexOf('\r\n') + 1;
     expect(await all(chunks(crlf.slice(0, at), crlf.slice(at)))).toEqual(EXPECTED);
+    // An empty chunk between the CR and the LF changes nothing.
+    expect(await all(chunks(crlf.slice(0, at), new Uint8Array(0), crlf.slice(at)))).toEqual(EXPECTED);
   });
 
   it('joins multi-line data, takes a field without a colon or a space, ignores unknown fields and ids with NUL', async () => {
