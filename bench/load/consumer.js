@@ -16,6 +16,7 @@ export default async function consumer(p) {
   let inOrder = true;
   let last = 0n;
   const cpu = new CpuWindow(hubPid).start();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await consumer.run(
     (event) => {
@@ -27,6 +28,7 @@ export default async function consumer(p) {
     { cursorStore: new FileCursorStore(cursorFile), dedupe: false },
   );
   const seconds = (performance.now() - t0) / 1000;
+  const own = process.cpuUsage(cpu0);
   const cpuResult = cpu.stop();
   const saved = JSON.parse(readFileSync(cursorFile, 'utf8')).positions[list];
   rmSync(dir, { recursive: true, force: true });
@@ -39,6 +41,8 @@ export default async function consumer(p) {
     inOrder,
     cursorSaved: saved,
     seconds: round(seconds, 3),
+    // The consumer's own CPU (user + system) per event: the figure that a busy machine does not distort.
+    clientCpuMicrosPerEvent: round((own.user + own.system) / Math.max(1, seen), 2),
     cpu: cpuResult,
   };
 }

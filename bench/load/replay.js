@@ -7,6 +7,7 @@ import { CpuWindow, round } from '../lib/util.js';
 export default async function replay(p) {
   const { url, list, key, hubPid, expected } = p;
   const cpu = new CpuWindow(hubPid).start();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let firstByteMs = null;
   const out = await new Promise((resolve, reject) => {
@@ -44,6 +45,7 @@ export default async function replay(p) {
     req.on('error', reject);
   });
   const seconds = (performance.now() - t0) / 1000;
+  const own = process.cpuUsage(cpu0);
   const cpuResult = cpu.stop();
   let lastSeq = null;
   try {
@@ -61,6 +63,7 @@ export default async function replay(p) {
     megabytes: round(out.bytes / 1e6, 1),
     megabytesPerSecond: round(out.bytes / 1e6 / seconds, 1),
     seconds: round(seconds, 3),
+    clientCpuMicrosPerEvent: round((own.user + own.system) / Math.max(1, out.lines), 2),
     timeToFirstByteMs: round(firstByteMs, 1),
     cpu: cpuResult,
   };

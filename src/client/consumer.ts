@@ -40,6 +40,7 @@ export interface EventsOptions {
   signal?: AbortSignal;
 }
 
+/** What a handler is told besides the event. Read it, do not keep or change it: a first try without a transaction gets one shared (frozen) object. */
 export interface HandlerContext<Tx = undefined> {
   /** The cursor store's transaction (a pg client, a better-sqlite3 database) when the store is transactional. */
   tx: Tx;
@@ -92,7 +93,16 @@ export class Consumer {
 
   /** Every event after `from`, live, forever (until a signal aborts). */
   async *events(options: EventsOptions = {}): AsyncGenerator<ServedEvent> {
-    for await (const item of this.items(options)) if (item.event) yield item.event;
+    const signal = anySignal(this.options.signal, options.signal);
+    for await (const batch of this.batches(options.from ?? '0', signal)) {
+      for (let i = 0; i < batch.length; i++) {
+        const item = batch[i];
+        // Messages already read from the socket are not handed out once stopped.
+        if (signal.aborted) return;
+        this.lastPosition = item.seq;
+        if (item.event) yield item.event;
+      }
+    }
   }
 
   /**
@@ -106,7 +116,7 @@ export class Consumer {
         // Messages already read from the socket are not handed out once stopped.
         if (signal.aborted) return;
         this.lastPosition = item.seq;
-        yield item;
+        yield item.event ? { seq: item.seq, event: item.event } : { seq: item.seq };
       }
     }
   }
@@ -136,7 +146,8 @@ export class Consumer {
         const open = this.mode === 'pull' ? pullSession : sseSession;
         for await (const items of open(this.transport, o.list, filters, seq.current, session)) {
           const out: { seq: bigint; event?: ServedEvent }[] = [];
-          for (const item of items) {
+          for (let i = 0; i < items.length; i++) {
+            const item = items[i];
             if (item.kind === 'end') {
               ended = item;
               break;
@@ -151,7 +162,7 @@ export class Consumer {
               }
               await seq.explainJump(item);
             }
-            out.push(item.kind === 'event' ? { seq: item.seq, event: item.event } : { seq: item.seq });
+            out.push(item); // an event item carries `event`; a position item has none
           }
           if (out.length > 0) {
             attempt = 0;
@@ -215,24 +226,29 @@ export class Consumer {
     const transactional = isTransactional<Tx>(store);
     const committer = new Committer(store, name, options.commitEvery ?? 100, options.commitIntervalMs ?? 1000);
     if (/^\d{1,19}$/.test(from)) committer.savedElsewhere(BigInt(from));
+    // The context of a first try without a transaction is the same for every event: one object.
+    const firstTry = Object.freeze({ attempt: 1, signal, tx: undefined }) as HandlerContext<Tx>;
     let failure: unknown;
     try {
-      events: for await (const batch of this.batches(from, signal)) for (const item of batch) {
+      events: for await (const batch of this.batches(from, signal)) for (let i = 0; i < batch.length; i++) {
+        const item = batch[i];
         if (signal.aborted) break events;
         this.lastPosition = item.seq;
         const event = item.event;
-        const seq = item.seq.toString();
         if (!event || dedupe?.has(event)) {
           committer.done(item.seq);
           continue;
         }
         for (let attempt = 1; ; attempt++) {
           try {
-            const ctx = { attempt, signal } as HandlerContext<Tx>;
             if (transactional) {
-              await store.transaction(name, seq, (tx) => handler(event, { ...ctx, tx }) as Promise<unknown>);
+              await store.transaction(name, item.seq.toString(), (tx) => handler(event, { attempt, signal, tx }) as Promise<unknown>);
               committer.savedElsewhere(item.seq);
-            } else await handler(event, ctx);
+            } else {
+              const result = handler(event, attempt === 1 ? firstTry : ({ attempt, signal, tx: undefined } as HandlerContext<Tx>));
+              // A handler that returns a promise is awaited; one that returns at once costs no async step.
+              if (isThenable(result)) await result;
+            }
             break;
           } catch (error) {
             // Stopping while retrying is no failure: the position stays before this event.
@@ -263,6 +279,9 @@ export class Consumer {
     if (failure !== undefined) throw failure;
   }
 }
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as PromiseLike<unknown>).then === 'function';
 
 /**
  * Saves positions for stores that are not transactional, in the background:

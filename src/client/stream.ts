@@ -73,7 +73,8 @@ export async function* sseSession(t: Transport, list: string, filters: EventFilt
     try {
       for await (const messages of parseSseChunks(bytes(res.body as unknown as AsyncIterable<Uint8Array>))) {
         const items: StreamItem[] = [];
-        for (const m of messages) {
+        for (let i = 0; i < messages.length; i++) {
+          const m = messages[i];
           if (m.event === 'message') {
             if (m.data) {
               const event = JSON.parse(m.data) as ServedEvent;
@@ -107,38 +108,58 @@ export async function* sseSession(t: Transport, list: string, filters: EventFilt
 
 /**
  * Pages from `after` (one batch per page), polling once caught up (`If-None-Match`, so an idle
- * poll costs the hub a 304). Runs until `signal` aborts or a request fails.
+ * poll costs the hub a 304). Runs until `signal` aborts or a request fails. While behind, the
+ * request for the next page goes out before this page is handed on, so the hub reads it while
+ * the consumer works (one request ahead, never more).
  */
 export async function* pullSession(t: Transport, list: string, filters: EventFilters, after: bigint, o: SessionOptions): AsyncGenerator<StreamItem[]> {
   let position = after;
   // The ETag of the last answer and the cursor it was for: it is only sent when asking for that cursor again.
   let etag: { after: bigint; value: string } | undefined;
-  for (;;) {
-    const requested = position;
+  const own = new AbortController();
+  const signal = anySignal(o.signal, own.signal);
+  const fetchPage = async (requested: bigint): Promise<{ requested: bigint; page?: EventPage; tag?: string | null }> => {
     const res = await t.request('GET', eventsPath(list), {
       query: { ...filterQuery(filters), after: requested.toString(), limit: o.pageSize },
       headers: { accept: 'application/json', ...(etag?.after === requested ? { 'if-none-match': etag.value } : {}) },
-      signal: o.signal,
+      signal,
       raw: true,
     });
     if (res.status === 304) {
       await res.body?.cancel();
-      if (!(await sleep(o.pollMs, o.signal))) return;
-      continue;
+      return { requested };
     }
     if (!res.ok) throw await errorOf(res);
-    const page = (await res.json()) as EventPage;
-    const tag = res.headers.get('etag');
-    etag = tag ? { after: requested, value: tag } : undefined;
-    const items: StreamItem[] = page.events.map((event) => ({ kind: 'event', seq: BigInt(event.heroldseq), event }));
-    const next = BigInt(page.next);
-    if (next > requested) {
-      position = next;
-      items.push({ kind: 'position', seq: next });
+    return { requested, page: (await res.json()) as EventPage, tag: res.headers.get('etag') };
+  };
+  let ahead: Promise<Awaited<ReturnType<typeof fetchPage>>> | undefined;
+  try {
+    for (;;) {
+      const answer = await (ahead ?? fetchPage(position));
+      ahead = undefined;
+      const { requested, page } = answer;
+      if (!page) {
+        if (!(await sleep(o.pollMs, o.signal))) return;
+        continue;
+      }
+      etag = answer.tag ? { after: requested, value: answer.tag } : undefined;
+      const items: StreamItem[] = page.events.map((event) => ({ kind: 'event', seq: BigInt(event.heroldseq), event }));
+      const next = BigInt(page.next);
+      if (next > requested) {
+        position = next;
+        items.push({ kind: 'position', seq: next });
+      }
+      const caughtUp = next >= BigInt(page.head) || next === requested;
+      if (!caughtUp) {
+        ahead = fetchPage(position);
+        // Its failure is seen when it is awaited (next turn), not as an unhandled rejection now.
+        ahead.catch(() => {});
+      }
+      if (items.length > 0) yield items;
+      if (caughtUp && !(await sleep(o.pollMs, o.signal))) return;
     }
-    if (items.length > 0) yield items;
-    if (next >= BigInt(page.head) || next === requested) {
-      if (!(await sleep(o.pollMs, o.signal))) return;
-    }
+  } finally {
+    // A reader that stopped (or failed) does not leave the request ahead running.
+    own.abort();
   }
 }

@@ -70,7 +70,7 @@ describe('herold admin commands', () => {
     expect(grants.map((g: { id: string }) => g.id)).toContain(starter.id);
     expect(grants).toEqual(expect.arrayContaining([expect.objectContaining({ principal: 'cms', fields: ['id', 'source', 'type'], filter: "type = 'test.changed'" })]));
     expect(grants).toHaveLength(2);
-    expect((await herold(['grants', 'list'], key.key)).stdout).toMatch(/^grant_\w+ +cli\.people +cms +type = 'test\.changed' +id,source,type$/m);
+    expect((await herold(['grants', 'list'], key.key)).stdout).toMatch(/^grant_\w+ +cli\.people +cms +type = 'test\.changed' +id,source,type +-$/m);
     const another = await json(['grants', 'create', 'cli.people', '--principal', 'search', '--filter', '[{"prefix":{"subject":"person/"}}]']);
     expect(another.filter).toEqual([{ prefix: { subject: 'person/' } }]);
     expect((await herold(['grants', 'delete', another.id])).stdout.trim()).toBe(`revoked ${another.id}`);
@@ -183,7 +183,7 @@ describe('herold completion', () => {
 
   it('bash completes commands, verbs and options', async () => {
     expect(await complete('bash', ['herold', 'su'])).toEqual(['subscriptions']);
-    expect(await complete('bash', ['herold', 'grants', ''])).toEqual(['list', 'create', 'delete']);
+    expect(await complete('bash', ['herold', 'grants', ''])).toEqual(['list', 'get', 'create', 'update', 'expire', 'delete']);
     expect(await complete('bash', ['herold', 'grants', 'create', '--p'])).toEqual(['--principal']);
     expect(await complete('bash', ['herold', 'tail', '--fi'])).toEqual(['--filter']);
   });
@@ -191,7 +191,7 @@ describe('herold completion', () => {
   it('zsh gets a native completion function; other shells a usage error', async () => {
     const z = await herold(['completion', 'zsh']);
     expect(z.stdout).toMatch(/^#compdef herold$/m);
-    expect(z.stdout).toMatch(/grants\)\n +if \(\( CURRENT == 3 \)\); then\n +words_=\(list create delete\)/);
+    expect(z.stdout).toMatch(/grants\)\n +if \(\( CURRENT == 3 \)\); then\n +words_=\(list get create update expire delete\)/);
     const fish = await herold(['completion', 'fish']);
     expect(fish).toMatchObject({ code: 2 });
     expect(fish.stderr).toMatch(/bash or zsh/);

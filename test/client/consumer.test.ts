@@ -57,6 +57,27 @@ describe('Consumer.events', () => {
     expect(rec.requests.some((r) => r.url.includes('limit=1'))).toBe(true);
   });
 
+  it('pull asks for the next page while this one is handed out: every page once, in order, none after a stop', async () => {
+    await createList(hub, 'c.pages');
+    await publishAll(hub, 'c.pages', Array.from({ length: 7 }, () => makeEvent()));
+    const rec = recordingFetch();
+    const abort = new AbortController();
+    const consumer = new Consumer({ url: hub.url, ...admin, list: 'c.pages', transport: 'pull', pollMs: 50, pageSize: 2, fetch: rec.fetch, signal: abort.signal });
+    const got: string[] = [];
+    let askedWhileFirst = 0;
+    await consumer.run((event) => {
+      got.push(event.heroldseq);
+      // The handler of the first event runs while the second page is already asked for.
+      if (got.length === 1) askedWhileFirst = rec.requests.length;
+      if (got.length === 7) abort.abort();
+    });
+    expect(got).toEqual(['1', '2', '3', '4', '5', '6', '7']);
+    expect(askedWhileFirst).toBe(2);
+    const afters = rec.requests.map((r) => new URL(r.url).searchParams.get('after'));
+    // Pages after 0, 2, 4 and 6, each asked for once (the page after 6 is the last: caught up, no request ahead).
+    expect(afters).toEqual(['0', '2', '4', '6']);
+  });
+
   it('auto falls back to pages when a proxy in between does not stream', async () => {
     await createList(hub, 'c.fallback');
     await publishAll(hub, 'c.fallback', [makeEvent(), makeEvent()]);

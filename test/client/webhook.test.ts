@@ -1,4 +1,6 @@
+import express from 'express';
 import Fastify from 'fastify';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSecret, signWebhook } from '../../src/delivery/sinks/webhook/signature.js';
 import { WebhookVerificationError } from '../../src/client/errors.js';
@@ -39,8 +41,19 @@ describe('verifyWebhook', () => {
   });
 });
 
-/** Real deliveries from a hub to a receiver built with the client, in both modes, for node:http and Fastify. */
-describe.each(['node:http', 'fastify'] as const)('a %s receiver made with the client', (kind) => {
+/** An Express app on a free port, closed with the test. */
+async function listenExpress(app: express.Express): Promise<{ url: string; close(): Promise<void> }> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/**
+ * Real deliveries from a hub to a receiver built with the client, in both modes, for node:http,
+ * Fastify and Express (mounted before the app's JSON parser, and behind `express.raw`).
+ */
+describe.each(['node:http', 'fastify', 'express', 'express-raw'] as const)('a %s receiver made with the client', (kind) => {
   let hub: TestHub;
   let receiver: { url: string; close(): Promise<void> };
   let secret = '';
@@ -63,7 +76,7 @@ describe.each(['node:http', 'fastify'] as const)('a %s receiver made with the cl
     if (kind === 'node:http') {
       const handle = webhookHandler(options);
       receiver = await serve((req, res) => void handle(req, res));
-    } else {
+    } else if (kind === 'fastify') {
       const app = Fastify();
       await app.register(webhookPlugin({ ...options, path: '/hook' }), { prefix: '/hr' });
       // Other routes of the app keep their JSON parser.
@@ -71,6 +84,22 @@ describe.each(['node:http', 'fastify'] as const)('a %s receiver made with the cl
       const url = await app.listen({ port: 0, host: '127.0.0.1' });
       receiver = { url: `${url}/hr/hook`, close: () => app.close() };
       jsonUrl = `${url}/json`;
+    } else {
+      const app = express();
+      const receive = webhookHandler(options);
+      if (kind === 'express') {
+        // Before any body parser: the handler reads the raw bytes itself (OPTIONS and POST).
+        app.all('/hr/hook', receive);
+      } else {
+        // Behind express.raw: the handler takes the Buffer it left in req.body.
+        app.options('/hr/hook', receive);
+        app.post('/hr/hook', express.raw({ type: '*/*' }), receive);
+      }
+      // Other routes of the app keep their JSON parser.
+      app.post('/json', express.json(), (req, res) => void res.json({ echoed: req.body }));
+      const listening = await listenExpress(app);
+      receiver = { url: `${listening.url}/hr/hook`, close: listening.close };
+      jsonUrl = `${listening.url}/json`;
     }
     await createList(hub, 'people');
   });
@@ -110,9 +139,18 @@ describe.each(['node:http', 'fastify'] as const)('a %s receiver made with the cl
     await hub.fetch(`/subscriptions/${sub.id}`, { method: 'DELETE' });
   });
 
-  it.skipIf(kind !== 'fastify')('the plugin reads raw bytes only in its own context: other routes still parse JSON', async () => {
+  if (kind !== 'node:http')
+    it('raw bytes are read only where the receiver is mounted: other routes still parse JSON', async () => {
     const res = await fetch(jsonUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
     expect(await res.json()).toEqual({ echoed: { a: 1 } });
+  });
+
+  it('answers the CloudEvents validation handshake itself (OPTIONS), asked directly', async () => {
+    const res = await fetch(receiver.url, { method: 'OPTIONS', headers: { 'webhook-request-origin': 'hub.example', 'webhook-request-rate': '120' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('webhook-allowed-origin')).toBe('hub.example');
+    expect(res.headers.get('webhook-allowed-rate')).toBe('*');
+    expect((await fetch(receiver.url, { method: 'OPTIONS' })).status).toBe(400);
   });
 
   it('an attacker without the secret gets 401 and the handler is not called; a replay of a real delivery is handled once', async () => {
@@ -136,5 +174,30 @@ describe.each(['node:http', 'fastify'] as const)('a %s receiver made with the cl
     // Signed but not a CloudEvent: 400.
     const junk = { 'content-type': 'text/plain', 'webhook-id': 'msg_z', 'webhook-timestamp': String(now), 'webhook-signature': signWebhook([secret], 'msg_z', now, 'hello') };
     expect((await fetch(receiver.url, { method: 'POST', headers: junk, body: 'hello' })).status).toBe(400);
+  });
+});
+
+describe('an Express app that parses JSON before the receiver', () => {
+  it('answers 500 saying how to mount it, and never calls the handler', async () => {
+    const secret = generateSecret();
+    const calls: ServedEvent[] = [];
+    const app = express();
+    app.use(express.json({ type: ['application/json', 'application/cloudevents+json'] }));
+    app.post('/hook', webhookHandler({ secret, handler: (event) => void calls.push(event) }));
+    const receiver = await listenExpress(app);
+    try {
+      const body = JSON.stringify(makeEvent());
+      const now = Math.floor(Date.now() / 1000);
+      const res = await fetch(`${receiver.url}/hook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json', 'webhook-id': 'msg_j', 'webhook-timestamp': String(now), 'webhook-signature': signWebhook([secret], 'msg_j', now, body) },
+        body,
+      });
+      expect(res.status).toBe(500);
+      expect(await res.text()).toMatch(/mount the webhook handler before body parsers, or use express\.raw/);
+      expect(calls).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
   });
 });

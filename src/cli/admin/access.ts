@@ -9,6 +9,7 @@ const grantColumns: Column<GrantView>[] = [
   ['PRINCIPAL', (g) => g.principal],
   ['FILTER', (g) => g.filter],
   ['FIELDS', (g) => g.fields?.join(',')],
+  ['EXPIRES', (g) => g.expiresAt],
 ];
 const requestColumns: Column<AccessRequestView>[] = [
   ['ID', (r) => r.id],
@@ -31,23 +32,73 @@ const publisherColumns: Column<Publisher>[] = [
 ];
 
 export function registerGrants(program: Command): void {
-  const grants = program.command('grants').description('Read access of consumers: list, create, delete.');
+  const grants = program.command('grants').description('Read access of consumers: list, get, create, update (edit), expire, delete.');
   verb<{ list?: string }>(grants, 'list', 'Your grants (an admin: all); --list: one list’s (owner or admin).', (c) => c.option('--list <list>', "the list's grants"), async (client, _a, o) => {
     const all = o.list ? await client.grantsOfList(o.list) : await client.listGrants();
     show(o.output, { grants: all }, () => formatTable(all, grantColumns, '(no grants)'));
   });
-  verb<{ principal: string; filter?: string; fields?: string }>(
+  verb(grants, 'get <id>', 'One grant (an admin, the owner of its list, or the consumer it is for).', (c) => c, async (client, [id], o) => {
+    const g = await client.getGrant(id!);
+    show(o.output, g, () => formatRecord(g));
+  });
+  verb<{ principal: string; filter?: string; fields?: string; expiresAt?: string; expiresIn?: string }>(
     grants,
     'create <list>',
-    'Let a principal read a list, limited to --filter and --fields.',
+    'Let a principal read a list, limited to --filter and --fields, until --expires-at.',
     (c) =>
       c
         .requiredOption('--principal <principal>', 'who may read, e.g. 0192:987654321')
         .option('--filter <cesql>', 'which events (CESQL, or a JSON array of filters)')
-        .option('--fields <attributes>', 'which attributes, comma-separated (others are removed)'),
+        .option('--fields <attributes>', 'which attributes, comma-separated (others are removed)')
+        .option('--expires-at <time>', 'the grant ends by itself then (RFC 3339)')
+        .option('--expires-in <duration>', 'or after this long: 90d, 12h, 30m'),
     async (client, [list], o) => {
-      const g = await client.createGrant(list!, { principal: o.principal, filter: parseFilter(o.filter), fields: o.fields ? commaList(o.fields) : undefined });
+      const expiresAt = endOf(o);
+      const g = await client.createGrant(list!, { principal: o.principal, filter: parseFilter(o.filter), fields: o.fields ? commaList(o.fields) : undefined, ...(expiresAt ? { expiresAt } : {}) });
       show(o.output, g, () => formatRecord(g));
+    },
+  );
+  verb<{ filter?: string | false; fields?: string; allFields?: boolean; expiresAt?: string; expiresIn?: string; expires?: boolean }>(
+    grants,
+    'update <id>',
+    "Change a grant's filter, fields or end; the consumer's open streams close and reopen under the new grant.",
+    (c) =>
+      c
+        .alias('edit')
+        .option('--filter <cesql>', 'which events (CESQL, or a JSON array of filters)')
+        .option('--no-filter', 'every event of the list')
+        .option('--fields <attributes>', 'which attributes, comma-separated')
+        .option('--all-fields', 'every attribute')
+        .option('--expires-at <time>', 'end the grant then (RFC 3339)')
+        .option('--expires-in <duration>', 'or after this long: 90d, 12h, 30m')
+        .option('--no-expires', 'never end by itself'),
+    async (client, [id], o) => {
+      const body: { filter?: unknown; fields?: string[] | null; expiresAt?: string | null } = {};
+      if (o.filter === false) body.filter = null;
+      else if (o.filter !== undefined) body.filter = parseFilter(o.filter);
+      if (o.fields !== undefined && o.allFields) throw new Error('give --fields or --all-fields, not both');
+      if (o.fields !== undefined) body.fields = commaList(o.fields);
+      if (o.allFields) body.fields = null;
+      const end = endOf(o);
+      if (o.expires === false && end) throw new Error('give --expires-at/--expires-in or --no-expires, not both');
+      if (o.expires === false) body.expiresAt = null;
+      else if (end) body.expiresAt = end;
+      if (Object.keys(body).length === 0) throw new Error('nothing to change: give --filter, --no-filter, --fields, --all-fields, --expires-at, --expires-in or --no-expires');
+      const g = await client.updateGrant(id!, body);
+      show(o.output, g, () => formatRecord(g));
+    },
+  );
+  verb<{ at?: string; in?: string }>(
+    grants,
+    'expire <id>',
+    'Set when a grant ends by itself (--at or --in); to end it now, delete it.',
+    (c) => c.option('--at <time>', 'RFC 3339, e.g. 2027-01-01T00:00:00Z').option('--in <duration>', 'after this long: 90d, 12h, 30m'),
+    async (client, [id], o) => {
+      const expiresAt = endOf({ expiresAt: o.at, expiresIn: o.in, flags: ['--at', '--in'] });
+      if (!expiresAt) throw new Error(`say when: --at 2027-01-01T00:00:00Z or --in 90d (to end access now: herold grants delete ${id})`);
+      if (Date.parse(expiresAt) <= Date.now()) throw new Error(`${o.at} is not in the future; to end access now: herold grants delete ${id}`);
+      const g = await client.updateGrant(id!, { expiresAt });
+      show(o.output, g, () => `${g.id} ends ${g.expiresAt}`);
     },
   );
   verb(grants, 'delete <id>', 'Revoke a grant: open streams close at once.', (c) => c, async (client, [id], o) => {
@@ -57,7 +108,7 @@ export function registerGrants(program: Command): void {
 }
 
 export function registerRequests(program: Command): void {
-  const requests = program.command('requests').description('Access requests: list, create, approve, deny.');
+  const requests = program.command('requests').description('Access requests: list, get, create, approve, deny.');
   verb<{ list?: string; status?: 'pending' | 'approved' | 'denied' }>(
     requests,
     'list',
@@ -88,6 +139,10 @@ export function registerRequests(program: Command): void {
       show(o.output, r, () => `${r.id} approved: grant ${r.grant.id}`);
     },
   );
+  verb(requests, 'get <id>', 'One access request (whoever asked, the owner of its list, or an admin).', (c) => c, async (client, [id], o) => {
+    const r = await client.getAccessRequest(id!);
+    show(o.output, r, () => formatRecord(r));
+  });
   verb<{ reason: string }>(requests, 'deny <id>', 'Deny with a reason.', (c) => c.requiredOption('--reason <text>', 'told to whoever asked'), async (client, [id], o) => {
     const r = await client.denyAccessRequest(id!, o.reason);
     show(o.output, r, () => `${r.id} denied`);
@@ -136,4 +191,27 @@ export function registerPublishers(program: Command): void {
     await client.removePublisher(list!, principal!);
     show(o.output, { removed: principal }, () => `removed ${principal}`);
   });
+}
+
+const UNITS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * When a grant ends, from `--expires-at <RFC 3339>` or `--expires-in <90d|12h|30m>` (undefined:
+ * neither given). Checked here so a typo is a usage error that says what to type, not a 400.
+ */
+export function endOf(o: { expiresAt?: string; expiresIn?: string; flags?: [string, string] }): string | undefined {
+  const [atFlag, inFlag] = o.flags ?? ['--expires-at', '--expires-in'];
+  if (o.expiresAt !== undefined && o.expiresIn !== undefined) throw new Error(`give ${atFlag} or ${inFlag}, not both`);
+  if (o.expiresIn !== undefined) {
+    const m = /^(\d+)([mhd])$/.exec(o.expiresIn.trim());
+    if (!m || Number(m[1]) === 0) throw new Error(`${inFlag} takes a positive number of minutes, hours or days, e.g. 30m, 12h or 90d; got '${o.expiresIn}'`);
+    return new Date(Date.now() + Number(m[1]) * UNITS[m[2]!]!).toISOString();
+  }
+  if (o.expiresAt !== undefined) {
+    if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(o.expiresAt) || Number.isNaN(Date.parse(o.expiresAt))) {
+      throw new Error(`${atFlag} takes an RFC 3339 time such as 2027-01-01T00:00:00Z; got '${o.expiresAt}'`);
+    }
+    return o.expiresAt;
+  }
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { ListView } from '../../client/api-types.js';
+import { HeroldError } from '../../client/errors.js';
 import { type Column, formatRecord, formatTable, show } from '../output.js';
 import { verb } from './command.js';
 
@@ -12,7 +13,7 @@ const columns: Column<ListView>[] = [
 ];
 
 export function registerLists(program: Command): void {
-  const lists = program.command('lists').description('Event lists: list, get, put (create or update).');
+  const lists = program.command('lists').description('Event lists: list, get, put (create or update), delete.');
   verb(lists, 'list', 'The lists you may see, with their heads.', (c) => c, async (client, _args, o) => {
     const all = await client.listLists();
     show(o.output, { lists: all }, () => formatTable(all, columns, '(no lists you may see)'));
@@ -50,6 +51,25 @@ export function registerLists(program: Command): void {
       if (o.validate !== undefined) body.validate = o.validate;
       const list = await client.putList(name!, body);
       show(o.output, list, () => formatRecord(list));
+    },
+  );
+  verb<{ force?: boolean }>(
+    lists,
+    'delete <list>',
+    'Delete a list with its events, grants and pending requests (owner or admin); --force also deletes its subscriptions.',
+    (c) => c.option('--force', 'also when subscriptions exist: they are deleted with the list'),
+    async (client, [name], o) => {
+      try {
+        await client.deleteList(name!, { force: o.force });
+      } catch (error) {
+        if (error instanceof HeroldError && error.status === 409 && !o.force) {
+          throw new Error(
+            `${error.message}\nSee them with 'herold subscriptions list --list ${name}' and delete them, or run 'herold lists delete ${name} --force' to delete them with the list.`,
+          );
+        }
+        throw error;
+      }
+      show(o.output, { deleted: name }, () => `deleted ${name}${o.force ? ' (and its subscriptions)' : ''}`);
     },
   );
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { Attempt, DeadLetter, RedeliverBody, SubscriptionBody, SubscriptionView } from '../../client/api-types.js';
+import type { Attempt, DeadLetter, RedeliverBody, SubscriptionBody, SubscriptionView, TestAttempt } from '../../client/api-types.js';
 import { type Column, formatRecord, formatTable, show } from '../output.js';
 import { collect, commaList, verb } from './command.js';
 
@@ -74,7 +74,7 @@ function subscriptionBody(o: SubscriptionFlags): SubscriptionBody {
 }
 
 export function registerSubscriptions(program: Command): void {
-  const subs = program.command('subscriptions').description('Push subscriptions (webhook, AMQP): list, get, create, update, delete, enable, disable, rotate-secret, attempts, deadletters, redeliver.');
+  const subs = program.command('subscriptions').description('Push subscriptions (webhook, AMQP): list, get, create, update, delete, enable, disable, rotate-secret, attempts, deadletters, redeliver, test.');
   verb<{ list?: string }>(subs, 'list', 'The subscriptions you may see.', (c) => c.option('--list <list>', 'only those of this list'), async (client, _a, o) => {
     const all = await client.listSubscriptions({ list: o.list });
     show(o.output, { subscriptions: all }, () => formatTable(all, columns, '(no subscriptions)'));
@@ -136,17 +136,45 @@ export function registerSubscriptions(program: Command): void {
     const all = await client.deadLetters(id!);
     show(o.output, { deadletters: all }, () => formatTable(all, deadColumns, '(no dead letters)'));
   });
-  verb<{ seqs?: string; from?: string; to?: string; deadletters?: boolean }>(
+  verb<{ seqs?: string; from?: string; to?: string; since?: string; until?: string; deadletters?: boolean }>(
     subs,
     'redeliver <id>',
-    'Deliver again: --seqs 3,4, or --from 3 [--to 9], or --deadletters.',
-    (c) => c.option('--seqs <list>', 'these sequence numbers, comma-separated').option('--from <seq>', 'from this seq').option('--to <seq>', 'up to this seq').option('--deadletters', 'every dead letter'),
+    'Deliver again: --seqs 3,4, or --from 3 [--to 9], or --since TIME [--until TIME] (commit time), or --deadletters.',
+    (c) =>
+      c
+        .option('--seqs <list>', 'these sequence numbers, comma-separated')
+        .option('--from <seq>', 'from this seq')
+        .option('--to <seq>', 'up to this seq')
+        .option('--since <time>', 'events committed at or after this time (RFC 3339)')
+        .option('--until <time>', 'and before this time (RFC 3339)')
+        .option('--deadletters', 'every dead letter'),
     async (client, [id], o) => {
-      const forms = [o.seqs !== undefined, o.from !== undefined, o.deadletters === true].filter(Boolean).length;
-      if (forms !== 1) throw new Error('give exactly one of --seqs, --from (with optional --to) or --deadletters');
-      const body: RedeliverBody = o.seqs !== undefined ? { seqs: commaList(o.seqs) } : o.from !== undefined ? { from: o.from, ...(o.to ? { to: o.to } : {}) } : { deadletters: true };
+      const forms = [o.seqs !== undefined, o.from !== undefined, o.since !== undefined || o.until !== undefined, o.deadletters === true].filter(Boolean).length;
+      if (forms !== 1) throw new Error('give exactly one of --seqs, --from (with optional --to), --since (with optional --until) or --deadletters');
+      if (o.to !== undefined && o.from === undefined) throw new Error('--to goes with --from');
+      const body: RedeliverBody =
+        o.seqs !== undefined
+          ? { seqs: commaList(o.seqs) }
+          : o.from !== undefined
+            ? { from: o.from, ...(o.to ? { to: o.to } : {}) }
+            : o.since !== undefined || o.until !== undefined
+              ? { ...(o.since ? { since: o.since } : {}), ...(o.until ? { until: o.until } : {}) }
+              : { deadletters: true };
       const r = await client.redeliver(id!, body);
       show(o.output, r, () => `redelivering ${r.redelivering} event(s)`);
     },
   );
+  const testColumns: Column<TestAttempt>[] = [
+    ['OUTCOME', (a) => a.outcome],
+    ['STATUS', (a) => a.status],
+    ['MS', (a) => a.latencyMs],
+    ['ERROR', (a) => a.error],
+  ];
+  verb(subs, 'test <id>', 'Send a herold.test event to the sink now and show how it went (nothing is stored in the list).', (c) => c, async (client, [id], o) => {
+    const a = await client.testSubscription(id!);
+    show(o.output, a, () => {
+      const table = formatTable([a], testColumns);
+      return a.outcome === 'success' ? table : `${table}\nThe sink did not take it: fix the receiver (its answer is in --output json), then test again.`;
+    });
+  });
 }
