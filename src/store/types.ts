@@ -286,6 +286,23 @@ export interface EventImport {
    * the subjects' chains. Atomic per call; rejects seqs at or below the head.
    */
   importEvents(list: string, events: StoredEvent[]): Promise<void>;
+  /** The names and heads deleted lists left behind (ListDeletion), for an export. */
+  deletedLists(): Promise<DeletedListRecord[]>;
+  /**
+   * Record that a list of this name was deleted at this head, so that a list
+   * re-created under the name continues after it. An existing record keeps the
+   * larger head. False (nothing written) when the store holds a list of that
+   * name: it is not the deleted one.
+   */
+  importDeletedList(record: DeletedListRecord): Promise<boolean>;
+}
+
+/** What a deleted list leaves behind: its name and the head it had. */
+export interface DeletedListRecord {
+  name: string;
+  head: number;
+  /** Epoch ms. */
+  deletedAt: number;
 }
 
 /**

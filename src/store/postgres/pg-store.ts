@@ -11,6 +11,7 @@ import type {
   AuditRow,
   UsageRow,
   DeadLetterRow,
+  DeletedListRecord,
   EventStore,
   GrantRecord,
   ListInput,
@@ -606,6 +607,19 @@ export class PostgresStore implements EventStore {
   }
 
   // ---- bulk import (herold import / migrate) ----------------------------------------
+
+  async deletedLists(): Promise<DeletedListRecord[]> {
+    return this.db.rows<DeletedListRecord>('SELECT name, head, deleted_at AS "deletedAt" FROM deleted_lists ORDER BY name COLLATE "C"');
+  }
+
+  async importDeletedList(r: DeletedListRecord): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO deleted_lists (name, head, deleted_at) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM lists WHERE name = $1)
+       ON CONFLICT (name) DO UPDATE SET head = GREATEST(deleted_lists.head, excluded.head), deleted_at = GREATEST(deleted_lists.deleted_at, excluded.deleted_at)`,
+      [r.name, r.head, r.deletedAt],
+    );
+    return (rowCount ?? 0) > 0;
+  }
 
   /** Under the list row's lock, write events with the seqs they had (export/import keeps numbers). */
   async importEvents(list: string, stored: StoredEvent[]): Promise<void> {
