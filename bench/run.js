@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import os from 'node:os';
 import { ADMIN_KEY, Hub } from './lib/hub.js';
+import { BENCH_TYPE_DECLARATION } from './lib/catalogue.js';
 import { EVENT_BYTES, TYPE } from './lib/events.js';
 import { findPid, fsyncProbe, log, machineBusyOver, round, sleep, startFsyncMonitor } from './lib/util.js';
 import { runWorker } from './lib/worker.js';
@@ -192,17 +193,6 @@ async function scenarioIngest(S) {
   }
   return out;
 }
-
-// The bench events' type, declared with a schema their data meets (bench/lib/events.js).
-const BENCH_TYPE_DECLARATION = {
-  title: 'Address changed (bench)',
-  schema: {
-    type: 'object',
-    required: ['register', 'change', 'pad'],
-    additionalProperties: false,
-    properties: { register: { const: 'folkeregister' }, change: { enum: ['bostedsadresse', 'postadresse'] }, pad: { type: 'string', maxLength: 1000 } },
-  },
-};
 
 // Ingest with the list's catalogue enforced against ingest without it: hubs alternate
 // off, enforce, off, enforce ... so that drifting background load hits both alike.
