@@ -267,6 +267,23 @@ describe('event type catalogue', () => {
     expect((await refused.json()).detail).toContain("'kommunekode'");
     const ndjson = await as(consumer, `/lists/people/events?filter=${encodeURIComponent("kommunekode = '4601'")}`, { headers: { accept: 'application/x-ndjson' } });
     expect(ndjson.status).toBe(400);
+    // SSE and subscription filters follow the same rule.
+    const sse = await as(consumer, `/lists/people/events?filter=${encodeURIComponent("kommunekode = '4601'")}`, { headers: { accept: 'text/event-stream' } });
+    expect(sse.status).toBe(400);
+    const subscribe = (list: string, filters: unknown[]) =>
+      as(consumer, `/lists/${list}/subscriptions`, { method: 'POST', headers: json, body: JSON.stringify({ sink: 'https://receiver.example/hook', filters }) });
+    const refusedSubscription = await subscribe('people', [{ exact: { kommunekode: '4601' } }]);
+    expect(refusedSubscription.status).toBe(400);
+    expect(JSON.stringify(await refusedSubscription.json())).toContain('kommunekode');
+    // Where the grant serves it, a stream filters on it.
+    const abort = new AbortController();
+    const stream = await as(consumer, `/lists/filtered/events?after=0&filter=${encodeURIComponent("kommunekode = '4601'")}`, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let text = '';
+    while (!text.includes('"kommunekode":"4601"')) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+    expect(text).not.toContain('"kommunekode":"0301"');
   });
 
   describe('discoverable lists', () => {
