@@ -25,6 +25,9 @@ export interface ListInput {
   description?: string | null;
   retentionDays?: number | null;
   owner?: string | null;
+  /** When a list is created: its createdAt and updatedAt (ISO 8601), for an import that keeps them; else now. */
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 /** An event as stored: the provider's structured JSON untouched, plus hub metadata beside it. */

@@ -62,7 +62,8 @@ describe.each(pairs.map(([a, b]) => ({ from: a, to: b, name: `${a.name} → ${b.
     for (const list of ['m1', 'm2']) {
       const range = { after: 0, upTo: Number.MAX_SAFE_INTEGER, limit: 10_000 };
       expect(await b.readRange(list, range)).toEqual(await a.readRange(list, range));
-      expect(await b.getList(list)).toMatchObject({ head: (await a.getList(list))!.head, title: (await a.getList(list))!.title, owner: (await a.getList(list))!.owner });
+      const { head, title, owner, createdAt, updatedAt } = (await a.getList(list))!;
+      expect(await b.getList(list)).toMatchObject({ head, title, owner, createdAt, updatedAt });
     }
     expect(await b.listGrants()).toEqual(await a.listGrants());
     expect((await b.queryAudit({ list: 'm1', limit: 10 })).map(({ id: _, ...r }) => r)).toEqual((await a.queryAudit({ list: 'm1', limit: 10 })).map(({ id: _, ...r }) => r));

@@ -192,7 +192,7 @@ export async function importRecords(
       case 'list': {
         const target = await store.getList(record.name);
         if (target && target.head > 0) throw new Error(`list '${record.name}' already holds events (head ${target.head}) in the target; import into a store without them.`);
-        await store.upsertList({ name: record.name, title: record.title, description: record.description, retentionDays: record.retentionDays });
+        await store.upsertList({ name: record.name, title: record.title, description: record.description, retentionDays: record.retentionDays, createdAt: record.createdAt, updatedAt: record.updatedAt });
         if (record.owner !== null) await store.setListOwner(record.name, record.owner);
         counts.lists++;
         break;

@@ -183,9 +183,9 @@ export class PostgresStore implements EventStore {
     const now = new Date().toISOString();
     return this.db.tx(async (c) => {
       const inserted = await c.query<ListRow>(
-        `INSERT INTO lists (name, title, description, retention_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+        `INSERT INTO lists (name, title, description, retention_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (name) DO NOTHING RETURNING *`,
-        [input.name, input.title ?? null, input.description ?? null, input.retentionDays ?? null, now],
+        [input.name, input.title ?? null, input.description ?? null, input.retentionDays ?? null, input.createdAt ?? now, input.updatedAt ?? input.createdAt ?? now],
       );
       const created = inserted.rows.length > 0;
       if (created) {

@@ -274,8 +274,8 @@ export class SqliteStore implements EventStore {
             input.title ?? null,
             input.description ?? null,
             input.retentionDays ?? null,
-            now,
-            now,
+            input.createdAt ?? now,
+            input.updatedAt ?? input.createdAt ?? now,
             head,
             head,
           );
