@@ -25,6 +25,9 @@ export interface ListInput {
   description?: string | null;
   retentionDays?: number | null;
   owner?: string | null;
+  /** When a list is created: its createdAt and updatedAt (ISO 8601), for an import that keeps them; else now. */
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 /** An event as stored: the provider's structured JSON untouched, plus hub metadata beside it. */
@@ -286,6 +289,23 @@ export interface EventImport {
    * the subjects' chains. Atomic per call; rejects seqs at or below the head.
    */
   importEvents(list: string, events: StoredEvent[]): Promise<void>;
+  /** The names and heads deleted lists left behind (ListDeletion), for an export. */
+  deletedLists(): Promise<DeletedListRecord[]>;
+  /**
+   * Record that a list of this name was deleted at this head, so that a list
+   * re-created under the name continues after it. An existing record keeps the
+   * larger head. False (nothing written) when the store holds a list of that
+   * name: it is not the deleted one.
+   */
+  importDeletedList(record: DeletedListRecord): Promise<boolean>;
+}
+
+/** What a deleted list leaves behind: its name and the head it had. */
+export interface DeletedListRecord {
+  name: string;
+  head: number;
+  /** Epoch ms. */
+  deletedAt: number;
 }
 
 /**

@@ -147,6 +147,55 @@ describe('event type catalogue', () => {
     expect(await off.json()).not.toHaveProperty('warnings');
   });
 
+  it('checks JSON Schema formats: enforce refuses with pointers (batches atomic), warn reports; an unknown format is a 400 when declared', async () => {
+    // Its own list, owned by someone else, so that the other tests' views of org:register's lists stay as they are.
+    await createList(hub, 'dated', { owner: 'org:dates' });
+    const dates = await newKey(hub, 'org:dates');
+    const schema = {
+      type: 'object',
+      properties: {
+        day: { type: 'string', format: 'date' },
+        at: { type: 'string', format: 'date-time' },
+        mail: { type: 'string', format: 'email' },
+        link: { type: 'string', format: 'uri' },
+        ref: { type: 'string', format: 'uuid' },
+      },
+    };
+    // A misspelt or unknown format would check nothing: it is refused where it is, and nothing is declared.
+    const unknown = await put(dates, '/lists/dated/types/dated.v1', { schema: { ...schema, properties: { ...schema.properties, day: { type: 'string', format: 'dato' }, nested: { items: { format: 'postnummer' } } } } });
+    expect(unknown.status).toBe(400);
+    const problem = await unknown.json();
+    expect(problem.errors).toEqual([
+      { pointer: '/schema/properties/day/format', message: expect.stringMatching(/^"dato" is not a format the hub checks \(formats: .*date-time.*\)$/) },
+      { pointer: '/schema/properties/nested/items/format', message: expect.stringContaining('"postnummer"') },
+    ]);
+    expect(problem.detail).toContain('/schema/properties/day/format');
+    expect((await as(dates, '/lists/dated/types/dated.v1')).status).toBe(404);
+    // An example whose data breaks a format is refused too.
+    const example = await put(dates, '/lists/dated/types/dated.v1', { schema, examples: [makeEvent({ type: 'dated.v1', data: { day: '2026-02-30' } })] });
+    expect((await example.json()).errors).toEqual([{ pointer: '/examples/0/data/day', message: 'must match format "date"' }]);
+    expect((await put(dates, '/lists/dated/types/dated.v1', { schema })).status).toBe(201);
+
+    const good = { day: '2026-02-28', at: '2026-02-28T12:00:00+01:00', mail: 'kari@example.no', link: 'https://example.no/a?b=c', ref: '0a3b7c1e-2f4d-4e5a-9b6c-7d8e9f0a1b2c' };
+    const bad = { day: '2026-02-30', at: '2026-02-28 12:00', mail: 'kari(at)example.no', link: 'example.no/a', ref: 'not-a-uuid' };
+    const pointers = ['/1/data/day', '/1/data/at', '/1/data/mail', '/1/data/link', '/1/data/ref'];
+    expect((await put(dates, '/lists/dated', { validate: 'enforce' })).status).toBe(200);
+    const before = await head('dated');
+    const refused = await publishBatch(hub, 'dated', [makeEvent({ type: 'dated.v1', data: good }), makeEvent({ type: 'dated.v1', data: bad })]);
+    expect(refused.status).toBe(400);
+    const errors = (await refused.json()).errors;
+    expect(errors.map((e: { pointer: string }) => e.pointer)).toEqual(pointers);
+    expect(errors[0].message).toBe('must match format "date"');
+    expect(await head('dated')).toBe(before);
+    expect((await publishBatch(hub, 'dated', [makeEvent({ type: 'dated.v1', data: good })])).status).toBe(201);
+
+    expect((await put(dates, '/lists/dated', { validate: 'warn' })).status).toBe(200);
+    const warned = await publishBatch(hub, 'dated', [makeEvent({ type: 'dated.v1', data: good }), makeEvent({ type: 'dated.v1', data: bad })]);
+    expect(warned.status).toBe(201);
+    expect((await warned.json()).warnings.map((e: { pointer: string }) => e.pointer)).toEqual(pointers);
+    expect(Number(await head('dated'))).toBe(Number(before) + 3);
+  });
+
   it('counts the types seen (undeclared too) for owners and publishers, not for consumers', async () => {
     await createList(hub, 'counted', { owner: 'org:register' });
     await hub.fetch('/lists/counted/grants', { method: 'POST', headers: json, body: JSON.stringify({ principal: 'kommune:0301' }) });
@@ -218,6 +267,23 @@ describe('event type catalogue', () => {
     expect((await refused.json()).detail).toContain("'kommunekode'");
     const ndjson = await as(consumer, `/lists/people/events?filter=${encodeURIComponent("kommunekode = '4601'")}`, { headers: { accept: 'application/x-ndjson' } });
     expect(ndjson.status).toBe(400);
+    // SSE and subscription filters follow the same rule.
+    const sse = await as(consumer, `/lists/people/events?filter=${encodeURIComponent("kommunekode = '4601'")}`, { headers: { accept: 'text/event-stream' } });
+    expect(sse.status).toBe(400);
+    const subscribe = (list: string, filters: unknown[]) =>
+      as(consumer, `/lists/${list}/subscriptions`, { method: 'POST', headers: json, body: JSON.stringify({ sink: 'https://receiver.example/hook', filters }) });
+    const refusedSubscription = await subscribe('people', [{ exact: { kommunekode: '4601' } }]);
+    expect(refusedSubscription.status).toBe(400);
+    expect(JSON.stringify(await refusedSubscription.json())).toContain('kommunekode');
+    // Where the grant serves it, a stream filters on it.
+    const abort = new AbortController();
+    const stream = await as(consumer, `/lists/filtered/events?after=0&filter=${encodeURIComponent("kommunekode = '4601'")}`, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
+    let text = '';
+    while (!text.includes('"kommunekode":"4601"')) text += new TextDecoder().decode((await reader.read()).value);
+    abort.abort();
+    expect(text).not.toContain('"kommunekode":"0301"');
   });
 
   describe('discoverable lists', () => {

@@ -70,6 +70,28 @@ describe('GraphQL: declared attributes', () => {
     expect(r.body.extensions).toBeUndefined();
   });
 
+  it('serves declared attributes as typed GraphQL fields, projected by the grant', async () => {
+    const query = '{ events(list: "bbr") { nodes { eventid declaredAttributes { name type string integer boolean timestamp uri } } } }';
+    const typed = (name: string, type: string, field: string, value: unknown) => ({ name, type, string: null, integer: null, boolean: null, timestamp: null, uri: null, [field]: value });
+    const r = await gql(hub.url, query);
+    expect(r.body.errors).toBeUndefined();
+    expect((r.body.data!.events as { nodes: unknown[] }).nodes).toEqual([
+      { eventid: '1', declaredAttributes: [typed('etager', 'Integer', 'integer', 2), typed('eventaction', 'String', 'string', 'i'), typed('fredet', 'Boolean', 'boolean', false), typed('kommunekode', 'String', 'string', '0301'), typed('virkningfra', 'Timestamp', 'timestamp', '2026-03-01T00:00:00Z')] },
+      // Published as the text "3" and "true": served as an Int and a Boolean.
+      { eventid: '2', declaredAttributes: [typed('etager', 'Integer', 'integer', 3), typed('eventaction', 'String', 'string', 'u'), typed('fredet', 'Boolean', 'boolean', true), typed('kommunekode', 'String', 'string', '0301'), typed('virkningfra', 'Timestamp', 'timestamp', '2026-03-01T02:00:00+01:00')] },
+      { eventid: '3', declaredAttributes: [typed('etager', 'Integer', 'integer', 11), typed('eventaction', 'String', 'string', 'u'), typed('fredet', 'Boolean', 'boolean', true), typed('kommunekode', 'String', 'string', '0101'), typed('virkningfra', 'Timestamp', 'timestamp', '2026-04-01T00:00:00Z')] },
+      { eventid: '4', declaredAttributes: [typed('eventaction', 'String', 'string', 'd'), typed('kommunekode', 'String', 'string', '0301')] },
+    ]);
+    const c = await gql(hub.url, '{ events(list: "bbr") { nodes { eventid declaredAttributes { name integer } } } }', undefined, consumer);
+    expect(c.body.errors).toBeUndefined();
+    expect((c.body.data!.events as { nodes: { declaredAttributes: { name: string }[] }[] }).nodes.map((n) => n.declaredAttributes.map((a) => a.name))).toEqual([
+      ['etager', 'eventaction', 'fredet'],
+      ['etager', 'eventaction', 'fredet'],
+      ['eventaction'],
+    ]);
+    expect(c.body.extensions).toEqual({ minimised: ['attributes.kommunekode', 'attributes.virkningfra'] });
+  });
+
   it('filters with attr by the declared type: numbers as numbers, timestamps as instants, booleans', async () => {
     // As text, "3" > "11"; as Integers, only 11 is greater than 3.
     expect(eventids(await events({ attr: [{ name: 'etager', gt: 3 }] }))).toEqual(['3']);

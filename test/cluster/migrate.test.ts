@@ -84,10 +84,16 @@ describe('moving a hub between SQLite and PostgreSQL', () => {
     );
     expect(sub.id).toBeDefined();
     await rx.waitFor((r) => r.received.length >= 30);
-    await new Promise((r) => setTimeout(r, 300));
-    const subBefore = await json(await fetch(`${hub.url}/subscriptions/${sub.id}`, { headers: auth }));
+    // Wait until the delivery journal has written it all: the position at the head and the ten refused events dead-lettered.
+    let subBefore: Record<string, unknown> = {};
+    let deadBefore: { deadletters: unknown[] } = { deadletters: [] };
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      subBefore = await json(await fetch(`${hub.url}/subscriptions/${sub.id}`, { headers: auth }));
+      deadBefore = await json(await fetch(`${hub.url}/subscriptions/${sub.id}/deadletters`, { headers: auth }));
+      if (subBefore.position === '300' && deadBefore.deadletters.length === 10) break;
+    }
     expect(subBefore.position).toBe('300');
-    const deadBefore = await json(await fetch(`${hub.url}/subscriptions/${sub.id}/deadletters`, { headers: auth }));
+    expect(deadBefore.deadletters).toHaveLength(10);
     const carol = { authorization: `Bearer ${key.key}` };
     const before = { m1: await all(hub, 'm1'), m2: await all(hub, 'm2'), carol: await all(hub, 'm1', carol) };
     expect(before.m1).toHaveLength(300);
@@ -149,5 +155,70 @@ describe('moving a hub between SQLite and PostgreSQL', () => {
     const refused = await run(['import', '--to', sqliteB.dir, '--in', file]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/already holds events/);
+  });
+
+  it("carries the catalogue (types, attributes, validate, types seen) and deleted lists' heads, SQLite → PostgreSQL → SQLite", async () => {
+    const put = (hub: ChildHub, path: string, body: unknown) =>
+      fetch(`${hub.url}${path}`, { method: 'PUT', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const publish = (hub: ChildHub, list: string, events: unknown[]) =>
+      fetch(`${hub.url}/lists/${list}/events`, { method: 'POST', headers: { ...auth, 'content-type': 'application/cloudevents-batch+json' }, body: JSON.stringify(events) });
+    const moved = (data: unknown, extra: Record<string, unknown> = {}) => makeEvent({ type: 'no.example.moved.v1', data, ...extra });
+    const catalogueOf = async (hub: ChildHub) => ({
+      list: await json(await fetch(`${hub.url}/lists/cat`, { headers: auth })),
+      types: await json(await fetch(`${hub.url}/lists/cat/types`, { headers: auth })),
+      attributes: await json(await fetch(`${hub.url}/lists/cat/attributes`, { headers: auth })),
+    });
+
+    const sqliteA = { dir: tmp() };
+    let hub = await start(sqliteA);
+    expect((await put(hub, '/lists/cat', { owner: 'olga' })).status).toBe(201);
+    expect((await put(hub, '/lists/cat/attributes/kommunekode', { type: 'String', personalData: 'identifier', legalBasis: 'law § 10' })).status).toBe(201);
+    const schema = { type: 'object', required: ['date'], properties: { date: { type: 'string', format: 'date' } } };
+    expect((await put(hub, '/lists/cat/types/no.example.moved.v1', { title: { en: 'Moved' }, schema })).status).toBe(201);
+    expect((await put(hub, '/lists/cat', { validate: 'warn', discoverable: true })).status).toBe(200);
+    // Under warn, a bad event is stored and counted as invalid; an undeclared type is counted too.
+    expect((await publish(hub, 'cat', [moved({ date: '2026-03-01' }, { kommunekode: '0301' }), moved({ date: 'soon' }), makeEvent({ type: 'other.v1' })])).status).toBe(201);
+    expect((await put(hub, '/lists/cat', { validate: 'enforce' })).status).toBe(200);
+    // A list deleted with three events: its name must not come back, and re-created it continues at 4.
+    await put(hub, '/lists/gone', {});
+    expect((await publish(hub, 'gone', [makeEvent(), makeEvent(), makeEvent()])).status).toBe(201);
+    expect((await fetch(`${hub.url}/lists/gone?force=true`, { method: 'DELETE', headers: auth })).status).toBe(204);
+    // The counts still in memory are written at shutdown, before the migration reads them.
+    const before = await catalogueOf(hub);
+    expect(before.types.seen).toEqual([
+      expect.objectContaining({ type: 'no.example.moved.v1', declared: true, count: 2, invalid: 1 }),
+      expect.objectContaining({ type: 'other.v1', declared: false, count: 1, invalid: 1 }),
+    ]);
+    await hub.kill('SIGTERM');
+
+    const check = async (where: { dir: string; url?: string }) => {
+      const h = await start(where);
+      expect(await catalogueOf(h)).toEqual(before);
+      expect(before.list).toMatchObject({ validate: 'enforce', discoverable: true });
+      // Enforcement works on the other side: the type's schema (with its format) and the attribute's type.
+      const refused = await publish(h, 'cat', [moved({ date: '2026-13-45' }, { kommunekode: 301 })]);
+      expect(refused.status).toBe(400);
+      expect((await json(refused)).errors.map((e: { pointer: string }) => e.pointer)).toEqual(['/0/data/date', '/0/kommunekode']);
+      expect((await fetch(`${h.url}/lists/gone`, { headers: auth })).status).toBe(404);
+      expect((await json(await fetch(`${h.url}/lists`, { headers: auth }))).lists.map((l: { name: string }) => l.name)).not.toContain('gone');
+      return h;
+    };
+
+    const pg = { dir: tmp(), url: pgTarget() };
+    const forward = await run(['migrate', '--from', sqliteA.dir, '--to', pg.url]);
+    expect(forward.code).toBe(0);
+    // Three types seen: two on cat, and herold.system's announcement of the deletion.
+    expect(forward.stderr).toMatch(/migrated 2 lists, 4 events, 1 catalogueSettings, 2 declarations, 3 seenTypes, 1 deletedLists;/);
+    hub = await check(pg);
+    await hub.kill('SIGTERM');
+
+    const sqliteB = { dir: tmp() };
+    const back = await run(['migrate', '--from', pg.url, '--to', sqliteB.dir]);
+    expect(back.code).toBe(0);
+    hub = await check(sqliteB);
+    // Re-created, the deleted list continues after the head it had.
+    await put(hub, '/lists/gone', {});
+    expect(await json(await publish(hub, 'gone', [makeEvent()]))).toMatchObject({ results: [{ seq: '4', duplicate: false }] });
+    await hub.kill('SIGTERM');
   });
 });

@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { attributeValueProblem } from '../../src/hub/catalogue/attribute-values.js';
+import { Catalogue } from '../../src/hub/catalogue/catalogue.js';
 import { parseDeclaredCatalogue } from '../../src/hub/catalogue/declared.js';
+import { parseTypeSpec } from '../../src/hub/catalogue/declarations.js';
+import { HubError } from '../../src/hub/errors.js';
+import type { CloudEvent } from '../../src/cloudevents/index.js';
 import { embedSchema } from '../../src/hub/catalogue/served-schema.js';
 import { SeenCounter } from '../../src/hub/catalogue/seen-counter.js';
-import type { SeenTypeRecord } from '../../src/store/types.js';
+import type { CatalogueStore, SeenTypeRecord } from '../../src/store/types.js';
 
 /** An in-memory stand-in with the store's adding semantics, which can be made to fail or to stall. */
 class CountingStore {
@@ -94,5 +98,37 @@ describe('embedSchema', () => {
       items: { $ref: '#/components/schemas/t/$defs/a' },
       not: { $ref: '#/components/schemas/t' },
     });
+  });
+});
+
+describe('schema formats', () => {
+  const declarations = (specs: { name: string; spec: unknown }[]) => ({
+    catalogueSettings: async () => [{ list: 'l', validate: 'enforce' as const, discoverable: false }],
+    declarations: async (kind: 'type' | 'attribute') => (kind === 'type' ? specs.map((s) => ({ list: 'l', updatedAt: 1, ...s })) : []),
+  });
+
+  it('a schema stored before formats were checked keeps its unknown format as an annotation, and the rest of it checked', async () => {
+    const schema = { type: 'object', required: ['n'], properties: { n: { type: 'string', format: 'postnummer' }, d: { type: 'string', format: 'date' } } };
+    expect(parseTypeSpec('t', { schema }).errors).toEqual([{ pointer: '/schema/properties/n/format', message: expect.stringContaining('"postnummer"') }]);
+    const catalogue = new Catalogue(declarations([{ name: 't', spec: { schema } }]) as unknown as CatalogueStore);
+    await catalogue.load();
+    const at = (i: number) => (name?: string) => `/${i}${name === undefined ? '' : `/${name}`}`;
+    const event = (data: unknown) => ({ specversion: '1.0', id: 'x', source: '/s', type: 't', data }) as unknown as CloudEvent;
+    expect(catalogue.admit('l', [event({ n: 'anything' })], at)).toBeUndefined();
+    let refusal: unknown;
+    try {
+      catalogue.admit('l', [event({ d: '2026-02-30' })], at);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(HubError);
+    expect((refusal as HubError).errors).toEqual([
+      { pointer: '/0/data/n', message: 'is required by the schema' },
+      { pointer: '/0/data/d', message: 'must match format "date"' },
+    ]);
+  });
+
+  it('in the config file, an unknown format stops the start naming its place', () => {
+    expect(() => parseDeclaredCatalogue({ types: { t: { schema: { format: 'dato' } } } }, 'l', 'lists[0]')).toThrow(/lists\[0\]\.types\['t'\]: \/schema\/format "dato" is not a format/);
   });
 });

@@ -64,6 +64,13 @@ describe('herold migrate (the built CLI)', () => {
       await s.upsertList({ name: 'moved', title: 'Moved', owner: 'olga' });
       for (let i = 0; i < events.length; i += 100) expect((await s.appendGroup([{ list: 'moved', events: events.slice(i, i + 100) }]))[0].ok).toBe(true);
       await s.trimThrough!('moved', 50);
+      // Its catalogue, and a list deleted at head 2.
+      await s.putCatalogueSettings({ list: 'moved', validate: 'enforce', discoverable: false });
+      await s.putDeclaration('type', { list: 'moved', name: 't', spec: { schema: { type: 'object', properties: { id: { format: 'uuid' } } } }, updatedAt: 7 });
+      await s.addSeenTypes([{ list: 'moved', type: 't', count: 400, invalid: 0, firstSeen: 1, lastSeen: 2 }]);
+      await s.upsertList({ name: 'gone' });
+      await s.appendGroup([{ list: 'gone', events: [ev('g'), ev('g')] }]);
+      await s.deleteList('gone');
       return s.readRange('moved', { after: 0, upTo: 1000, limit: 1000 });
     });
 
@@ -78,12 +85,18 @@ describe('herold migrate (the built CLI)', () => {
       from = url;
     }
     const target = tmp();
-    expect(await migrate(from, target)).toMatch(/migrated 1 lists, 350 events; every list's head matches/);
+    expect(await migrate(from, target)).toMatch(/migrated 1 lists, 350 events, 1 catalogueSettings, 1 declarations, 1 seenTypes, 1 deletedLists; every list's head matches/);
     await withStore(sqliteAt(target), async (s) => {
       expect(await s.readRange('moved', { after: 0, upTo: 1000, limit: 1000 })).toEqual(original);
       expect(await s.getList('moved')).toMatchObject({ head: 400, title: 'Moved', owner: 'olga' });
       const [out] = await s.appendGroup([{ list: 'moved', events: [events[399], ev('s0')] }]);
       expect(out).toMatchObject({ ok: true, results: [{ seq: 400, duplicate: true }, { seq: 401, duplicate: false, prevSeq: 391 }] });
+      expect(await s.catalogueSettings()).toEqual([{ list: 'moved', validate: 'enforce', discoverable: false }]);
+      expect(await s.declarations('type')).toEqual([{ list: 'moved', name: 't', spec: { schema: { type: 'object', properties: { id: { format: 'uuid' } } } }, updatedAt: 7 }]);
+      expect(await s.seenTypes('moved')).toEqual([{ list: 'moved', type: 't', count: 400, invalid: 0, firstSeen: 1, lastSeen: 2 }]);
+      expect(await s.getList('gone')).toBeUndefined();
+      await s.upsertList({ name: 'gone' });
+      expect(await s.getList('gone')).toMatchObject({ head: 2 });
     });
   });
 });

@@ -62,7 +62,8 @@ describe.each(pairs.map(([a, b]) => ({ from: a, to: b, name: `${a.name} → ${b.
     for (const list of ['m1', 'm2']) {
       const range = { after: 0, upTo: Number.MAX_SAFE_INTEGER, limit: 10_000 };
       expect(await b.readRange(list, range)).toEqual(await a.readRange(list, range));
-      expect(await b.getList(list)).toMatchObject({ head: (await a.getList(list))!.head, title: (await a.getList(list))!.title, owner: (await a.getList(list))!.owner });
+      const { head, title, owner, createdAt, updatedAt } = (await a.getList(list))!;
+      expect(await b.getList(list)).toMatchObject({ head, title, owner, createdAt, updatedAt });
     }
     expect(await b.listGrants()).toEqual(await a.listGrants());
     expect((await b.queryAudit({ list: 'm1', limit: 10 })).map(({ id: _, ...r }) => r)).toEqual((await a.queryAudit({ list: 'm1', limit: 10 })).map(({ id: _, ...r }) => r));
@@ -79,5 +80,47 @@ describe.each(pairs.map(([a, b]) => ({ from: a, to: b, name: `${a.name} → ${b.
 
     // A second import of the same export is refused: its lists hold events now.
     await expect(importRecords(from(records), b, { header: () => undefined, events: () => undefined })).rejects.toThrow(/already holds events/);
+  });
+
+  it("carries each list's catalogue (settings, declarations, types seen) and what deleted lists left behind", async () => {
+    const a = await open(source);
+    await a.upsertList({ name: 'c1', owner: 'olga' });
+    await a.upsertList({ name: 'gone' });
+    expect((await a.appendGroup([{ list: 'gone', events: [ev('g'), ev('g'), ev('g')] }, { list: 'c1', events: [ev('x')] }]))[0].ok).toBe(true);
+    expect(await a.deleteList('gone')).toBe(true);
+    await a.putCatalogueSettings({ list: 'c1', validate: 'enforce', discoverable: true });
+    const type = { list: 'c1', name: 'no.example.moved.v1', spec: { title: { en: 'Moved' }, schema: { type: 'object', required: ['date'], properties: { date: { type: 'string', format: 'date' } } } }, updatedAt: 1234 };
+    const attribute = { list: 'c1', name: 'kommunekode', spec: { type: 'String', personalData: 'identifier', legalBasis: 'law § 1' }, updatedAt: 5678 };
+    await a.putDeclaration('type', type);
+    await a.putDeclaration('attribute', attribute);
+    await a.addSeenTypes([
+      { list: 'c1', type: 'no.example.moved.v1', count: 7, invalid: 2, firstSeen: 100, lastSeen: 200 },
+      { list: 'c1', type: 'undeclared', count: 1, invalid: 0, firstSeen: 150, lastSeen: 150 },
+    ]);
+    const records: ExportRecord[] = [];
+    for await (const r of exportStore(a, source.name)) records.push(r);
+    expect(records.filter((r) => r.kind === 'deletedList')).toEqual([{ kind: 'deletedList', name: 'gone', head: 3, deletedAt: expect.any(Number) }]);
+
+    // The target already declares one thing of its own for c1 (from its config file, say): it stays.
+    const b = await open(target);
+    const own = { ...attribute, name: 'own', updatedAt: 1 };
+    await b.putDeclaration('attribute', own);
+    const counts = await importRecords(from(records), b, { header: () => undefined, events: () => undefined });
+    expect(counts).toMatchObject({ lists: 1, events: 1, catalogueSettings: 1, declarations: 2, seenTypes: 2, deletedLists: 1 });
+    expect(await b.catalogueSettings()).toEqual([{ list: 'c1', validate: 'enforce', discoverable: true }]);
+    expect(await b.declarations('type')).toEqual([type]);
+    expect(await b.declarations('attribute')).toEqual([attribute, own]);
+    expect(await b.seenTypes('c1')).toEqual(await a.seenTypes('c1'));
+    expect(await b.deletedLists()).toEqual(await a.deletedLists());
+    // The deleted list did not come back; re-created, it continues after the head it was deleted at.
+    expect(await b.getList('gone')).toBeUndefined();
+    expect((await b.listLists()).map((l) => l.name)).toEqual(['c1']);
+    await b.upsertList({ name: 'gone' });
+    expect(await b.appendGroup([{ list: 'gone', events: [ev('g')] }])).toMatchObject([{ ok: true, results: [{ seq: 4, duplicate: false }] }]);
+    // A tombstone never shadows a live list of the target, and a second one keeps the larger head.
+    expect(await b.importDeletedList({ name: 'gone', head: 99, deletedAt: 1 })).toBe(false);
+    expect(await b.importDeletedList({ name: 'other', head: 5, deletedAt: 1 })).toBe(true);
+    expect(await b.importDeletedList({ name: 'other', head: 2, deletedAt: 1 })).toBe(true);
+    expect((await b.deletedLists()).find((d) => d.name === 'other')).toMatchObject({ head: 5 });
   });
 });

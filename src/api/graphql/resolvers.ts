@@ -126,6 +126,22 @@ function declaredAttributes(node: EventNode, ctx: GraphqlContext): Record<string
   return out;
 }
 
+/** The field of DeclaredAttributeValue each CloudEvents type's value goes in. */
+const FIELD_OF_TYPE = { String: 'string', Integer: 'integer', Boolean: 'boolean', Timestamp: 'timestamp', URI: 'uri' } as const;
+
+/** The declared attributes as typed GraphQL values: what `attributes` serves, one object each. */
+function declaredAttributeValues(node: EventNode, ctx: GraphqlContext): Record<string, unknown>[] {
+  const { types, hidden } = ctx.declared(node.scope);
+  for (const name of hidden) ctx.minimised.add(`attributes.${name}`);
+  const out: Record<string, unknown>[] = [];
+  for (const [name, type] of types) {
+    const v = node.parsed[name];
+    if (v === undefined) continue;
+    out.push({ name, type, string: null, integer: null, boolean: null, timestamp: null, uri: null, [FIELD_OF_TYPE[type]]: typedAttributeValue(type, v) ?? null });
+  }
+  return out; // in name order, as the catalogue gives them
+}
+
 // One extension attribute by name: typed when declared, as published when not; null when absent or not served.
 function namedAttribute(node: EventNode, name: string, ctx: GraphqlContext): unknown {
   if (!/^[a-z0-9]{1,20}$/.test(name) || CORE.has(name) || name.startsWith('herold')) {
@@ -173,6 +189,7 @@ const eventFields: Record<string, Resolver<EventNode>> = {
   },
   attributes: (node, _args, ctx) => declaredAttributes(node, ctx),
   attribute: (node, args, ctx) => namedAttribute(node, args.name as string, ctx),
+  declaredAttributes: (node, _args, ctx) => declaredAttributeValues(node, ctx),
 };
 
 /** Each subscription message executes the selection on one event: the root field is that event. */

@@ -150,6 +150,29 @@ type Event {
   (then named in extensions.minimised as attributes.<name>).
   """
   attribute(name: String!): JSON
+  """
+  The same declared attributes as typed GraphQL fields, in name order: each
+  value in the field of its declared CloudEvents type, the other fields null
+  (all null for a value that is not of its type, which a list that does not
+  enforce may hold). Projected by your grant like attributes.
+  """
+  declaredAttributes: [DeclaredAttributeValue!]!
+}
+
+"""A declared extension attribute of an event, typed by the list's catalogue."""
+type DeclaredAttributeValue {
+  name: String!
+  type: AttributeType!
+  """A String attribute's value."""
+  string: String
+  """An Integer attribute's value (also when it was published as text, "42")."""
+  integer: Int
+  """A Boolean attribute's value."""
+  boolean: Boolean
+  """A Timestamp attribute's value, as published."""
+  timestamp: DateTime
+  """A URI attribute's value."""
+  uri: String
 }
 
 """

@@ -2,12 +2,16 @@ import type {
   AccessRequestRecord,
   ApiKeyRecord,
   AuditRow,
+  CatalogueSettingsRecord,
   DeadLetterRow,
+  DeclarationRecord,
+  DeletedListRecord,
   EventStore,
   GrantRecord,
   ListRecord,
   PublisherRecord,
   RetryRow,
+  SeenTypeRecord,
   StoredEvent,
   SubscriptionRecord,
 } from '../../store/types.js';
@@ -16,7 +20,10 @@ import type { ExportedEvent } from './stores.js';
 /**
  * The export format: NDJSON, one record per line, each with a `kind`. The
  * header comes first and counts what follows (for progress bars); then
- * settings, lists, each list's events in seq order, access (keys,
+ * settings, lists (each with its catalogue: settings, declared types and
+ * attributes, then its events in seq order, then the counts of types seen),
+ * what deleted lists left behind (their names and heads, so that a list
+ * re-created under such a name continues after it), access (keys,
  * publishers, grants, requests), subscriptions with their retries and dead
  * letters, and the audit log. Event bodies travel as the exact stored text.
  */
@@ -24,7 +31,11 @@ export type ExportRecord =
   | { kind: 'herold-export'; version: 1; from: string; exportedAt: string; lists: number; events: number }
   | { kind: 'setting'; key: string; value: string }
   | ({ kind: 'list' } & ListRecord)
+  | ({ kind: 'catalogueSettings' } & CatalogueSettingsRecord)
+  | ({ kind: 'declaration'; declares: 'type' | 'attribute' } & DeclarationRecord)
   | ({ kind: 'event' } & ExportedEvent)
+  | ({ kind: 'seenType' } & SeenTypeRecord)
+  | ({ kind: 'deletedList' } & DeletedListRecord)
   | ({ kind: 'apiKey' } & ApiKeyRecord)
   | ({ kind: 'publisher' } & PublisherRecord)
   | ({ kind: 'grant' } & GrantRecord)
@@ -53,8 +64,21 @@ export async function* exportStore(store: EventStore, from: string, onlyLists?: 
       if (value !== undefined) yield { kind: 'setting', key, value };
     }
   }
+  const names = new Set(lists.map((l) => l.name));
+  const settings = new Map((await store.catalogueSettings()).map((c) => [c.list, c]));
+  const declarations = new Map<string, ExportRecord[]>();
+  for (const declares of ['attribute', 'type'] as const) {
+    for (const d of await store.declarations(declares)) {
+      if (!names.has(d.list)) continue;
+      const of = declarations.get(d.list) ?? (declarations.set(d.list, []), declarations.get(d.list)!);
+      of.push({ kind: 'declaration', declares, ...d });
+    }
+  }
   for (const list of lists) {
     yield { kind: 'list', ...list };
+    const catalogue = settings.get(list.name);
+    if (catalogue) yield { kind: 'catalogueSettings', ...catalogue };
+    yield* declarations.get(list.name) ?? [];
     let after = 0;
     while (after < list.head) {
       const page = await store.readRange(list.name, { after, upTo: list.head, limit: PAGE });
@@ -62,12 +86,16 @@ export async function* exportStore(store: EventStore, from: string, onlyLists?: 
       for (const e of page) yield { kind: 'event', list: list.name, seq: e.seq, prevSeq: e.prevSeq, time: e.time, body: e.body };
       after = page[page.length - 1].seq;
     }
+    for (const seen of await store.seenTypes(list.name)) yield { kind: 'seenType', ...seen };
   }
-  const names = new Set(lists.map((l) => l.name));
+  // A whole export also carries what deleted lists left: their names and heads, and the decided access requests that stay.
+  const deleted = whole ? await store.deletedLists() : [];
+  for (const d of deleted) yield { kind: 'deletedList', ...d };
+  const requestLists = new Set([...names, ...deleted.map((d) => d.name)]);
   for (const k of whole ? await store.listApiKeys() : []) yield { kind: 'apiKey', ...k };
   for (const p of await store.listPublishers()) if (names.has(p.list)) yield { kind: 'publisher', ...p };
   for (const g of await store.listGrants()) if (names.has(g.list)) yield { kind: 'grant', ...g };
-  for (const r of await store.listAccessRequests({})) if (names.has(r.list)) yield { kind: 'accessRequest', ...r };
+  for (const r of await store.listAccessRequests({})) if (requestLists.has(r.list)) yield { kind: 'accessRequest', ...r };
   for (const s of await store.listSubscriptions()) {
     if (!names.has(s.list)) continue;
     yield { kind: 'subscription', ...s };
@@ -93,6 +121,10 @@ export async function* exportStore(store: EventStore, from: string, onlyLists?: 
 export interface ImportCounts {
   lists: number;
   events: number;
+  catalogueSettings: number;
+  declarations: number;
+  seenTypes: number;
+  deletedLists: number;
   apiKeys: number;
   publishers: number;
   grants: number;
@@ -114,7 +146,7 @@ export async function importRecords(
   store: EventStore,
   progress: { header(total: number): void; events(n: number): void },
 ): Promise<ImportCounts> {
-  const counts: ImportCounts = { lists: 0, events: 0, apiKeys: 0, publishers: 0, grants: 0, accessRequests: 0, subscriptions: 0, retries: 0, deadLetters: 0, audit: 0, skipped: 0 };
+  const counts: ImportCounts = { lists: 0, events: 0, catalogueSettings: 0, declarations: 0, seenTypes: 0, deletedLists: 0, apiKeys: 0, publishers: 0, grants: 0, accessRequests: 0, subscriptions: 0, retries: 0, deadLetters: 0, audit: 0, skipped: 0 };
   let batch: StoredEvent[] = [];
   let batchList = '';
   const flush = async () => {
@@ -124,7 +156,9 @@ export async function importRecords(
     progress.events(batch.length);
     batch = [];
   };
-  let existing: { keys: Set<string>; grants: Set<string>; requests: Set<string>; subs: Set<string>; publishers: Set<string> } | undefined;
+  let existing:
+    | { keys: Set<string>; grants: Set<string>; requests: Set<string>; subs: Set<string>; publishers: Set<string>; catalogue: Set<string>; declarations: Set<string> }
+    | undefined;
   const known = async () =>
     (existing ??= {
       keys: new Set((await store.listApiKeys()).map((k) => k.id)),
@@ -132,7 +166,13 @@ export async function importRecords(
       requests: new Set((await store.listAccessRequests({})).map((r) => r.id)),
       subs: new Set((await store.listSubscriptions()).map((s) => s.id)),
       publishers: new Set((await store.listPublishers()).map((p) => `${p.list}\u0000${p.principal}\u0000${p.source}`)),
+      catalogue: new Set((await store.catalogueSettings()).map((c) => c.list)),
+      declarations: new Set([
+        ...(await store.declarations('type')).map((d) => `type\u0000${d.list}\u0000${d.name}`),
+        ...(await store.declarations('attribute')).map((d) => `attribute\u0000${d.list}\u0000${d.name}`),
+      ]),
     });
+  const seen: SeenTypeRecord[] = [];
   const retries: RetryRow[] = [];
   const dead: DeadLetterRow[] = [];
   const audit: AuditRow[] = [];
@@ -152,9 +192,32 @@ export async function importRecords(
       case 'list': {
         const target = await store.getList(record.name);
         if (target && target.head > 0) throw new Error(`list '${record.name}' already holds events (head ${target.head}) in the target; import into a store without them.`);
-        await store.upsertList({ name: record.name, title: record.title, description: record.description, retentionDays: record.retentionDays });
+        await store.upsertList({ name: record.name, title: record.title, description: record.description, retentionDays: record.retentionDays, createdAt: record.createdAt, updatedAt: record.updatedAt });
         if (record.owner !== null) await store.setListOwner(record.name, record.owner);
         counts.lists++;
+        break;
+      }
+      case 'catalogueSettings': {
+        const { kind: _k, ...c } = record;
+        if ((await known()).catalogue.has(c.list)) counts.skipped++;
+        else await store.putCatalogueSettings(c), counts.catalogueSettings++;
+        break;
+      }
+      case 'declaration': {
+        const { kind: _k, declares, ...d } = record;
+        if ((await known()).declarations.has(`${declares}\u0000${d.list}\u0000${d.name}`)) counts.skipped++;
+        else await store.putDeclaration(declares, d), counts.declarations++;
+        break;
+      }
+      case 'seenType': {
+        const { kind: _k, ...r } = record;
+        seen.push(r);
+        break;
+      }
+      case 'deletedList': {
+        const { kind: _k, ...d } = record;
+        if (await store.importDeletedList(d)) counts.deletedLists++;
+        else counts.skipped++;
         break;
       }
       case 'event': {
@@ -221,6 +284,9 @@ export async function importRecords(
   for (let i = 0; i < Math.max(retries.length, dead.length); i += PAGE) {
     await store.saveDeliveryWork({ progress: [], retries: retries.slice(i, i + PAGE), deleteRetries: [], deadLetters: dead.slice(i, i + PAGE), attempts: [] });
   }
+  // The lists' counts start from nothing in the target (its lists held no events), so they are added as they were.
+  for (let i = 0; i < seen.length; i += PAGE) await store.addSeenTypes(seen.slice(i, i + PAGE));
+  counts.seenTypes = seen.length;
   counts.retries = retries.length;
   counts.deadLetters = dead.length;
   if (audit.length > 0) {

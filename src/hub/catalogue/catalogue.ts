@@ -46,8 +46,9 @@ export class Catalogue {
     for (const s of await this.store.catalogueSettings()) Object.assign(of(s.list), { validate: s.validate, discoverable: s.discoverable });
     for (const d of await this.store.declarations('type')) {
       const spec = d.spec as EventTypeSpec;
-      const compiled = spec.schema === undefined ? undefined : compileDataSchema(spec.schema);
-      of(d.list).types.set(d.name, { type: d.name, spec, updatedAt: d.updatedAt, validator: compiled && !('error' in compiled) ? compiled : undefined });
+      // Declared before formats were checked, a schema may name one the hub does not know: it stays an annotation.
+      const compiled = spec.schema === undefined ? undefined : compileDataSchema(spec.schema, { unknownFormats: 'ignore' });
+      of(d.list).types.set(d.name, { type: d.name, spec, updatedAt: d.updatedAt, validator: compiled && !('errors' in compiled) ? compiled : undefined });
     }
     for (const d of await this.store.declarations('attribute')) of(d.list).attributes.set(d.name, { name: d.name, spec: d.spec as AttributeSpec, updatedAt: d.updatedAt });
     const previous = this.lists;

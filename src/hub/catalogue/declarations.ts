@@ -1,6 +1,6 @@
 import type { Violation } from '../../cloudevents/event.js';
 import { isAttributeName, RESERVED_PREFIX, stringProblem, validateCloudEvent } from '../../cloudevents/index.js';
-import { compileDataSchema, dataViolations, type DataValidator } from './data-schema.js';
+import { compileDataSchema, dataViolations, releaseDataSchema, type DataValidator } from './data-schema.js';
 
 /** Text in Norwegian Bokmål, Nynorsk and English (any of them), or one text. */
 export type Text = string | { nb?: string; nn?: string; en?: string };
@@ -72,7 +72,7 @@ export function parseTypeSpec(type: string, body: unknown): { spec?: EventTypeSp
     else if (JSON.stringify(body.schema).length > MAX_SCHEMA_BYTES) errors.push({ pointer: '/schema', message: `must be at most ${MAX_SCHEMA_BYTES} bytes of JSON` });
     else {
       const compiled = compileDataSchema(body.schema);
-      if ('error' in compiled) errors.push({ pointer: '/schema', message: compiled.error });
+      if ('errors' in compiled) errors.push(...compiled.errors.map((e) => ({ pointer: `/schema${e.at}`, message: e.message })));
       else validator = compiled;
     }
   }
@@ -98,7 +98,10 @@ export function parseTypeSpec(type: string, body: unknown): { spec?: EventTypeSp
       for (const key of Object.keys(d)) if (key !== 'since' && key !== 'replacement') errors.push({ pointer: `/deprecated/${key}`, message: 'is not a member of deprecated' });
     }
   }
-  if (errors.length > 0) return { errors };
+  if (errors.length > 0) {
+    if (validator) releaseDataSchema(validator);
+    return { errors };
+  }
   return { spec: body as EventTypeSpec, validator, errors };
 }
 

@@ -1,5 +1,6 @@
 import type { ValidateMode } from '../../store/types.js';
 import type { Catalogue } from './catalogue.js';
+import { releaseDataSchema } from './data-schema.js';
 import { attributeNameProblem, parseAttributeSpec, parseTypeSpec, typeNameProblem } from './declarations.js';
 
 /** A list's catalogue as declared in the config file (applied at every start). */
@@ -35,7 +36,7 @@ export function parseDeclaredCatalogue(item: Record<string, unknown>, list: stri
   };
   const declaredTypes = map(types, 'types');
   for (const [type, spec] of Object.entries(declaredTypes)) {
-    const problem = typeNameProblem(type) ?? parseTypeSpec(type, spec).errors.map((e) => `${e.pointer || '(declaration)'} ${e.message}`).join('; ');
+    const problem = typeNameProblem(type) ?? typeSpecProblem(type, spec);
     if (problem) throw new Error(`${at}.types['${type}']: ${problem}.`);
   }
   const declaredAttributes = map(attributes, 'attributes');
@@ -44,6 +45,13 @@ export function parseDeclaredCatalogue(item: Record<string, unknown>, list: stri
     if (problem) throw new Error(`${at}.attributes.${name}: ${problem}.`);
   }
   return { list, validate: validate as ValidateMode | undefined, discoverable: discoverable as boolean | undefined, types: declaredTypes, attributes: declaredAttributes };
+}
+
+/** What is wrong with a declared type ('' if nothing); the schema compiled to check it is let go. */
+function typeSpecProblem(type: string, spec: unknown): string {
+  const { validator, errors } = parseTypeSpec(type, spec);
+  if (validator) releaseDataSchema(validator);
+  return errors.map((e) => `${e.pointer || '(declaration)'} ${e.message}`).join('; ');
 }
 
 /** Apply a declared catalogue: settings, then attributes and types (declarations made through the API stay). */

@@ -11,6 +11,7 @@ import type {
   AuditRow,
   UsageRow,
   DeadLetterRow,
+  DeletedListRecord,
   EventStore,
   GrantRecord,
   ListInput,
@@ -182,9 +183,9 @@ export class PostgresStore implements EventStore {
     const now = new Date().toISOString();
     return this.db.tx(async (c) => {
       const inserted = await c.query<ListRow>(
-        `INSERT INTO lists (name, title, description, retention_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+        `INSERT INTO lists (name, title, description, retention_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (name) DO NOTHING RETURNING *`,
-        [input.name, input.title ?? null, input.description ?? null, input.retentionDays ?? null, now],
+        [input.name, input.title ?? null, input.description ?? null, input.retentionDays ?? null, input.createdAt ?? now, input.updatedAt ?? input.createdAt ?? now],
       );
       const created = inserted.rows.length > 0;
       if (created) {
@@ -606,6 +607,19 @@ export class PostgresStore implements EventStore {
   }
 
   // ---- bulk import (herold import / migrate) ----------------------------------------
+
+  async deletedLists(): Promise<DeletedListRecord[]> {
+    return this.db.rows<DeletedListRecord>('SELECT name, head, deleted_at AS "deletedAt" FROM deleted_lists ORDER BY name COLLATE "C"');
+  }
+
+  async importDeletedList(r: DeletedListRecord): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO deleted_lists (name, head, deleted_at) SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM lists WHERE name = $1)
+       ON CONFLICT (name) DO UPDATE SET head = GREATEST(deleted_lists.head, excluded.head), deleted_at = GREATEST(deleted_lists.deleted_at, excluded.deleted_at)`,
+      [r.name, r.head, r.deletedAt],
+    );
+    return (rowCount ?? 0) > 0;
+  }
 
   /** Under the list row's lock, write events with the seqs they had (export/import keeps numbers). */
   async importEvents(list: string, stored: StoredEvent[]): Promise<void> {

@@ -16,6 +16,7 @@ import type {
   PublisherRecord,
   AttemptRow,
   DeadLetterRow,
+  DeletedListRecord,
   RetryRow,
   SubscriptionRecord,
   AppendOutcome,
@@ -273,8 +274,8 @@ export class SqliteStore implements EventStore {
             input.title ?? null,
             input.description ?? null,
             input.retentionDays ?? null,
-            now,
-            now,
+            input.createdAt ?? now,
+            input.updatedAt ?? input.createdAt ?? now,
             head,
             head,
           );
@@ -381,6 +382,21 @@ export class SqliteStore implements EventStore {
       if (e.subject !== null) this.overlay.active.setSubject(state.id, e.subject, e.seq);
     }
     if (this.overlay.active.size >= FLUSH_AT) this.startFlush();
+  }
+
+  async deletedLists(): Promise<DeletedListRecord[]> {
+    return this.db.prepare('SELECT name, head, deleted_at AS deletedAt FROM deleted_lists ORDER BY name').all() as DeletedListRecord[];
+  }
+
+  async importDeletedList(r: DeletedListRecord): Promise<boolean> {
+    if (this.lists.has(r.name)) return false;
+    this.db
+      .prepare(
+        `INSERT INTO deleted_lists (name, head, deleted_at) VALUES (?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET head = max(head, excluded.head), deleted_at = max(deleted_at, excluded.deleted_at)`,
+      )
+      .run(r.name, r.head, r.deletedAt);
+    return true;
   }
 
   async readRange(list: string, q: RangeQuery): Promise<StoredEvent[]> {
