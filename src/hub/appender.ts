@@ -1,4 +1,11 @@
 import type { AppendEvent, AppendOutcome, AppendRequest, EventLog, StoredEvent } from '../store/types.js';
+import { emptySummary, type ChunkSummary } from './live-tail.js';
+
+/** One list's events of a commit, with the types, sources and subjects among them. */
+export interface Committed {
+  events: StoredEvent[];
+  summary: ChunkSummary;
+}
 
 interface Pending {
   request: AppendRequest;
@@ -10,7 +17,7 @@ export interface AppenderOptions {
   /** Most events one shared commit takes; the rest wait for the next one. */
   maxGroupEvents: number;
   /** Called after each commit with the events it added, per list, in seq order. */
-  onCommit: (added: Map<string, StoredEvent[]>) => void;
+  onCommit: (added: Map<string, Committed>) => void;
 }
 
 /**
@@ -72,15 +79,20 @@ export class Appender {
       for (const p of group) p.reject(error);
       return;
     }
-    const added = new Map<string, StoredEvent[]>();
+    const added = new Map<string, Committed>();
     outcomes.forEach((outcome, i) => {
       if (!outcome.ok) return;
       const { list, events } = group[i].request;
       outcome.results.forEach((r, j) => {
         if (r.duplicate) return;
         let forList = added.get(list);
-        if (!forList) added.set(list, (forList = []));
-        forList.push({ seq: r.seq, prevSeq: r.prevSeq ?? null, time: r.time ?? Date.now(), body: events[j].body });
+        if (!forList) added.set(list, (forList = { events: [], summary: emptySummary() }));
+        const e = events[j];
+        forList.events.push({ seq: r.seq, prevSeq: r.prevSeq ?? null, time: r.time ?? Date.now(), body: e.body });
+        // The attributes were read off the event at publish: the summary needs no parse.
+        forList.summary.type.add(e.type);
+        forList.summary.source.add(e.source);
+        if (e.subject !== null) forList.summary.subject.add(e.subject);
       });
     });
     if (added.size > 0) this.options.onCommit(added);

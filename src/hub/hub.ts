@@ -113,9 +113,9 @@ export class Hub {
     this.appender = new Appender(store, {
       maxGroupEvents: options.maxGroupEvents ?? 20_000,
       onCommit: (added) => {
-        for (const [list, events] of added) {
-          this.tail.add(list, events);
-          this.bus.announce(list, events[events.length - 1].seq);
+        for (const [list, { events, summary }] of added) {
+          const chunk = this.tail.add(list, events, summary);
+          this.bus.announce(list, events[events.length - 1].seq, chunk && LiveTail.commitSummary(chunk));
         }
       },
     });
@@ -151,7 +151,11 @@ export class Hub {
       try {
         const events = await this.store.readRange(list, { after: known, upTo: head, limit: head - known });
         // Only a complete range, and only if nothing moved the head meanwhile (the tail stays in order).
-        if (events.length === head - known && this.bus.head(list) === known) this.tail.add(list, events);
+        if (events.length === head - known && this.bus.head(list) === known) {
+          const chunk = this.tail.add(list, events);
+          this.bus.announce(list, head, chunk && LiveTail.commitSummary(chunk));
+          return;
+        }
       } catch {
         // The readers read the store themselves.
       }

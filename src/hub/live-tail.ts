@@ -1,5 +1,6 @@
 import { INDEXED_ATTRIBUTES, mayMatch, type IndexedAttribute, type Requirements } from '../cesql/index.js';
 import type { StoredEvent } from '../store/types.js';
+import type { CommitSummary } from './live-bus.js';
 
 /** A recent event with its parsed form, made once and shared by every reader. */
 export interface TailEntry {
@@ -7,8 +8,13 @@ export interface TailEntry {
   parsed?: Record<string, unknown>;
 }
 
-/** The values of the indexed attributes in one chunk, made on first use. */
-type ChunkSummary = Record<IndexedAttribute, Set<string>>;
+/** The values of the indexed attributes in one chunk: given by the appender, or made on first use. */
+export type ChunkSummary = Record<IndexedAttribute, Set<string>>;
+
+/** An empty summary to fill (the appender adds each committed event's type, source and subject). */
+export function emptySummary(): ChunkSummary {
+  return { type: new Set<string>(), source: new Set<string>(), subject: new Set<string>() };
+}
 
 /** One commit's events (contiguous seqs). */
 export interface TailChunk {
@@ -32,9 +38,13 @@ export class LiveTail {
 
   constructor(private readonly capacity = 20_000) {}
 
-  /** Append committed events (in seq order, contiguous with what is held). */
-  add(list: string, events: StoredEvent[]): void {
-    if (events.length === 0) return;
+  /**
+   * Append committed events (in seq order, contiguous with what is held).
+   * `summary`, when the caller has the events' attributes at hand, saves
+   * parsing them to learn it. Returns the new chunk.
+   */
+  add(list: string, events: StoredEvent[], summary?: ChunkSummary): TailChunk | undefined {
+    if (events.length === 0) return undefined;
     let tail = this.lists.get(list);
     if (!tail) this.lists.set(list, (tail = { chunks: [], size: 0 }));
     const last = lastSeq(tail.chunks.at(-1));
@@ -43,11 +53,18 @@ export class LiveTail {
       tail.chunks = [];
       tail.size = 0;
     }
-    tail.chunks.push({ first: events[0].seq, entries: events.map((event) => ({ event })) });
+    const chunk: TailChunk = { first: events[0].seq, entries: events.map((event) => ({ event })), summary };
+    tail.chunks.push(chunk);
     tail.size += events.length;
     while (tail.chunks.length > 1 && tail.size - tail.chunks[0].entries.length >= this.capacity) {
       tail.size -= tail.chunks.shift()!.entries.length;
     }
+    return chunk;
+  }
+
+  /** A chunk as the live bus's commit summary: waiters whose filter it cannot match sleep on. */
+  static commitSummary(chunk: TailChunk): CommitSummary {
+    return { first: chunk.first, mayMatch: (requirements) => LiveTail.mayMatch(chunk, requirements) };
   }
 
   /** Forget events up to `seq` (retention deleted them). */
@@ -110,7 +127,7 @@ function lastSeq(chunk: TailChunk | undefined): number | undefined {
 }
 
 function summarise(chunk: TailChunk): ChunkSummary {
-  const summary = { type: new Set<string>(), source: new Set<string>(), subject: new Set<string>() };
+  const summary = emptySummary();
   for (const entry of chunk.entries) {
     const e = parsedOf(entry);
     for (const name of INDEXED_ATTRIBUTES) {
