@@ -129,6 +129,12 @@ export class SubscriptionWorker {
     await this.loop;
   }
 
+  /** Stop reading at once (a restart under another scope follows); deliveries in flight finish. */
+  halt(): void {
+    this.stopped = true;
+    this.poke();
+  }
+
   /** Deliver these seqs again now (explicit redelivery; outside subject ordering). */
   redeliver(seqs: number[]): void {
     const now = Date.now();
@@ -224,10 +230,12 @@ export class SubscriptionWorker {
   /**
    * The bus passed over commits up to `seq` that hold nothing the filters
    * match: as if a read had returned no events there. Only from the cursor
-   * the wait began at, so nothing is skipped that was not looked at.
+   * the wait began at, so nothing is skipped that was not looked at. Also
+   * when stopping: the position saved at stop then covers them, as if they
+   * had been read (a filter PUT restarts the worker and must not see them).
    */
   private skipThrough(seq: number): void {
-    if (seq <= this.readCursor || this.stopped) return;
+    if (seq <= this.readCursor) return;
     this.readCursor = seq;
     this.advance();
   }

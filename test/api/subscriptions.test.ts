@@ -269,8 +269,9 @@ describe('subscriptions and webhook delivery', () => {
     await expect.poll(async () => (await get(sub.id)).status).toBe('disabled');
     const disabled = await get(sub.id);
     expect(disabled.disabledReason).toMatch(/410/);
-    const sys = await (await hub.fetch('/lists/herold.system/events?type=herold.subscription.disabled&limit=1000')).json();
-    expect(sys.events.some((e: { subject: string }) => e.subject === sub.id)).toBe(true);
+    // The system event follows the disabled status (it is published after the change is stored).
+    const announced = async () => (await (await hub.fetch('/lists/herold.system/events?type=herold.subscription.disabled&limit=1000')).json()) as { events: { subject: string }[] };
+    await expect.poll(async () => (await announced()).events.some((e) => e.subject === sub.id)).toBe(true);
     await publishStructured(hub, list, makeEvent({ id: 'second' }));
     await wait(200);
     expect(rx.received).toHaveLength(1);
