@@ -632,6 +632,9 @@ async function main() {
   if (sc.ssemany?.figure != null) {
     const m = sc.ssemany;
     add(`${m.consumers.toLocaleString('en')} concurrent SSE consumers`, m.figure, 'MiB peak RSS', '< 1,024 MiB, every event to every consumer', m.pass, m.figure, { complete: m.complete, fanOutLatencyMs: m.latencyMs });
+    for (const r of m.runs ?? []) {
+      add(`publish → arrival p99, ${r.consumers.toLocaleString('en')} SSE streams at ${r.rate} events/s`, r.latencyMs.p99, 'ms', `< ${r.target.p99Ms} ms`, r.meetsLatencyTarget, r.memory?.peakRssMiB ?? null, { p50: r.latencyMs.p50, hubCpuPctOfOneCore: r.cpu.hubCpuPctOfOneCore, clientProcessesPctOfOneCore: r.cpu.clientProcessesPctOfOneCore });
+    }
   }
   if (Array.isArray(sc.postgres?.table)) {
     const pgs = sc.postgres;

@@ -483,27 +483,33 @@ export class Hub {
   ): AsyncGenerator<FollowStep, FollowEnd> {
     let cursor = q.after;
     let lastStep = Date.now();
-    while (!signal.aborted) {
-      if (this.expired(scope)) return 'expired';
-      const before = cursor;
-      const page = await this.readLog(list, { ...query, after: cursor, limit: FOLLOW_PAGE });
-      if (signal.aborted) break;
-      cursor = page.next;
-      if (page.events.length > 0 || cursor > before) {
-        const served = await this.served(scope, q, page, channel);
-        lastStep = Date.now();
-        yield { kind: 'events', events: served.events, next: cursor };
+    // One abort listener for the whole stream, not one per wait (ten thousand streams wait once per commit).
+    const waiter = new Waiter(this.bus, signal);
+    try {
+      while (!signal.aborted) {
+        if (this.expired(scope)) return 'expired';
+        const before = cursor;
+        const page = await this.readLog(list, { ...query, after: cursor, limit: FOLLOW_PAGE });
+        if (signal.aborted) break;
+        cursor = page.next;
+        if (page.events.length > 0 || cursor > before) {
+          const served = await this.served(scope, q, page, channel);
+          lastStep = Date.now();
+          yield { kind: 'events', events: served.events, next: cursor };
+        }
+        // More at once while reads make progress; a time window (`until`) stops short of the head.
+        if (page.events.length === FOLLOW_PAGE || (cursor > before && cursor < this.bus.head(list))) continue;
+        if (q.until !== undefined && q.until <= Date.now()) return 'window-complete';
+        const seen = Math.max(cursor, this.bus.head(list));
+        const waitMs = Math.max(1, Math.min(idleMs - (Date.now() - lastStep), (scope.expiresAt ?? Infinity) - Date.now()));
+        await waiter.beyond(list, seen, waitMs);
+        if (!signal.aborted && this.bus.head(list) <= seen && !this.expired(scope) && Date.now() - lastStep >= idleMs - 5) {
+          lastStep = Date.now();
+          yield { kind: 'idle' };
+        }
       }
-      // More at once while reads make progress; a time window (`until`) stops short of the head.
-      if (page.events.length === FOLLOW_PAGE || (cursor > before && cursor < this.bus.head(list))) continue;
-      if (q.until !== undefined && q.until <= Date.now()) return 'window-complete';
-      const seen = Math.max(cursor, this.bus.head(list));
-      const waitMs = Math.max(1, Math.min(idleMs - (Date.now() - lastStep), (scope.expiresAt ?? Infinity) - Date.now()));
-      await this.waitBeyond(list, seen, waitMs, signal);
-      if (!signal.aborted && this.bus.head(list) <= seen && !this.expired(scope) && Date.now() - lastStep >= idleMs - 5) {
-        lastStep = Date.now();
-        yield { kind: 'idle' };
-      }
+    } finally {
+      waiter.close();
     }
     return 'aborted';
   }
@@ -567,22 +573,44 @@ export class Hub {
       return event && { event, parsed: JSON.parse(event.body) as Record<string, unknown> };
     };
   }
+}
 
-  /** Resolves when the list's head passes `after`, after `ms`, or on abort. */
-  private waitBeyond(list: string, after: number, ms: number, signal: AbortSignal): Promise<void> {
+/**
+ * A live reader's waits, one after another: each resolves when the list's
+ * head passes `after`, after `ms`, or on abort. The abort listener is added
+ * once for all of them.
+ */
+class Waiter {
+  private current: (() => void) | null = null;
+  private readonly onAbort = () => this.current?.();
+
+  constructor(
+    private readonly bus: LiveBus,
+    private readonly signal: AbortSignal,
+  ) {
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  beyond(list: string, after: number, ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
+      if (this.signal.aborted) return resolve();
       let cancel: (() => void) | undefined;
       const done = () => {
+        if (this.current !== done) return;
+        this.current = null;
         clearTimeout(timer);
-        signal.removeEventListener('abort', done);
         cancel?.();
         resolve();
       };
+      this.current = done;
       const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
       cancel = this.bus.onceBeyond(list, after, done);
     });
+  }
+
+  close(): void {
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.current?.();
   }
 }
 

@@ -31,12 +31,14 @@ export type StallRule = Pick<Config, 'streamStallSeconds' | 'streamBufferBytes'>
  * the caller cuts it off. Without this, a reader that never reads holds a page
  * of memory (megabytes for an export) for as long as it keeps the socket open.
  */
-export async function writeWithin(w: Writable, chunk: string, rule: StallRule, signal: AbortSignal): Promise<'written' | 'stalled' | 'aborted'> {
+export async function writeWithin(w: Writable, chunk: string | Buffer, rule: StallRule, signal: AbortSignal): Promise<'written' | 'stalled' | 'aborted'> {
   const stallMs = rule.streamStallSeconds * 1000;
   for (let at = 0; at < chunk.length; ) {
     if (signal.aborted || w.destroyed) return 'aborted';
-    const end = pieceEnd(chunk, at, rule.streamBufferBytes);
-    if (!w.write(at === 0 && end === chunk.length ? chunk : chunk.slice(at, end))) {
+    // Bytes may be cut anywhere (the reader reassembles the stream); a string's piece ends on a whole character.
+    const end = typeof chunk === 'string' ? pieceEnd(chunk, at, rule.streamBufferBytes) : Math.min(chunk.length, at + rule.streamBufferBytes);
+    const piece = at === 0 && end === chunk.length ? chunk : typeof chunk === 'string' ? chunk.slice(at, end) : chunk.subarray(at, end);
+    if (!w.write(piece)) {
       const drained = await waitForDrain(w, stallMs, signal);
       if (drained !== 'drained') return drained;
     }
