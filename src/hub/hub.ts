@@ -9,6 +9,7 @@ import { LiveBus } from './live-bus.js';
 import { LiveTail, parsedOf } from './live-tail.js';
 import type { EventPredicate } from './predicate.js';
 import { linkWithinView, serveEvents, type EventLookup, type ServedEvent } from './serve.js';
+import { serves } from './project.js';
 import { allOfRequirements, NO_REQUIREMENTS, type Requirements } from '../cesql/index.js';
 import { structuredPointers, type Violation } from '../cloudevents/index.js';
 import type { Catalogue } from './catalogue/catalogue.js';
@@ -308,6 +309,23 @@ export class Hub {
     let upTo = head;
     if (q.since !== undefined) cursor = Math.max(cursor, await this.store.seqBefore(list, q.since));
     if (q.until !== undefined) upTo = Math.min(upTo, await this.store.seqBefore(list, q.until));
+    return this.readTail(list, q, cursor, upTo, head) ?? this.readStore(list, q, cursor, upTo, head);
+  }
+
+  /**
+   * readLog without waiting, when the live tail holds the whole range and no
+   * time window needs the store: a caught-up live reader's usual step.
+   */
+  private readRecent(list: string, q: ReadQuery): Page | undefined {
+    if (q.since !== undefined || q.until !== undefined) return undefined;
+    const head = this.bus.head(list);
+    // Nothing new: what the store read would answer.
+    if (q.after >= head) return { events: [], next: q.after, head };
+    return this.readTail(list, q, q.after, head, head);
+  }
+
+  /** The range (cursor, upTo] from the live tail, or undefined when it does not hold it. */
+  private readTail(list: string, q: ReadQuery, cursor: number, upTo: number, head: number): Page | undefined {
     const events: StoredEvent[] = [];
     const maxScan = q.maxScan ?? DEFAULT_MAX_SCAN;
     // Caught-up readers are served from memory: one parse per event for all of them.
@@ -346,6 +364,12 @@ export class Hub {
       if (!full) cursor = upTo;
       return { events, next: Math.max(cursor, q.after), head };
     }
+    return undefined;
+  }
+
+  private async readStore(list: string, q: ReadQuery, cursor: number, upTo: number, head: number): Promise<Page> {
+    const events: StoredEvent[] = [];
+    const maxScan = q.maxScan ?? DEFAULT_MAX_SCAN;
     const filter: RangeFilter = { types: q.types, subjects: q.subjects, sources: q.sources };
     const scanStart = cursor;
     while (events.length < q.limit && cursor < upTo) {
@@ -489,11 +513,13 @@ export class Hub {
       while (!signal.aborted) {
         if (this.expired(scope)) return 'expired';
         const before = cursor;
-        const page = await this.readLog(list, { ...query, after: cursor, limit: FOLLOW_PAGE });
+        // A caught-up reader's step is read from the tail and served without waiting: no promise per stream and commit.
+        const pageQuery = { ...query, after: cursor, limit: FOLLOW_PAGE };
+        const page = this.readRecent(list, pageQuery) ?? (await this.readLog(list, pageQuery));
         if (signal.aborted) break;
         cursor = page.next;
         if (page.events.length > 0 || cursor > before) {
-          const served = await this.served(scope, q, page, channel);
+          const served = this.servedNow(scope, q, page, channel) ?? (await this.served(scope, q, page, channel));
           lastStep = Date.now();
           yield { kind: 'events', events: served.events, next: cursor };
         }
@@ -555,8 +581,23 @@ export class Hub {
 
   /** Minimise, link and audit a page for its reader. */
   private async served(scope: Scope, q: EventQuery, page: Page, channel: Channel | null): Promise<ServedPage> {
+    const links = page.events.length > 0 ? await linkWithinView(scope, page.events, this.lookup(scope.list!)) : undefined;
+    return this.serveLinked(scope, q, page, channel, links);
+  }
+
+  /**
+   * `served` without waiting, when linking within the view needs no lookups:
+   * the caller is not served `heroldprevseq`, or sees every event (no row
+   * filter), so the stored links are right. Otherwise undefined.
+   */
+  private servedNow(scope: Scope, q: EventQuery, page: Page, channel: Channel | null): ServedPage | undefined {
+    if (page.events.length > 0 && serves(scope.fields, 'heroldprevseq') && scope.predicate) return undefined;
+    const links = page.events.length > 0 && !serves(scope.fields, 'heroldprevseq') ? page.events.map(() => null) : undefined;
+    return this.serveLinked(scope, q, page, channel, links);
+  }
+
+  private serveLinked(scope: Scope, q: EventQuery, page: Page, channel: Channel | null, links: (number | null)[] | undefined): ServedPage {
     const list = scope.list!;
-    const links = page.events.length > 0 ? await linkWithinView(scope, page.events, this.lookup(list)) : undefined;
     const events = serveEvents(scope, page.events, links);
     if (channel && events.length > 0) {
       this.options.audit?.record(scope.principal.id, list, channel, events.map((e) => e.seq), auditRecordOf(scope, q));

@@ -47,6 +47,19 @@ export async function writeWithin(w: Writable, chunk: string | Buffer, rule: Sta
   return 'written';
 }
 
+/**
+ * writeWithin without waiting when it need not: a chunk that fits the buffer
+ * rule in one piece and that the connection takes at once answers
+ * 'written' synchronously (a live stream's usual step: no promise per stream
+ * and commit); anything else is writeWithin's promise.
+ */
+export function writeWithinNow(w: Writable, chunk: string | Buffer, rule: StallRule, signal: AbortSignal): 'written' | Promise<'written' | 'stalled' | 'aborted'> {
+  const fits = typeof chunk === 'string' ? chunk.length <= rule.streamBufferBytes / 3 : chunk.length <= rule.streamBufferBytes;
+  if (!fits || signal.aborted || w.destroyed) return writeWithin(w, chunk, rule, signal);
+  if (w.write(chunk)) return 'written';
+  return waitForDrain(w, rule.streamStallSeconds * 1000, signal).then((drained) => (drained === 'drained' ? 'written' : drained));
+}
+
 /** Where the piece starting at `at` ends so that it is at most `maxBytes` of UTF-8 and never splits a surrogate pair. */
 function pieceEnd(s: string, at: number, maxBytes: number): number {
   if (s.length - at <= maxBytes / 3) return s.length; // at most 3 bytes per UTF-16 unit

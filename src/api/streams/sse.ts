@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Scope } from '../../access/scope.js';
 import type { EventQuery, FollowEnd } from '../../hub/hub.js';
 import { streamOwnerOf } from './registry.js';
-import { writeWithin } from './drain.js';
+import { writeWithinNow } from './drain.js';
 import { sseFrame } from './sse-frames.js';
 
 const END_MESSAGES: Record<Exclude<FollowEnd, 'aborted'>, [string, string]> = {
@@ -63,7 +63,9 @@ export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope:
         }
         chunk = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       }
-      if (chunk.length > 0 && (await writeWithin(res, chunk, config, abort.signal)) === 'stalled') {
+      // Usually written at once, without a promise; a full buffer waits under the stall rule.
+      const pending = chunk.length > 0 ? writeWithinNow(res, chunk, config, abort.signal) : 'written';
+      if ((pending === 'written' ? pending : await pending) === 'stalled') {
         end('error', `Consumer too slow: nothing was read for ${config.streamStallSeconds} s. Reconnect with Last-Event-ID to resume from the last event received.`);
         break;
       }
