@@ -1,10 +1,10 @@
 import type { AppendEvent, AppendOutcome, AppendRequest, EventLog, StoredEvent } from '../store/types.js';
-import { emptySummary, type ChunkSummary } from './live-tail.js';
+import type { EventAttributes } from './live-tail.js';
 
-/** One list's events of a commit, with the types, sources and subjects among them. */
+/** One list's events of a commit, with their type, source and subject as read at publish (same order). */
 export interface Committed {
   events: StoredEvent[];
-  summary: ChunkSummary;
+  attributes: EventAttributes[];
 }
 
 interface Pending {
@@ -86,13 +86,11 @@ export class Appender {
       outcome.results.forEach((r, j) => {
         if (r.duplicate) return;
         let forList = added.get(list);
-        if (!forList) added.set(list, (forList = { events: [], summary: emptySummary() }));
+        if (!forList) added.set(list, (forList = { events: [], attributes: [] }));
         const e = events[j];
         forList.events.push({ seq: r.seq, prevSeq: r.prevSeq ?? null, time: r.time ?? Date.now(), body: e.body });
-        // The attributes were read off the event at publish: the summary needs no parse.
-        forList.summary.type.add(e.type);
-        forList.summary.source.add(e.source);
-        if (e.subject !== null) forList.summary.subject.add(e.subject);
+        // Read off the event at publish: the commit's summary, when someone asks, needs no parse.
+        forList.attributes.push(e);
       });
     });
     if (added.size > 0) this.options.onCommit(added);

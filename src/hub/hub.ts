@@ -114,8 +114,8 @@ export class Hub {
     this.appender = new Appender(store, {
       maxGroupEvents: options.maxGroupEvents ?? 20_000,
       onCommit: (added) => {
-        for (const [list, { events, summary }] of added) {
-          const chunk = this.tail.add(list, events, summary);
+        for (const [list, { events, attributes }] of added) {
+          const chunk = this.tail.add(list, events, attributes);
           this.bus.announce(list, events[events.length - 1].seq, chunk && LiveTail.commitSummary(chunk));
         }
       },

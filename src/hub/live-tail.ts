@@ -8,18 +8,22 @@ export interface TailEntry {
   parsed?: Record<string, unknown>;
 }
 
-/** The values of the indexed attributes in one chunk: given by the appender, or made on first use. */
-export type ChunkSummary = Record<IndexedAttribute, Set<string>>;
+/** The values of the indexed attributes in one chunk, made on first use. */
+type ChunkSummary = Record<IndexedAttribute, Set<string>>;
 
-/** An empty summary to fill (the appender adds each committed event's type, source and subject). */
-export function emptySummary(): ChunkSummary {
-  return { type: new Set<string>(), source: new Set<string>(), subject: new Set<string>() };
+/** An event's type, source and subject as the publisher's request gave them (the appender has them at hand). */
+export interface EventAttributes {
+  readonly type: string;
+  readonly source: string;
+  readonly subject: string | null;
 }
 
 /** One commit's events (contiguous seqs). */
 export interface TailChunk {
   readonly first: number;
   readonly entries: TailEntry[];
+  /** Each entry's attributes, when the appender gave them: the summary is then made without parsing. */
+  readonly attributes?: readonly EventAttributes[];
   summary?: ChunkSummary;
 }
 
@@ -40,10 +44,11 @@ export class LiveTail {
 
   /**
    * Append committed events (in seq order, contiguous with what is held).
-   * `summary`, when the caller has the events' attributes at hand, saves
-   * parsing them to learn it. Returns the new chunk.
+   * `attributes` (each event's type, source and subject, same order), when
+   * the caller has them at hand, saves parsing the events to summarise the
+   * chunk. Returns the new chunk.
    */
-  add(list: string, events: StoredEvent[], summary?: ChunkSummary): TailChunk | undefined {
+  add(list: string, events: StoredEvent[], attributes?: readonly EventAttributes[]): TailChunk | undefined {
     if (events.length === 0) return undefined;
     let tail = this.lists.get(list);
     if (!tail) this.lists.set(list, (tail = { chunks: [], size: 0 }));
@@ -53,7 +58,7 @@ export class LiveTail {
       tail.chunks = [];
       tail.size = 0;
     }
-    const chunk: TailChunk = { first: events[0].seq, entries: events.map((event) => ({ event })), summary };
+    const chunk: TailChunk = { first: events[0].seq, entries: events.map((event) => ({ event })), attributes };
     tail.chunks.push(chunk);
     tail.size += events.length;
     while (tail.chunks.length > 1 && tail.size - tail.chunks[0].entries.length >= this.capacity) {
@@ -127,7 +132,15 @@ function lastSeq(chunk: TailChunk | undefined): number | undefined {
 }
 
 function summarise(chunk: TailChunk): ChunkSummary {
-  const summary = emptySummary();
+  const summary = { type: new Set<string>(), source: new Set<string>(), subject: new Set<string>() };
+  if (chunk.attributes) {
+    for (const a of chunk.attributes) {
+      summary.type.add(a.type);
+      summary.source.add(a.source);
+      if (a.subject !== null) summary.subject.add(a.subject);
+    }
+    return summary;
+  }
   for (const entry of chunk.entries) {
     const e = parsedOf(entry);
     for (const name of INDEXED_ATTRIBUTES) {
