@@ -132,15 +132,25 @@ async function latency({ rate, durationMs, warmupMs }) {
   }
 }
 
-/** Batched ingest with no subscriptions, then with 1,000 whose filters match nothing. */
+/**
+ * Batched ingest with no subscriptions, then with 1,000 whose filters match nothing. Besides the
+ * rates, events per hub CPU-second for each: on a shared machine the rate follows whatever else
+ * runs, while the hub's CPU per event is what the subscriptions cost.
+ */
 export async function nonMatchingCost({ events, subs }) {
   process.env.HEROLD_EGRESS_ALLOW = '127.0.0.0/8';
   const hub = await Hub.start({ label: 'delivery-nonmatching' });
   const rx = await receiver(() => undefined);
+  const measure = async () => {
+    const cpu = new CpuWindow(hub.pid).start();
+    const rate = await publishBatches(hub, 'nm', events);
+    const c = cpu.stop();
+    return { rate, perHubCpuSecond: c.hubCpuPctOfOneCore ? rate / (c.hubCpuPctOfOneCore / 100) : null, otherCpuPctOfOneCore: c.otherCpuPctOfOneCore };
+  };
   try {
     await hub.createList('nm');
     await publishBatches(hub, 'nm', Math.min(20_000, events)); // warm-up
-    const without = await publishBatches(hub, 'nm', events);
+    const without = await measure();
     for (let i = 0; i < subs; i++) {
       // Half filter on type in the query, half with a CESQL filter evaluated per event.
       const filter = i % 2 ? { types: ['no.such.type'] } : { filters: [{ sql: "subject = 'person/none'" }] };
@@ -148,11 +158,16 @@ export async function nonMatchingCost({ events, subs }) {
     }
     await sleep(500);
     hub.resetPeakRss();
-    const withSubs = await publishBatches(hub, 'nm', events);
+    const withSubs = await measure();
     return {
-      ingestWithoutSubscriptions: round(without),
-      ingestWith1000NonMatching: round(withSubs),
-      ratio: round(withSubs / without, 3),
+      ingestWithoutSubscriptions: round(without.rate),
+      ingestWith1000NonMatching: round(withSubs.rate),
+      ratio: round(withSubs.rate / without.rate, 3),
+      perHubCpuSecondWithout: round(without.perHubCpuSecond),
+      perHubCpuSecondWith1000NonMatching: round(withSubs.perHubCpuSecond),
+      perHubCpuSecondRatio: without.perHubCpuSecond && withSubs.perHubCpuSecond ? round(withSubs.perHubCpuSecond / without.perHubCpuSecond, 3) : null,
+      otherCpuPctOfOneCore: { without: without.otherCpuPctOfOneCore, with: withSubs.otherCpuPctOfOneCore },
+      target: 0.9,
       subscriptions: subs,
       events,
       memory: await hub.memory(),

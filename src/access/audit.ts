@@ -18,6 +18,22 @@ function scopeTextOf(scope: unknown): string {
   return text;
 }
 
+const keys = new WeakMap<object, { principal: string; list: string; channel: Channel; key: string }>();
+
+/**
+ * A range's key, remembered per scope object: a live stream records a step
+ * per commit with the same scope, and a key made once keeps its hash (the
+ * scope's text can be long; ten thousand streams would hash it per commit).
+ */
+function keyOf(principal: string, list: string, channel: Channel, scope: unknown, scopeText: string | null): string {
+  const cacheable = typeof scope === 'object' && scope !== null;
+  const hit = cacheable ? keys.get(scope) : undefined;
+  if (hit && hit.principal === principal && hit.list === list && hit.channel === channel) return hit.key;
+  const key = `${principal}\u0000${list}\u0000${channel}\u0000${scopeText}`;
+  if (cacheable) keys.set(scope, { principal, list, channel, key });
+  return key;
+}
+
 export class AuditRecorder {
   private pending = new Map<string, AuditRow>();
   /** Closed ranges waiting for the next batch write. */
@@ -37,7 +53,7 @@ export class AuditRecorder {
   record(principal: string, list: string, channel: Channel, seqs: number[], scope: unknown): void {
     if (seqs.length === 0) return;
     const scopeText = scope === undefined ? null : scopeTextOf(scope);
-    const key = `${principal}\u0000${list}\u0000${channel}\u0000${scopeText}`;
+    const key = keyOf(principal, list, channel, scope, scopeText);
     const first = seqs[0];
     const last = seqs[seqs.length - 1];
     const open = this.pending.get(key);

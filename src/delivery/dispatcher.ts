@@ -173,7 +173,11 @@ export class Dispatcher {
    */
   async onAccessChange(change: AccessChange): Promise<void> {
     const affected = [...this.workers.values()].filter((w) => (change.principal === undefined || w.owner === change.principal) && (change.list === undefined || w.list === change.list));
-    for (const w of affected) await this.refresh(w.id);
+    // Nothing more is read under the old scope from now on, though the restarts (one after another per
+    // subscription, each a few store round trips) finish later: an event committed after the change
+    // is read only by the restarted worker, under the new scope.
+    for (const w of affected) w.halt();
+    await Promise.all(affected.map((w) => this.refresh(w.id)));
   }
 
   redeliver(id: string, seqs: number[]): boolean {

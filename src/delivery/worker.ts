@@ -1,7 +1,9 @@
 import { hash } from 'node:crypto';
 import type { Scope } from '../access/access.js';
 import { HubError } from '../hub/errors.js';
-import type { EventQuery, Hub, ServedEvent } from '../hub/hub.js';
+import { queryRequirements, type EventQuery, type Hub, type ServedEvent } from '../hub/hub.js';
+import type { MatchingWait } from '../hub/live-bus.js';
+import type { Requirements } from '../cesql/index.js';
 import type { DeliveryConfig } from '../hub/subscriptions/spec.js';
 import type { RetryRow, SubscriptionRecord, SubscriptionStore } from '../store/types.js';
 import type { DeliveryJournal } from './journal.js';
@@ -66,6 +68,10 @@ export class SubscriptionWorker {
   private stopped = false;
   private readonly abort = new AbortController();
   private wake: (() => void) | null = null;
+  /** The bus wait of the current waitForWork, if it waits for new events. */
+  private waiting: MatchingWait | null = null;
+  /** What an event must be for the subscription's own filters to match it (never stronger than they are). */
+  private readonly requirements: Requirements;
   private loop: Promise<void> | null = null;
   private readonly maxOutstanding: number;
   /** Deliveries in flight at most: the subscription's concurrency, or the sink's window when it pipelines. */
@@ -77,6 +83,10 @@ export class SubscriptionWorker {
     this.failingSince = d.record.failingSince;
     this.inflightLimit = Math.max(d.config.concurrency, d.sink.window ?? 0);
     this.maxOutstanding = Math.max(64, d.config.concurrency * 8, this.inflightLimit * 2);
+    // The owner's own filters only: a grant's row filter may change under a running worker's scope
+    // (it is restarted then), the subscription's filters may not (a PUT restarts it too).
+    const q = d.query;
+    this.requirements = queryRequirements({ types: q.types, sources: q.sources, subjects: q.subjects, requires: q.filter?.requires });
   }
 
   get id(): string {
@@ -119,6 +129,12 @@ export class SubscriptionWorker {
     await this.loop;
   }
 
+  /** Stop reading at once (a restart under another scope follows); deliveries in flight finish. */
+  halt(): void {
+    this.stopped = true;
+    this.poke();
+  }
+
   /** Deliver these seqs again now (explicit redelivery; outside subject ordering). */
   redeliver(seqs: number[]): void {
     const now = Date.now();
@@ -134,7 +150,10 @@ export class SubscriptionWorker {
   }
 
   status(): { position: number; inflight: number; retrying: number } {
-    return { position: this.position, inflight: this.inflight.size, retrying: this.retries.size };
+    // Waiting with nothing unfinished: the commits the bus passed over hold nothing for it.
+    const idle = this.waiting !== null && this.outstanding.size === 0 && this.position === this.readCursor;
+    const position = idle ? Math.max(this.position, this.waiting!.clearThrough) : this.position;
+    return { position, inflight: this.inflight.size, retrying: this.retries.size };
   }
 
   private poke(): void {
@@ -185,21 +204,40 @@ export class SubscriptionWorker {
     return new Promise<void>((resolve) => {
       // Each wait has its own bus waiter, cancelled when the wait ends, and a
       // stale wake-up may not clear a newer wait's handle.
-      let cancel: (() => void) | undefined;
+      let wait: MatchingWait | null = null;
       const done = () => {
         clearTimeout(timer);
         if (this.wake === done) this.wake = null;
-        cancel?.();
-        cancel = undefined;
+        if (wait) {
+          wait.cancel();
+          if (this.waiting === wait) this.waiting = null;
+          this.skipThrough(wait.clearThrough);
+          wait = null;
+        }
         resolve();
       };
       const timer = setTimeout(done, timeoutMs);
       this.wake = done;
-      // Room for more: a new event in the list is work too. stop() pokes this wait, which ends it and cancels the bus waiter.
+      // Room for more: a new event in the list is work too, but only a commit that may hold one the
+      // filters match wakes it (live-bus.ts). stop() pokes this wait, which ends it and cancels the bus waiter.
       if (this.inflight.size < this.inflightLimit && this.outstanding.size < this.maxOutstanding) {
-        cancel = hub.bus.onceBeyond(record.list, this.readCursor, done);
+        wait = hub.bus.onceMatching(record.list, this.readCursor, this.requirements, done);
+        if (wait !== null && this.wake === done) this.waiting = wait;
       }
     });
+  }
+
+  /**
+   * The bus passed over commits up to `seq` that hold nothing the filters
+   * match: as if a read had returned no events there. Only from the cursor
+   * the wait began at, so nothing is skipped that was not looked at. Also
+   * when stopping: the position saved at stop then covers them, as if they
+   * had been read (a filter PUT restarts the worker and must not see them).
+   */
+  private skipThrough(seq: number): void {
+    if (seq <= this.readCursor) return;
+    this.readCursor = seq;
+    this.advance();
   }
 
   /** ordering 'subject': the stored subject, whether or not the owner is served it. */

@@ -1,4 +1,11 @@
 import type { AppendEvent, AppendOutcome, AppendRequest, EventLog, StoredEvent } from '../store/types.js';
+import type { EventAttributes } from './live-tail.js';
+
+/** One list's events of a commit, with their type, source and subject as read at publish (same order). */
+export interface Committed {
+  events: StoredEvent[];
+  attributes: EventAttributes[];
+}
 
 interface Pending {
   request: AppendRequest;
@@ -10,7 +17,7 @@ export interface AppenderOptions {
   /** Most events one shared commit takes; the rest wait for the next one. */
   maxGroupEvents: number;
   /** Called after each commit with the events it added, per list, in seq order. */
-  onCommit: (added: Map<string, StoredEvent[]>) => void;
+  onCommit: (added: Map<string, Committed>) => void;
 }
 
 /**
@@ -72,15 +79,18 @@ export class Appender {
       for (const p of group) p.reject(error);
       return;
     }
-    const added = new Map<string, StoredEvent[]>();
+    const added = new Map<string, Committed>();
     outcomes.forEach((outcome, i) => {
       if (!outcome.ok) return;
       const { list, events } = group[i].request;
       outcome.results.forEach((r, j) => {
         if (r.duplicate) return;
         let forList = added.get(list);
-        if (!forList) added.set(list, (forList = []));
-        forList.push({ seq: r.seq, prevSeq: r.prevSeq ?? null, time: r.time ?? Date.now(), body: events[j].body });
+        if (!forList) added.set(list, (forList = { events: [], attributes: [] }));
+        const e = events[j];
+        forList.events.push({ seq: r.seq, prevSeq: r.prevSeq ?? null, time: r.time ?? Date.now(), body: e.body });
+        // Read off the event at publish: the commit's summary, when someone asks, needs no parse.
+        forList.attributes.push(e);
       });
     });
     if (added.size > 0) this.options.onCommit(added);

@@ -9,6 +9,7 @@ import { LiveBus } from './live-bus.js';
 import { LiveTail, parsedOf } from './live-tail.js';
 import type { EventPredicate } from './predicate.js';
 import { linkWithinView, serveEvents, type EventLookup, type ServedEvent } from './serve.js';
+import { serves } from './project.js';
 import { allOfRequirements, NO_REQUIREMENTS, type Requirements } from '../cesql/index.js';
 import { structuredPointers, type Violation } from '../cloudevents/index.js';
 import type { Catalogue } from './catalogue/catalogue.js';
@@ -113,9 +114,9 @@ export class Hub {
     this.appender = new Appender(store, {
       maxGroupEvents: options.maxGroupEvents ?? 20_000,
       onCommit: (added) => {
-        for (const [list, events] of added) {
-          this.tail.add(list, events);
-          this.bus.announce(list, events[events.length - 1].seq);
+        for (const [list, { events, attributes }] of added) {
+          const chunk = this.tail.add(list, events, attributes);
+          this.bus.announce(list, events[events.length - 1].seq, chunk && LiveTail.commitSummary(chunk));
         }
       },
     });
@@ -151,7 +152,11 @@ export class Hub {
       try {
         const events = await this.store.readRange(list, { after: known, upTo: head, limit: head - known });
         // Only a complete range, and only if nothing moved the head meanwhile (the tail stays in order).
-        if (events.length === head - known && this.bus.head(list) === known) this.tail.add(list, events);
+        if (events.length === head - known && this.bus.head(list) === known) {
+          const chunk = this.tail.add(list, events);
+          this.bus.announce(list, head, chunk && LiveTail.commitSummary(chunk));
+          return;
+        }
       } catch {
         // The readers read the store themselves.
       }
@@ -304,6 +309,23 @@ export class Hub {
     let upTo = head;
     if (q.since !== undefined) cursor = Math.max(cursor, await this.store.seqBefore(list, q.since));
     if (q.until !== undefined) upTo = Math.min(upTo, await this.store.seqBefore(list, q.until));
+    return this.readTail(list, q, cursor, upTo, head) ?? this.readStore(list, q, cursor, upTo, head);
+  }
+
+  /**
+   * readLog without waiting, when the live tail holds the whole range and no
+   * time window needs the store: a caught-up live reader's usual step.
+   */
+  private readRecent(list: string, q: ReadQuery): Page | undefined {
+    if (q.since !== undefined || q.until !== undefined) return undefined;
+    const head = this.bus.head(list);
+    // Nothing new: what the store read would answer.
+    if (q.after >= head) return { events: [], next: q.after, head };
+    return this.readTail(list, q, q.after, head, head);
+  }
+
+  /** The range (cursor, upTo] from the live tail, or undefined when it does not hold it. */
+  private readTail(list: string, q: ReadQuery, cursor: number, upTo: number, head: number): Page | undefined {
     const events: StoredEvent[] = [];
     const maxScan = q.maxScan ?? DEFAULT_MAX_SCAN;
     // Caught-up readers are served from memory: one parse per event for all of them.
@@ -342,6 +364,12 @@ export class Hub {
       if (!full) cursor = upTo;
       return { events, next: Math.max(cursor, q.after), head };
     }
+    return undefined;
+  }
+
+  private async readStore(list: string, q: ReadQuery, cursor: number, upTo: number, head: number): Promise<Page> {
+    const events: StoredEvent[] = [];
+    const maxScan = q.maxScan ?? DEFAULT_MAX_SCAN;
     const filter: RangeFilter = { types: q.types, subjects: q.subjects, sources: q.sources };
     const scanStart = cursor;
     while (events.length < q.limit && cursor < upTo) {
@@ -479,27 +507,35 @@ export class Hub {
   ): AsyncGenerator<FollowStep, FollowEnd> {
     let cursor = q.after;
     let lastStep = Date.now();
-    while (!signal.aborted) {
-      if (this.expired(scope)) return 'expired';
-      const before = cursor;
-      const page = await this.readLog(list, { ...query, after: cursor, limit: FOLLOW_PAGE });
-      if (signal.aborted) break;
-      cursor = page.next;
-      if (page.events.length > 0 || cursor > before) {
-        const served = await this.served(scope, q, page, channel);
-        lastStep = Date.now();
-        yield { kind: 'events', events: served.events, next: cursor };
+    // One abort listener for the whole stream, not one per wait (ten thousand streams wait once per commit).
+    const waiter = new Waiter(this.bus, signal);
+    try {
+      while (!signal.aborted) {
+        if (this.expired(scope)) return 'expired';
+        const before = cursor;
+        // A caught-up reader's step is read from the tail and served without waiting: no promise per stream and commit.
+        const pageQuery = { ...query, after: cursor, limit: FOLLOW_PAGE };
+        const page = this.readRecent(list, pageQuery) ?? (await this.readLog(list, pageQuery));
+        if (signal.aborted) break;
+        cursor = page.next;
+        if (page.events.length > 0 || cursor > before) {
+          const served = this.servedNow(scope, q, page, channel) ?? (await this.served(scope, q, page, channel));
+          lastStep = Date.now();
+          yield { kind: 'events', events: served.events, next: cursor };
+        }
+        // More at once while reads make progress; a time window (`until`) stops short of the head.
+        if (page.events.length === FOLLOW_PAGE || (cursor > before && cursor < this.bus.head(list))) continue;
+        if (q.until !== undefined && q.until <= Date.now()) return 'window-complete';
+        const seen = Math.max(cursor, this.bus.head(list));
+        const waitMs = Math.max(1, Math.min(idleMs - (Date.now() - lastStep), (scope.expiresAt ?? Infinity) - Date.now()));
+        await waiter.beyond(list, seen, waitMs);
+        if (!signal.aborted && this.bus.head(list) <= seen && !this.expired(scope) && Date.now() - lastStep >= idleMs - 5) {
+          lastStep = Date.now();
+          yield { kind: 'idle' };
+        }
       }
-      // More at once while reads make progress; a time window (`until`) stops short of the head.
-      if (page.events.length === FOLLOW_PAGE || (cursor > before && cursor < this.bus.head(list))) continue;
-      if (q.until !== undefined && q.until <= Date.now()) return 'window-complete';
-      const seen = Math.max(cursor, this.bus.head(list));
-      const waitMs = Math.max(1, Math.min(idleMs - (Date.now() - lastStep), (scope.expiresAt ?? Infinity) - Date.now()));
-      await this.waitBeyond(list, seen, waitMs, signal);
-      if (!signal.aborted && this.bus.head(list) <= seen && !this.expired(scope) && Date.now() - lastStep >= idleMs - 5) {
-        lastStep = Date.now();
-        yield { kind: 'idle' };
-      }
+    } finally {
+      waiter.close();
     }
     return 'aborted';
   }
@@ -571,8 +607,23 @@ export class Hub {
 
   /** Minimise, link and audit a page for its reader. */
   private async served(scope: Scope, q: EventQuery, page: Page, channel: Channel | null): Promise<ServedPage> {
+    const links = page.events.length > 0 ? await linkWithinView(scope, page.events, this.lookup(scope.list!)) : undefined;
+    return this.serveLinked(scope, q, page, channel, links);
+  }
+
+  /**
+   * `served` without waiting, when linking within the view needs no lookups:
+   * the caller is not served `heroldprevseq`, or sees every event (no row
+   * filter), so the stored links are right. Otherwise undefined.
+   */
+  private servedNow(scope: Scope, q: EventQuery, page: Page, channel: Channel | null): ServedPage | undefined {
+    if (page.events.length > 0 && serves(scope.fields, 'heroldprevseq') && scope.predicate) return undefined;
+    const links = page.events.length > 0 && !serves(scope.fields, 'heroldprevseq') ? page.events.map(() => null) : undefined;
+    return this.serveLinked(scope, q, page, channel, links);
+  }
+
+  private serveLinked(scope: Scope, q: EventQuery, page: Page, channel: Channel | null, links: (number | null)[] | undefined): ServedPage {
     const list = scope.list!;
-    const links = page.events.length > 0 ? await linkWithinView(scope, page.events, this.lookup(list)) : undefined;
     const events = serveEvents(scope, page.events, links);
     if (channel && events.length > 0) {
       this.options.audit?.record(scope.principal.id, list, channel, events.map((e) => e.seq), auditRecordOf(scope, q));
@@ -589,22 +640,44 @@ export class Hub {
       return event && { event, parsed: JSON.parse(event.body) as Record<string, unknown> };
     };
   }
+}
 
-  /** Resolves when the list's head passes `after`, after `ms`, or on abort. */
-  private waitBeyond(list: string, after: number, ms: number, signal: AbortSignal): Promise<void> {
+/**
+ * A live reader's waits, one after another: each resolves when the list's
+ * head passes `after`, after `ms`, or on abort. The abort listener is added
+ * once for all of them.
+ */
+class Waiter {
+  private current: (() => void) | null = null;
+  private readonly onAbort = () => this.current?.();
+
+  constructor(
+    private readonly bus: LiveBus,
+    private readonly signal: AbortSignal,
+  ) {
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  beyond(list: string, after: number, ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
+      if (this.signal.aborted) return resolve();
       let cancel: (() => void) | undefined;
       const done = () => {
+        if (this.current !== done) return;
+        this.current = null;
         clearTimeout(timer);
-        signal.removeEventListener('abort', done);
         cancel?.();
         resolve();
       };
+      this.current = done;
       const timer = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
       cancel = this.bus.onceBeyond(list, after, done);
     });
+  }
+
+  close(): void {
+    this.signal.removeEventListener('abort', this.onAbort);
+    this.current?.();
   }
 }
 

@@ -1,5 +1,6 @@
 import { INDEXED_ATTRIBUTES, mayMatch, type IndexedAttribute, type Requirements } from '../cesql/index.js';
 import type { StoredEvent } from '../store/types.js';
+import type { CommitSummary } from './live-bus.js';
 
 /** A recent event with its parsed form, made once and shared by every reader. */
 export interface TailEntry {
@@ -10,10 +11,19 @@ export interface TailEntry {
 /** The values of the indexed attributes in one chunk, made on first use. */
 type ChunkSummary = Record<IndexedAttribute, Set<string>>;
 
+/** An event's type, source and subject as the publisher's request gave them (the appender has them at hand). */
+export interface EventAttributes {
+  readonly type: string;
+  readonly source: string;
+  readonly subject: string | null;
+}
+
 /** One commit's events (contiguous seqs). */
 export interface TailChunk {
   readonly first: number;
   readonly entries: TailEntry[];
+  /** Each entry's attributes, when the appender gave them: the summary is then made without parsing. */
+  readonly attributes?: readonly EventAttributes[];
   summary?: ChunkSummary;
 }
 
@@ -32,9 +42,14 @@ export class LiveTail {
 
   constructor(private readonly capacity = 20_000) {}
 
-  /** Append committed events (in seq order, contiguous with what is held). */
-  add(list: string, events: StoredEvent[]): void {
-    if (events.length === 0) return;
+  /**
+   * Append committed events (in seq order, contiguous with what is held).
+   * `attributes` (each event's type, source and subject, same order), when
+   * the caller has them at hand, saves parsing the events to summarise the
+   * chunk. Returns the new chunk.
+   */
+  add(list: string, events: StoredEvent[], attributes?: readonly EventAttributes[]): TailChunk | undefined {
+    if (events.length === 0) return undefined;
     let tail = this.lists.get(list);
     if (!tail) this.lists.set(list, (tail = { chunks: [], size: 0 }));
     const last = lastSeq(tail.chunks.at(-1));
@@ -43,11 +58,18 @@ export class LiveTail {
       tail.chunks = [];
       tail.size = 0;
     }
-    tail.chunks.push({ first: events[0].seq, entries: events.map((event) => ({ event })) });
+    const chunk: TailChunk = { first: events[0].seq, entries: events.map((event) => ({ event })), attributes };
+    tail.chunks.push(chunk);
     tail.size += events.length;
     while (tail.chunks.length > 1 && tail.size - tail.chunks[0].entries.length >= this.capacity) {
       tail.size -= tail.chunks.shift()!.entries.length;
     }
+    return chunk;
+  }
+
+  /** A chunk as the live bus's commit summary: waiters whose filter it cannot match sleep on. */
+  static commitSummary(chunk: TailChunk): CommitSummary {
+    return { first: chunk.first, mayMatch: (requirements) => LiveTail.mayMatch(chunk, requirements) };
   }
 
   /** Forget events up to `seq` (retention deleted them). */
@@ -111,6 +133,14 @@ function lastSeq(chunk: TailChunk | undefined): number | undefined {
 
 function summarise(chunk: TailChunk): ChunkSummary {
   const summary = { type: new Set<string>(), source: new Set<string>(), subject: new Set<string>() };
+  if (chunk.attributes) {
+    for (const a of chunk.attributes) {
+      summary.type.add(a.type);
+      summary.source.add(a.source);
+      if (a.subject !== null) summary.subject.add(a.subject);
+    }
+    return summary;
+  }
   for (const entry of chunk.entries) {
     const e = parsedOf(entry);
     for (const name of INDEXED_ATTRIBUTES) {

@@ -155,6 +155,28 @@ describe('subscriptions and webhook delivery', () => {
     expect(rx.events().map((e) => e.id)).toEqual(['yes-1', 'yes-2']);
   });
 
+  it('commits its filters cannot match pass an idle subscription by, yet it gets every event that matches, in order', async () => {
+    await fresh();
+    const typed = await subscribe({ types: ['wanted'] });
+    const cesql = await subscribe({ filters: [{ sql: "subject = 'person/wanted' OR type = 'wanted'" }] });
+    // Commits holding nothing either may match: both stay asleep, and their positions still reach the head.
+    for (let i = 0; i < 5; i++) await publishBatch(hub, list, [makeEvent({ type: 'other', subject: 'person/x' }), makeEvent({ type: 'other', subject: 'person/y' })]);
+    for (const id of [typed.id, cesql.id]) await expect.poll(async () => (await get(id)).lag).toBe('0');
+    expect(rx.received).toHaveLength(0);
+    // A commit mixing matching and non-matching events wakes them; each gets exactly its matches, with their seqs.
+    await publishBatch(hub, list, [makeEvent({ type: 'other' }), makeEvent({ type: 'wanted', id: 'w-1' }), makeEvent({ type: 'other', subject: 'person/wanted', id: 's-1' })]);
+    await publishStructured(hub, list, makeEvent({ type: 'other' }));
+    await publishStructured(hub, list, makeEvent({ type: 'wanted', id: 'w-2' }));
+    await rx.waitFor((r) => r.received.length === 5);
+    const byId = new Map<string, string[]>();
+    for (const r of rx.received) {
+      const e = JSON.parse(r.body) as { id: string; heroldseq: string };
+      byId.set(e.id, [...(byId.get(e.id) ?? []), e.heroldseq]);
+    }
+    expect(Object.fromEntries(byId)).toEqual({ 'w-1': ['12', '12'], 's-1': ['13'], 'w-2': ['15', '15'] });
+    for (const id of [typed.id, cesql.id]) await expect.poll(async () => (await get(id)).position).toBe('15');
+  });
+
   it('retries 5xx, timeouts and 408 with the same webhook-id, and records every attempt', async () => {
     await fresh();
     rx.respond = (_req, i) => (i === 0 ? { status: 500, body: 'boom' } : i === 1 ? { status: 408 } : i === 2 ? 'hang' : { status: 200 });
@@ -247,8 +269,9 @@ describe('subscriptions and webhook delivery', () => {
     await expect.poll(async () => (await get(sub.id)).status).toBe('disabled');
     const disabled = await get(sub.id);
     expect(disabled.disabledReason).toMatch(/410/);
-    const sys = await (await hub.fetch('/lists/herold.system/events?type=herold.subscription.disabled&limit=1000')).json();
-    expect(sys.events.some((e: { subject: string }) => e.subject === sub.id)).toBe(true);
+    // The system event follows the disabled status (it is published after the change is stored).
+    const announced = async () => (await (await hub.fetch('/lists/herold.system/events?type=herold.subscription.disabled&limit=1000')).json()) as { events: { subject: string }[] };
+    await expect.poll(async () => (await announced()).events.some((e) => e.subject === sub.id)).toBe(true);
     await publishStructured(hub, list, makeEvent({ id: 'second' }));
     await wait(200);
     expect(rx.received).toHaveLength(1);

@@ -18,6 +18,8 @@ describe('console: audit per subject, and API keys for admins', () => {
     await publishBatch(hub, 'folk', [makeEvent({ subject: 'person/ola', type: 'moved' }), makeEvent({ subject: 'person/kari', type: 'moved' }), makeEvent({ subject: 'person/ola', type: 'married' })]);
     // nav reads everything once: two events about person/ola reach it.
     expect((await hub.fetch('/lists/folk/events', { headers: { authorization: `Bearer ${keys.nav}` } })).status).toBe(200);
+    // The audit writes its rows in batches (within a second): written before the console searches them.
+    await hub.running.app.deps.audit.flush();
   });
   afterAll(async () => {
     await browser?.close();

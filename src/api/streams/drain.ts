@@ -31,18 +31,33 @@ export type StallRule = Pick<Config, 'streamStallSeconds' | 'streamBufferBytes'>
  * the caller cuts it off. Without this, a reader that never reads holds a page
  * of memory (megabytes for an export) for as long as it keeps the socket open.
  */
-export async function writeWithin(w: Writable, chunk: string, rule: StallRule, signal: AbortSignal): Promise<'written' | 'stalled' | 'aborted'> {
+export async function writeWithin(w: Writable, chunk: string | Buffer, rule: StallRule, signal: AbortSignal): Promise<'written' | 'stalled' | 'aborted'> {
   const stallMs = rule.streamStallSeconds * 1000;
   for (let at = 0; at < chunk.length; ) {
     if (signal.aborted || w.destroyed) return 'aborted';
-    const end = pieceEnd(chunk, at, rule.streamBufferBytes);
-    if (!w.write(at === 0 && end === chunk.length ? chunk : chunk.slice(at, end))) {
+    // Bytes may be cut anywhere (the reader reassembles the stream); a string's piece ends on a whole character.
+    const end = typeof chunk === 'string' ? pieceEnd(chunk, at, rule.streamBufferBytes) : Math.min(chunk.length, at + rule.streamBufferBytes);
+    const piece = at === 0 && end === chunk.length ? chunk : typeof chunk === 'string' ? chunk.slice(at, end) : chunk.subarray(at, end);
+    if (!w.write(piece)) {
       const drained = await waitForDrain(w, stallMs, signal);
       if (drained !== 'drained') return drained;
     }
     at = end;
   }
   return 'written';
+}
+
+/**
+ * writeWithin without waiting when it need not: a chunk that fits the buffer
+ * rule in one piece and that the connection takes at once answers
+ * 'written' synchronously (a live stream's usual step: no promise per stream
+ * and commit); anything else is writeWithin's promise.
+ */
+export function writeWithinNow(w: Writable, chunk: string | Buffer, rule: StallRule, signal: AbortSignal): 'written' | Promise<'written' | 'stalled' | 'aborted'> {
+  const fits = typeof chunk === 'string' ? chunk.length <= rule.streamBufferBytes / 3 : chunk.length <= rule.streamBufferBytes;
+  if (!fits || signal.aborted || w.destroyed) return writeWithin(w, chunk, rule, signal);
+  if (w.write(chunk)) return 'written';
+  return waitForDrain(w, rule.streamStallSeconds * 1000, signal).then((drained) => (drained === 'drained' ? 'written' : drained));
 }
 
 /** Where the piece starting at `at` ends so that it is at most `maxBytes` of UTF-8 and never splits a surrogate pair. */

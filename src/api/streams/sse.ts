@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Scope } from '../../access/scope.js';
 import type { EventQuery, FollowEnd } from '../../hub/hub.js';
 import { streamOwnerOf } from './registry.js';
-import { writeWithin } from './drain.js';
+import { writeWithinNow } from './drain.js';
+import { sseFrame } from './sse-frames.js';
 
 const END_MESSAGES: Record<Exclude<FollowEnd, 'aborted'>, [string, string]> = {
   expired: ['close', 'Your credential has expired; reconnect with a valid one and Last-Event-ID to resume.'],
@@ -49,18 +50,22 @@ export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope:
     let step = await stream.next();
     while (!step.done) {
       const s = step.value;
-      let chunk = '';
+      let chunk: string | Buffer = '';
       if (s.kind === 'idle') chunk = ': heartbeat\n\n';
       else {
-        for (const e of s.events) chunk += `id: ${e.seq}\ndata: ${e.json}\n\n`;
+        // One write per step (all the events of a commit, or more when the stream is behind), of frames shared across streams.
+        const parts: Buffer[] = s.events.map((e) => sseFrame(list, e.seq, e.json));
         if (s.events.length > 0) lastSentId = s.events[s.events.length - 1].seq;
         // Moved past events the caller does not get: an id-only message moves the client's Last-Event-ID too.
         if (s.next > lastSentId) {
-          chunk += `id: ${s.next}\n\n`;
+          parts.push(Buffer.from(`id: ${s.next}\n\n`));
           lastSentId = s.next;
         }
+        chunk = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       }
-      if (chunk && (await writeWithin(res, chunk, config, abort.signal)) === 'stalled') {
+      // Usually written at once, without a promise; a full buffer waits under the stall rule.
+      const pending = chunk.length > 0 ? writeWithinNow(res, chunk, config, abort.signal) : 'written';
+      if ((pending === 'written' ? pending : await pending) === 'stalled') {
         end('error', `Consumer too slow: nothing was read for ${config.streamStallSeconds} s. Reconnect with Last-Event-ID to resume from the last event received.`);
         break;
       }
