@@ -47,7 +47,8 @@ export interface SqliteStoreOptions {
   /**
    * SQLite's page cache in MiB (default 32). The process's memory is bounded by it; pages beyond it
    * are read through the OS file cache. 256 MiB cost the same CPU per event at 1.6 M events and made
-   * the hub 200 MiB larger (docs/benchmarks.md, issue 15).
+   * the hub 200 MiB larger (docs/benchmarks.md, issue 15). With the writer thread, its connection
+   * and this one's each get half.
    */
   cacheMiB?: number;
   /**
@@ -88,7 +89,9 @@ export class SqliteStore implements EventStore {
     this.db = new Database(this.options.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${this.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma(`cache_size = -${(this.options.cacheMiB ?? 32) * 1024}`);
+    const worker = this.options.file !== ':memory:' && this.options.writer !== 'thread';
+    const cacheMiB = (this.options.cacheMiB ?? 32) / (worker ? 2 : 1);
+    this.db.pragma(`cache_size = -${Math.round(cacheMiB * 1024)}`);
     this.db.pragma('temp_store = MEMORY');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
@@ -96,11 +99,9 @@ export class SqliteStore implements EventStore {
     this.subs = new SqliteSubscriptionTables(this.db);
     this.access = new SqliteAccessTables(this.db);
     this.catalogue = new SqliteCatalogueTables(this.db);
-    const cacheMiB = this.options.cacheMiB ?? 32;
-    this.writer =
-      this.options.file === ':memory:' || this.options.writer === 'thread'
-        ? new LocalWriter(new EventWriter(this.db))
-        : new WorkerWriter({ file: this.options.file, synchronous: this.options.synchronous, cacheMiB });
+    this.writer = worker
+      ? new WorkerWriter({ file: this.options.file, synchronous: this.options.synchronous, cacheMiB })
+      : new LocalWriter(new EventWriter(this.db));
     await this.writer.open();
     const rows = this.db.prepare('SELECT id, name, head, last_time FROM lists').all() as ListRow[];
     for (const row of rows) this.lists.set(row.name, { id: row.id, head: row.head, lastTime: row.last_time });

@@ -13,7 +13,7 @@ const options = workerData as WriterThreadOptions;
 const db = new Database(options.file);
 db.pragma('journal_mode = WAL');
 db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-db.pragma(`cache_size = -${options.cacheMiB * 1024}`);
+db.pragma(`cache_size = -${Math.round(options.cacheMiB * 1024)}`);
 db.pragma('temp_store = MEMORY');
 db.pragma('busy_timeout = 5000');
 const writer = new EventWriter(db);
