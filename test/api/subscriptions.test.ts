@@ -247,8 +247,12 @@ describe('subscriptions and webhook delivery', () => {
     await expect.poll(async () => (await get(sub.id)).status).toBe('disabled');
     const disabled = await get(sub.id);
     expect(disabled.disabledReason).toMatch(/410/);
-    const sys = await (await hub.fetch('/lists/herold.system/events?type=herold.subscription.disabled&limit=1000')).json();
-    expect(sys.events.some((e: { subject: string }) => e.subject === sub.id)).toBe(true);
+    // The system event is published after the status is stored (dispatcher.disable): await it.
+    const announced = async () => {
+      const sys = await (await hub.fetch('/lists/herold.system/events?type=herold.subscription.disabled&limit=1000')).json();
+      return sys.events.some((e: { subject: string }) => e.subject === sub.id);
+    };
+    await expect.poll(announced).toBe(true);
     await publishStructured(hub, list, makeEvent({ id: 'second' }));
     await wait(200);
     expect(rx.received).toHaveLength(1);
