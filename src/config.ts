@@ -13,6 +13,8 @@ export interface Config {
   logLevel: string;
   /** SQLite durability: 'full' fsyncs each (group) commit; 'normal' may lose the last commits on power loss. */
   sync: 'full' | 'normal';
+  /** Where SQLite writes events: 'thread' (the main thread) or 'worker' (a worker thread on its own connection; docs/operations.md). */
+  sqliteWriter: 'thread' | 'worker';
   /** A JSON or YAML file declaring lists, applied at start. */
   configFile?: string;
   maxEventBytes: number;
@@ -75,6 +77,7 @@ export const DEFAULTS: Config = {
   egressAllow: [],
   logLevel: 'info',
   sync: 'full',
+  sqliteWriter: 'thread',
   maxEventBytes: 64 * 1024,
   maxBatchEvents: 10_000,
   maxBatchBytes: 32 * 1024 * 1024,
@@ -113,6 +116,7 @@ export const ENV_NAMES: Record<keyof Config, string> = {
   egressAllow: 'HEROLD_EGRESS_ALLOW',
   logLevel: 'HEROLD_LOG_LEVEL',
   sync: 'HEROLD_SYNC',
+  sqliteWriter: 'HEROLD_SQLITE_WRITER',
   configFile: 'HEROLD_CONFIG',
   maxEventBytes: 'HEROLD_MAX_EVENT_BYTES',
   maxBatchEvents: 'HEROLD_MAX_BATCH_EVENTS',
@@ -184,6 +188,10 @@ export function resolveConfig(raw: Partial<Record<keyof Config, string | undefin
   if (raw.sync) {
     if (raw.sync !== 'full' && raw.sync !== 'normal') throw new ConfigError(`${ENV_NAMES.sync} must be 'full' or 'normal'.`);
     c.sync = raw.sync;
+  }
+  if (raw.sqliteWriter) {
+    if (raw.sqliteWriter !== 'thread' && raw.sqliteWriter !== 'worker') throw new ConfigError(`${ENV_NAMES.sqliteWriter} must be 'thread' or 'worker'.`);
+    c.sqliteWriter = raw.sqliteWriter;
   }
   if (raw.configFile) c.configFile = raw.configFile;
   c.maxEventBytes = int('maxEventBytes', 256, 16 * 1024 * 1024) ?? c.maxEventBytes;

@@ -12,6 +12,7 @@ const FLAGS: [keyof Config, string, string][] = [
   ['egressAllow', '--egress-allow <cidrs>', 'comma-separated CIDRs that push sinks may reach though private'],
   ['logLevel', '--log-level <level>', 'trace, debug, info, warn, error'],
   ['sync', '--sync <mode>', "SQLite durability: 'full' (fsync each commit) or 'normal'"],
+  ['sqliteWriter', '--sqlite-writer <where>', "SQLite's write path: 'thread' (main thread) or 'worker' (a second thread)"],
   ['configFile', '--config <file>', 'JSON or YAML file declaring lists'],
   ['maxEventBytes', '--max-event-bytes <n>', 'largest accepted event'],
   ['maxBatchEvents', '--max-batch-events <n>', 'most events in one batch'],

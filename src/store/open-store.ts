@@ -8,7 +8,7 @@ import type { EventStore } from './types.js';
 /** The store a configuration asks for: embedded SQLite unless a PostgreSQL URL is set. */
 export function openStore(config: Config, log?: ClusterLog): EventStore {
   if (config.databaseUrl) return new PostgresStore({ url: config.databaseUrl, log });
-  return new SqliteStore({ file: sqliteFile(config), synchronous: config.sync });
+  return new SqliteStore({ file: sqliteFile(config), synchronous: config.sync, writer: config.sqliteWriter });
 }
 
 /**

@@ -14,13 +14,14 @@ describe('kill -9 while publishing', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'herold-kill-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('loses no acknowledged event across repeated kill -9 (sync=full and normal)', async () => {
+  it('loses no acknowledged event across repeated kill -9 (sync=full and normal; SQLite writing on the main thread and in a worker thread)', async () => {
     const port = await freePort();
     const acknowledged = new Map<string, { seq: number; body: Record<string, unknown> }>();
     let rounds = 0;
-    for (const sync of ['full', 'normal', 'full']) {
+    // Each restart recovers what the previous process left, also across the two writer placements.
+    for (const [sync, writer] of [['full', 'thread'], ['normal', 'worker'], ['full', 'worker'], ['full', 'thread']]) {
       rounds++;
-      const hub = await startChildHub(dataDir, port, { HEROLD_SYNC: sync });
+      const hub = await startChildHub(dataDir, port, { HEROLD_SYNC: sync, HEROLD_SQLITE_WRITER: writer });
       if (rounds === 1) {
         const res = await fetch(`${hub.url}/lists/kill`, { method: 'PUT', headers: auth });
         expect(res.status).toBe(201);

@@ -1,10 +1,7 @@
 import Database from 'better-sqlite3';
-import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type GroupPlan, type PlanSource, type StoredMatch, keysOf, planGroup } from '../append-plan.js';
-import { idempotencyKey } from '../idempotency-key.js';
-import { prepareImport } from '../import-events.js';
 import { type ListRow as SharedListRow, listOf } from '../rows.js';
 import type {
   AccessRequestRecord,
@@ -31,27 +28,13 @@ import type {
   DeclarationRecord,
   SeenTypeRecord,
 } from '../types.js';
-import { IndexLayer, IndexOverlay } from './index-overlay.js';
+import { EventWriter } from './event-writer.js';
+import { MAX_SEQ, SEQ_MASK, pos } from './positions.js';
+import { LocalWriter, WorkerWriter, type WriterPort } from './writer-thread.js';
 import { SqliteSubscriptionTables } from './subscription-tables.js';
 import { SqliteAccessTables } from './access-tables.js';
 import { SqliteCatalogueTables } from './catalogue-tables.js';
 import { MIGRATIONS } from './migrations.js';
-
-/** Seqs per list in the rowid encoding pos = list_id * 2^40 + seq. */
-const SEQ_BITS = 2 ** 40;
-const SEQ_MASK = SEQ_BITS - 1;
-const MAX_SEQ = SEQ_MASK;
-
-/** The rowid of (list, seq); a BigInt only where a number would lose precision. */
-function pos(listId: number, seq: number): number | bigint {
-  const p = listId * SEQ_BITS + seq;
-  return Number.isSafeInteger(p) ? p : (BigInt(listId) << 40n) + BigInt(seq);
-}
-
-/** Flush the index overlay once it holds this many entries (or when ingest pauses). */
-const FLUSH_AT = 100_000;
-/** Rows per transaction while flushing, so publishes interleave with a long flush. */
-const FLUSH_CHUNK = 10_000;
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:'. */
@@ -65,9 +48,17 @@ export interface SqliteStoreOptions {
   /**
    * SQLite's page cache in MiB (default 32). The process's memory is bounded by it; pages beyond it
    * are read through the OS file cache. 256 MiB cost the same CPU per event at 1.6 M events and made
-   * the hub 200 MiB larger (docs/benchmarks.md, issue 15).
+   * the hub 200 MiB larger (docs/benchmarks.md, issue 15). With the writer thread, its connection
+   * and this one's each get half.
    */
   cacheMiB?: number;
+  /**
+   * Where events are written: 'worker' (the default for a file when constructed directly; the hub's
+   * configuration, HEROLD_SQLITE_WRITER, defaults to 'thread') runs the write path in a worker
+   * thread on its own connection, so that commits and fsyncs use the second core;
+   * 'thread' writes on this thread. ':memory:' always writes on this thread.
+   */
+  writer?: 'worker' | 'thread';
 }
 
 /** SQLite's `lists` rows also carry the seq up to which the index tables are complete. */
@@ -86,17 +77,12 @@ export class SqliteStore implements EventStore {
   private db!: Db;
   private readonly lists = new Map<string, ListState>();
   private stmts!: ReturnType<SqliteStore['prepare']>;
-  private tx!: {
-    group: Transaction<SqliteStore['appendGroupInTransaction']>;
-  };
+  /** Appends, imports, trims and deletions of events go through the writer (event-writer.ts). */
+  private writer!: WriterPort;
   private subs!: SqliteSubscriptionTables;
   private access!: SqliteAccessTables;
   private catalogue!: SqliteCatalogueTables;
   private readonly rangeStatements = new Map<string, Statement>();
-  private readonly overlay = new IndexOverlay();
-  private flushing: Promise<void> | null = null;
-  private idleTimer: NodeJS.Timeout | null = null;
-  private lastAppend = 0;
 
   constructor(private readonly options: SqliteStoreOptions) {}
 
@@ -105,98 +91,22 @@ export class SqliteStore implements EventStore {
     this.db = new Database(this.options.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${this.options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma(`cache_size = -${(this.options.cacheMiB ?? 32) * 1024}`);
+    const worker = this.options.file !== ':memory:' && this.options.writer !== 'thread';
+    const cacheMiB = (this.options.cacheMiB ?? 32) / (worker ? 2 : 1);
+    this.db.pragma(`cache_size = -${Math.round(cacheMiB * 1024)}`);
     this.db.pragma('temp_store = MEMORY');
     this.db.pragma('busy_timeout = 5000');
     this.migrate();
     this.stmts = this.prepare();
-    this.tx = {
-      group: this.db.transaction(this.appendGroupInTransaction.bind(this)),
-    };
     this.subs = new SqliteSubscriptionTables(this.db);
     this.access = new SqliteAccessTables(this.db);
     this.catalogue = new SqliteCatalogueTables(this.db);
-    const rows = this.db.prepare('SELECT id, name, head, last_time, indexed_seq FROM lists').all() as ListRow[];
-    for (const row of rows) {
-      this.lists.set(row.name, { id: row.id, head: row.head, lastTime: row.last_time });
-      if (row.indexed_seq < row.head) this.recoverIndexes(row.id, row.indexed_seq);
-    }
-    if (this.overlay.active.size > 0) this.flushNow();
-    // Persist the overlay when ingest pauses, so a restart has little to replay.
-    this.idleTimer = setInterval(() => {
-      if (!this.flushing && this.overlay.active.size > 0 && Date.now() - this.lastAppend > 1000) this.startFlush();
-    }, 1000);
-    this.idleTimer.unref();
-  }
-
-  /** Read events committed after the index watermark back into the overlay. */
-  private recoverIndexes(listId: number, after: number): void {
-    const rows = this.db
-      .prepare(`SELECT pos & ${SEQ_MASK} AS seq, source, subject, body FROM events WHERE pos > ? AND pos <= ? ORDER BY pos`)
-      .iterate(pos(listId, after), pos(listId, MAX_SEQ)) as IterableIterator<{ seq: number; source: string; subject: string | null; body: string }>;
-    for (const row of rows) {
-      const id = (JSON.parse(row.body) as { id: string }).id;
-      this.overlay.active.addKey(listId, idempotencyKey(row.source, id), row.seq);
-      if (row.subject !== null) this.overlay.active.setSubject(listId, row.subject, row.seq);
-    }
-  }
-
-  /** Write the overlay to the index tables: sorted, in chunks, then move the watermarks. */
-  private startFlush(): void {
-    if (this.flushing || this.overlay.active.size === 0) return;
-    this.flushing = this.flush().finally(() => {
-      this.flushing = null;
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const layer = this.freezeOverlay();
-    const keyRows = layer.sortedKeyRows();
-    const subjectRows = layer.sortedSubjectRows();
-    const watermarks = [...this.lists.values()].map((l) => [l.head, l.id] as const);
-    for (let i = 0; i < keyRows.length; i += FLUSH_CHUNK) {
-      this.writeKeys(keyRows.slice(i, i + FLUSH_CHUNK));
-      await new Promise((r) => setImmediate(r));
-    }
-    for (let i = 0; i < subjectRows.length; i += FLUSH_CHUNK) {
-      this.writeSubjects(subjectRows.slice(i, i + FLUSH_CHUNK));
-      await new Promise((r) => setImmediate(r));
-    }
-    this.db.transaction(() => {
-      for (const [head, id] of watermarks) this.stmts.setIndexed.run(head, id);
-    })();
-    this.overlay.flushing = null;
-  }
-
-  /** Synchronous flush of everything (start-up and close). */
-  private flushNow(): void {
-    const layer = this.freezeOverlay();
-    const watermarks = [...this.lists.values()].map((l) => [l.head, l.id] as const);
-    this.db.transaction(() => {
-      this.writeKeys(layer.sortedKeyRows());
-      this.writeSubjects(layer.sortedSubjectRows());
-      for (const [head, id] of watermarks) this.stmts.setIndexed.run(head, id);
-    })();
-    this.overlay.flushing = null;
-  }
-
-  private freezeOverlay(): IndexLayer {
-    const layer = this.overlay.active;
-    this.overlay.flushing = layer;
-    this.overlay.active = new IndexLayer();
-    return layer;
-  }
-
-  private writeKeys(rows: [number, bigint, number][]): void {
-    this.db.transaction(() => {
-      for (const r of rows) this.stmts.insertKey.run(r[0], r[1], r[2]);
-    })();
-  }
-
-  private writeSubjects(rows: [number, string, number][]): void {
-    this.db.transaction(() => {
-      for (const r of rows) this.stmts.upsertSubject.run(r[0], r[1], r[2]);
-    })();
+    this.writer = worker
+      ? new WorkerWriter({ file: this.options.file, synchronous: this.options.synchronous, cacheMiB })
+      : new LocalWriter(new EventWriter(this.db));
+    await this.writer.open();
+    const rows = this.db.prepare('SELECT id, name, head, last_time FROM lists').all() as ListRow[];
+    for (const row of rows) this.lists.set(row.name, { id: row.id, head: row.head, lastTime: row.last_time });
   }
 
   private migrate(): void {
@@ -224,19 +134,8 @@ export class SqliteStore implements EventStore {
       deletedHead: db.prepare('SELECT head FROM deleted_lists WHERE name = ?').pluck(),
       forgetDeleted: db.prepare('DELETE FROM deleted_lists WHERE name = ?'),
       updateList: db.prepare('UPDATE lists SET title = ?, description = ?, retention_days = ?, updated_at = ? WHERE name = ?'),
-      setHead: db.prepare('UPDATE lists SET head = ?, last_time = ? WHERE id = ?'),
-      setIndexed: db.prepare('UPDATE lists SET indexed_seq = max(indexed_seq, ?) WHERE id = ?'),
-      insertEvent: db.prepare(
-        'INSERT INTO events (pos, time, prev_seq, type, source, subject, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
-      ),
-      findKey: db.prepare('SELECT seq FROM idempotency WHERE list_id = ? AND key = ?').pluck(),
-      insertKey: db.prepare('INSERT OR IGNORE INTO idempotency (list_id, key, seq) VALUES (?, ?, ?)'),
       eventBySeq: db.prepare(`SELECT pos & ${SEQ_MASK} AS seq, prev_seq AS prevSeq, time, body, source FROM events WHERE pos = ?`),
       firstFrom: db.prepare(`SELECT pos & ${SEQ_MASK} AS seq, time FROM events WHERE pos >= ? AND pos <= ? ORDER BY pos LIMIT 1`),
-      subjectHead: db.prepare('SELECT seq FROM subjects WHERE list_id = ? AND subject = ?').pluck(),
-      upsertSubject: db.prepare(
-        'INSERT INTO subjects (list_id, subject, seq) VALUES (?, ?, ?) ON CONFLICT (list_id, subject) DO UPDATE SET seq = max(seq, excluded.seq)',
-      ),
       getSetting: db.prepare('SELECT value FROM settings WHERE key = ?').pluck(),
       setSetting: db.prepare(
         'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
@@ -245,17 +144,18 @@ export class SqliteStore implements EventStore {
   }
 
   async close(): Promise<void> {
-    if (this.idleTimer) clearInterval(this.idleTimer);
     if (!this.db?.open) return;
-    await this.flushing;
-    if (this.overlay.active.size > 0) this.flushNow();
-    this.db.close();
+    try {
+      await this.writer.close();
+    } finally {
+      this.db.close();
+    }
   }
 
   async ping(): Promise<boolean> {
     try {
       this.db.prepare('SELECT 1').get();
-      return true;
+      return this.writer.alive;
     } catch {
       return false;
     }
@@ -308,80 +208,25 @@ export class SqliteStore implements EventStore {
   }
 
   async appendGroup(requests: AppendRequest[]): Promise<AppendOutcome[]> {
-    const { outcomes, rows } = this.tx.group.immediate(requests, keysOf(requests), Date.now());
-    // Committed: heads and the index overlay move only now.
-    for (const h of rows.heads.values()) {
-      const list = this.lists.get(h.name)!;
-      list.head = h.head;
-      list.lastTime = h.lastTime;
-    }
-    const layer = this.overlay.active;
-    for (let i = 0; i < rows.seq.length; i++) {
-      layer.addKey(rows.listId[i], rows.key[i], rows.seq[i]);
-      const subject = rows.subject[i];
-      if (subject !== null) layer.setSubject(rows.listId[i], subject, rows.seq[i]);
-    }
-    this.lastAppend = Date.now();
-    if (layer.size >= FLUSH_AT) this.startFlush();
+    const { outcomes, heads } = await this.writer.appendGroup(requests);
+    // Committed: this thread's reads may now go up to the new heads.
+    for (const h of heads) this.moveHead(h.name, h.head, h.lastTime);
     return outcomes;
   }
 
-  /**
-   * The group transaction: decide every request (append-plan.ts), then write
-   * the planned rows. Nothing is written before the whole group is decided, so
-   * a failing request needs no savepoint. The transaction wrapper is made once
-   * in open(): building it per commit showed up in profiles of single publishes.
-   */
-  private appendGroupInTransaction(requests: AppendRequest[], keys: bigint[][], now: number): GroupPlan {
-    const plan = planGroup(requests, keys, this.planSource, now);
-    const { rows } = plan;
-    const insert = this.stmts.insertEvent;
-    for (let i = 0; i < rows.seq.length; i++) {
-      insert.run(pos(rows.listId[i], rows.seq[i]), rows.time[i], rows.prevSeq[i], rows.type[i], rows.source[i], rows.subject[i], rows.body[i]);
-    }
-    for (const [id, h] of rows.heads) this.stmts.setHead.run(h.head, h.lastTime, id);
-    return plan;
+  private moveHead(name: string, head: number, lastTime: number): void {
+    const list = this.lists.get(name);
+    if (!list) return;
+    list.head = head;
+    list.lastTime = lastTime;
   }
 
-  /** What the planner asks about the state before a group: the overlay first, then the index tables. */
-  private readonly planSource: PlanSource = {
-    list: (name) => this.lists.get(name),
-    stored: (listId, key) => {
-      const seqs = this.overlay.keySeqs([], listId, key);
-      for (const seq of this.stmts.findKey.all(listId, key) as number[]) if (!seqs.includes(seq)) seqs.push(seq);
-      if (seqs.length === 0) return undefined;
-      const found: StoredMatch[] = [];
-      for (const seq of seqs) {
-        const row = this.stmts.eventBySeq.get(pos(listId, seq)) as (StoredEvent & { source: string }) | undefined;
-        if (row) found.push({ seq: row.seq, source: row.source, body: row.body });
-      }
-      return found;
-    },
-    subjectHead: (listId, subject) =>
-      this.overlay.subject([], listId, subject) ?? (this.stmts.subjectHead.get(listId, subject) as number | undefined),
-  };
-
-  /** Events with the seqs they had (export/import keeps numbers); the indexes learn them through the overlay. */
+  /** Events with the seqs they had (export/import keeps numbers). */
   async importEvents(list: string, stored: StoredEvent[]): Promise<void> {
     if (stored.length === 0) return;
-    const state = this.lists.get(list);
-    if (!state) throw new Error(`import: no list '${list}'`);
-    const events = prepareImport(list, state.head, stored, MAX_SEQ);
-    const last = events[events.length - 1];
-    const lastTime = Math.max(state.lastTime, last.time);
-    this.db
-      .transaction(() => {
-        for (const e of events) this.stmts.insertEvent.run(pos(state.id, e.seq), e.time, e.prevSeq, e.type, e.source, e.subject, e.body);
-        this.stmts.setHead.run(last.seq, lastTime, state.id);
-      })
-      .immediate();
-    state.head = last.seq;
-    state.lastTime = lastTime;
-    for (const e of events) {
-      this.overlay.active.addKey(state.id, idempotencyKey(e.source, e.id), e.seq);
-      if (e.subject !== null) this.overlay.active.setSubject(state.id, e.subject, e.seq);
-    }
-    if (this.overlay.active.size >= FLUSH_AT) this.startFlush();
+    if (!this.lists.has(list)) throw new Error(`import: no list '${list}'`);
+    const h = await this.writer.importEvents(list, stored);
+    this.moveHead(h.name, h.head, h.lastTime);
   }
 
   async deletedLists(): Promise<DeletedListRecord[]> {
@@ -454,35 +299,14 @@ export class SqliteStore implements EventStore {
   async trimThrough(list: string, seq: number): Promise<number> {
     const state = this.lists.get(list);
     if (!state || seq <= 0) return 0;
-    // Keys of deleted events go too (a republish after retention is a new event);
-    // those still in the overlay are dropped when the overlay is flushed and re-read.
-    return this.db.transaction(() => {
-      this.db.prepare('DELETE FROM idempotency WHERE list_id = ? AND seq <= ?').run(state.id, seq);
-      return this.db.prepare('DELETE FROM events WHERE pos > ? AND pos <= ?').run(pos(state.id, 0), pos(state.id, Math.min(seq, MAX_SEQ))).changes;
-    })();
+    return this.writer.trimThrough(state.id, seq);
   }
 
   async deleteList(name: string): Promise<boolean> {
-    const state = this.lists.get(name);
-    if (!state) return false;
-    // The index overlay may hold this list's keys and subjects: write them out, so they go below with the rest.
-    if (this.flushing) await this.flushing;
-    if (this.overlay.active.size > 0) this.flushNow();
-    const subscriptions = '(SELECT id FROM subscriptions WHERE list = ?)';
-    this.db.transaction(() => {
-      this.db.prepare('INSERT OR REPLACE INTO deleted_lists (name, head, deleted_at) VALUES (?, ?, ?)').run(name, state.head, Date.now());
-      this.db.prepare('DELETE FROM events WHERE pos > ? AND pos <= ?').run(pos(state.id, 0), pos(state.id, MAX_SEQ));
-      for (const table of ['idempotency', 'subjects']) this.db.prepare(`DELETE FROM ${table} WHERE list_id = ?`).run(state.id);
-      for (const table of ['retries', 'dead_letters', 'attempts']) this.db.prepare(`DELETE FROM ${table} WHERE subscription_id IN ${subscriptions}`).run(name);
-      for (const table of ['subscriptions', 'publishers', 'grants', 'catalogue_lists', 'catalogue_declarations', 'catalogue_seen']) {
-        this.db.prepare(`DELETE FROM ${table} WHERE list = ?`).run(name);
-      }
-      // Decided requests stay: they record who asked, why, and who decided.
-      this.db.prepare("DELETE FROM access_requests WHERE list = ? AND status = 'pending'").run(name);
-      this.db.prepare('DELETE FROM lists WHERE id = ?').run(state.id);
-    })();
+    if (!this.lists.has(name)) return false;
+    const deleted = await this.writer.deleteList(name);
     this.lists.delete(name);
-    return true;
+    return deleted;
   }
 
   async getSetting(key: string): Promise<string | undefined> {
@@ -616,7 +440,8 @@ export class SqliteStore implements EventStore {
   async subjectSeqs(list: string, subject: string, max: number): Promise<number[]> {
     const state = this.lists.get(list);
     if (!state) return [];
-    let seq: number | null = this.overlay.subject([], state.id, subject) ?? ((this.stmts.subjectHead.get(state.id, subject) as number | undefined) ?? null);
+    // The writer knows the subject's head (its index overlay); the chain below it is committed rows.
+    let seq: number | null = (await this.writer.subjectHead(state.id, subject)) ?? null;
     const seqs: number[] = [];
     while (seq !== null && seqs.length < max) {
       seqs.push(seq);
