@@ -137,6 +137,9 @@ export interface Subscription {
   filters?: unknown[];
 }
 
+/** A delivered event's id, type and subject as the subscription's owner is served them; null when no longer served. */
+export type EventNames = { id?: string; type?: string; subject?: string } | null;
+
 export interface Attempt {
   id: string;
   seq: string;
@@ -147,10 +150,14 @@ export interface Attempt {
   latencyMs: number;
   response: string | null;
   error: string | null;
+  /** Webhook: the request headers sent (authorization redacted); AMQP: exchange and routing-key. */
+  requestHeaders: Record<string, string> | null;
+  event: EventNames;
 }
 
 export interface DeadLetter {
   seq: string;
+  event: EventNames;
   reason: string;
   failures: number;
   lastStatus: number | null;

@@ -139,6 +139,12 @@ export interface AttemptRow {
   latencyMs: number;
   response: string | null;
   error: string | null;
+  /**
+   * The request headers sent (webhook: the HTTP headers, a bearer token
+   * redacted; AMQP: the message's properties and headers). Null for attempts
+   * recorded before headers were kept.
+   */
+  requestHeaders: Record<string, string> | null;
 }
 
 /** Delivery state that changes as a subscription works; written in batches. */
@@ -212,6 +218,28 @@ export interface AuditRow {
   count: number;
   /** The row filter in force (JSON), so a subject query can tell what in the range was sent. */
   scope: string | null;
+}
+
+/** One "who received events about X" search: searching for a person is processing personal data too. */
+export interface AuditSearchRow {
+  at: number;
+  /** Who searched. */
+  principal: string;
+  list: string;
+  subject: string;
+  /** The time window searched (null: open). */
+  since: number | null;
+  until: number | null;
+  /** How many deliveries the search found. */
+  results: number;
+}
+
+export interface AuditSearchQuery {
+  principal?: string;
+  list?: string;
+  since?: number;
+  until?: number;
+  limit: number;
 }
 
 export interface AuditQuery {
@@ -368,7 +396,11 @@ export interface AuditStore {
   queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]>;
   /** The audit rows summed per UTC day, principal, list and channel, in that order (a usage report). */
   auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): Promise<UsageRow[]>;
+  /** Drops audit rows and audit searches older than `before`; answers the audit rows dropped. */
   pruneAudit(before: number): Promise<number>;
+  recordAuditSearch(row: AuditSearchRow): Promise<void>;
+  /** The newest first. */
+  queryAuditSearches(q: AuditSearchQuery): Promise<(AuditSearchRow & { id: number })[]>;
 }
 
 /** How a list checks published events against its catalogue. */

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord, UsageRow } from '../types.js';
+import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, AuditSearchQuery, AuditSearchRow, GrantRecord, PublisherRecord, UsageRow } from '../types.js';
 import { accessRequestOf, grantOf, jsonText as json } from '../rows.js';
 import type { Db } from './db.js';
 
@@ -233,6 +233,34 @@ export class PgAccessTables {
   }
 
   async pruneAudit(before: number): Promise<number> {
+    await this.db.query('DELETE FROM audit_searches WHERE at < $1', [before]);
     return (await this.db.query('DELETE FROM audit WHERE at < $1', [before])).rowCount ?? 0;
+  }
+
+  async recordAuditSearch(r: AuditSearchRow): Promise<void> {
+    await this.db.query('INSERT INTO audit_searches (at, principal, list, subject, since, until, results) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      r.at,
+      r.principal,
+      r.list,
+      r.subject,
+      r.since,
+      r.until,
+      r.results,
+    ]);
+  }
+
+  async queryAuditSearches(q: AuditSearchQuery): Promise<(AuditSearchRow & { id: number })[]> {
+    let sql = 'SELECT id, at, principal, list, subject, since, until, results FROM audit_searches WHERE true';
+    const params: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      params.push(value);
+      sql += ` AND ${clause} $${params.length}`;
+    };
+    if (q.principal !== undefined) add('principal =', q.principal);
+    if (q.list !== undefined) add('list =', q.list);
+    if (q.since !== undefined) add('at >=', q.since);
+    if (q.until !== undefined) add('at <', q.until);
+    params.push(q.limit);
+    return this.db.rows<AuditSearchRow & { id: number }>(`${sql} ORDER BY at DESC, id DESC LIMIT $${params.length}`, params);
   }
 }

@@ -9,6 +9,8 @@ import type {
   AttemptRow,
   AuditQuery,
   AuditRow,
+  AuditSearchQuery,
+  AuditSearchRow,
   UsageRow,
   DeadLetterRow,
   EventStore,
@@ -565,6 +567,14 @@ export class PostgresStore implements EventStore {
 
   pruneAudit(before: number): Promise<number> {
     return this.access.pruneAudit(before);
+  }
+
+  recordAuditSearch(row: AuditSearchRow): Promise<void> {
+    return this.access.recordAuditSearch(row);
+  }
+
+  queryAuditSearches(q: AuditSearchQuery): Promise<(AuditSearchRow & { id: number })[]> {
+    return this.access.queryAuditSearches(q);
   }
 
   // ---- event type catalogue --------------------------------------------------

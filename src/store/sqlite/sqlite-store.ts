@@ -11,6 +11,8 @@ import type {
   ApiKeyRecord,
   AuditQuery,
   AuditRow,
+  AuditSearchQuery,
+  AuditSearchRow,
   UsageRow,
   GrantRecord,
   PublisherRecord,
@@ -595,6 +597,14 @@ export class SqliteStore implements EventStore {
 
   async pruneAudit(before: number): Promise<number> {
     return this.access.pruneAudit(before);
+  }
+
+  async recordAuditSearch(row: AuditSearchRow): Promise<void> {
+    this.access.recordAuditSearch(row);
+  }
+
+  async queryAuditSearches(q: AuditSearchQuery): Promise<(AuditSearchRow & { id: number })[]> {
+    return this.access.queryAuditSearches(q);
   }
 
   async subjectSeqs(list: string, subject: string, max: number): Promise<number[]> {
