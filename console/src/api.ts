@@ -175,6 +175,17 @@ export interface ApiKey {
   createdAt: string;
 }
 
+/** One recorded audit search (GET /audit/searches, admins). */
+export interface AuditSearch {
+  at: string;
+  principal: string;
+  list: string;
+  subject: string;
+  since: string | null;
+  until: string | null;
+  results: number;
+}
+
 export interface Delivery {
   principal: string;
   channel: string;

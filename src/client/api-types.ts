@@ -181,6 +181,16 @@ export interface AuditQuery {
   until?: string;
   limit?: number;
 }
+/** One recorded "who received events about X" search (GET /audit/searches). */
+export interface AuditSearch {
+  at: string;
+  principal: string;
+  list: string;
+  subject: string;
+  since: string | null;
+  until: string | null;
+  results: number;
+}
 export type AuditAnswer = { records: AuditRecord[] } | { subject: string; list: string; deliveries: AuditDelivery[] };
 
 /** Text in one language, or per language. */

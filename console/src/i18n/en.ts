@@ -218,6 +218,13 @@ export const en = {
   'audit.channel': 'Channel',
   'audit.at': 'Time',
   'audit.export': 'Export as CSV',
+  'audit.searches': 'Audit searches',
+  'audit.searchesIntro': 'Every search above is recorded: who searched for which subject, when and over which period. Searching for a person is processing personal data too. Only administrators see this.',
+  'audit.noSearches': 'No searches yet.',
+  'audit.searcher': 'Searched by',
+  'audit.window': 'Period searched',
+  'audit.anyTime': 'Any time',
+  'audit.found': 'Deliveries found',
 
   'usage.title': 'Usage per consumer',
   'usage.intro': 'Events delivered in the last {days} days, per day (UTC), consumer, list and channel.',

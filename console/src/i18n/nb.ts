@@ -220,6 +220,13 @@ export const nb: Messages = {
   'audit.channel': 'Kanal',
   'audit.at': 'Tidspunkt',
   'audit.export': 'Eksporter som CSV',
+  'audit.searches': 'Søk i revisjonsloggen',
+  'audit.searchesIntro': 'Hvert søk over blir registrert: hvem som søkte etter hvilket subjekt, når og for hvilken periode. Å søke etter en person er også behandling av personopplysninger. Bare administratorer ser dette.',
+  'audit.noSearches': 'Ingen søk ennå.',
+  'audit.searcher': 'Søkt av',
+  'audit.window': 'Periode',
+  'audit.anyTime': 'Hele tiden',
+  'audit.found': 'Utleveringer funnet',
 
   'usage.title': 'Bruk per konsument',
   'usage.intro': 'Hendelser levert de siste {days} dagene, per dag (UTC), konsument, liste og kanal.',

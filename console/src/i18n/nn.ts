@@ -220,6 +220,13 @@ export const nn: Messages = {
   'audit.channel': 'Kanal',
   'audit.at': 'Tidspunkt',
   'audit.export': 'Eksporter som CSV',
+  'audit.searches': 'Søk i revisjonsloggen',
+  'audit.searchesIntro': 'Kvart søk over blir registrert: kven som søkte etter kva subjekt, når og for kva periode. Å søkje etter ein person er òg behandling av personopplysningar. Berre administratorar ser dette.',
+  'audit.noSearches': 'Ingen søk enno.',
+  'audit.searcher': 'Søkt av',
+  'audit.window': 'Periode',
+  'audit.anyTime': 'Heile tida',
+  'audit.found': 'Utleveringar funne',
 
   'usage.title': 'Bruk per konsument',
   'usage.intro': 'Hendingar leverte dei siste {days} dagane, per dag (UTC), konsument, liste og kanal.',
