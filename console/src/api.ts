@@ -5,6 +5,8 @@ export interface Problem {
   status: number;
   detail?: string;
   errors?: { pointer: string; message: string }[];
+  /** DELETE /lists/{list} answering 409: how many subscriptions the list has. */
+  subscriptions?: number;
 }
 
 export class ApiError extends Error {
@@ -72,6 +74,11 @@ export interface EventList {
   head: string;
   owner: string | null;
   retentionDays?: number | null;
+  /** `none`: a discoverable list this principal may only find and ask for access to (no head, owner or events). */
+  access?: string;
+  /** Declared event types (every list view carries them). */
+  types?: string[];
+  discoverable?: boolean;
 }
 
 /** A served CloudEvent: the attributes the caller's grant serves, plus the hub's. */
