@@ -390,6 +390,30 @@ export interface UsageRow {
   events: number;
 }
 
+/**
+ * A web console session as the store keeps it, so that any node of a cluster
+ * serves it: the SHA-256 of its id (the cookie holds the id) and which
+ * credential it was made with, as a reference that `access` checks again on
+ * every request. Never a key or a token.
+ */
+export interface ConsoleSessionRow {
+  idHash: string;
+  principal: string;
+  via: string;
+  /** JSON, for `access` (see access/console-sessions.ts). */
+  credential: string;
+  createdAt: number;
+  endsAt: number;
+}
+
+export interface ConsoleSessionStore {
+  putConsoleSession(row: ConsoleSessionRow): Promise<void>;
+  getConsoleSession(idHash: string): Promise<ConsoleSessionRow | undefined>;
+  deleteConsoleSession(idHash: string): Promise<void>;
+  /** Drops the sessions that ended at or before `now`; answers how many. */
+  pruneConsoleSessions(now: number): Promise<number>;
+}
+
 /** Who received which events. */
 export interface AuditStore {
   appendAudit(rows: AuditRow[]): Promise<void>;
@@ -451,4 +475,4 @@ export interface CatalogueStore {
  * once. Only the composition root (server.ts) and the CLI's transfer hold it;
  * each part of the hub is handed the one interface it needs.
  */
-export interface EventStore extends StoreLifecycle, EventLog, ListDeletion, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore {}
+export interface EventStore extends StoreLifecycle, EventLog, ListDeletion, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore, ConsoleSessionStore {}

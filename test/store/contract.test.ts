@@ -655,6 +655,20 @@ describe.each(backends)('store contract on $name', (backend) => {
       expect(strip(await store.queryAudit({ list, limit: 10 }))).toEqual([40, 30]);
     });
 
+    it('console sessions: put, get by the id hash, delete, and prune the ended ones', async () => {
+      const session = (idHash: string, endsAt: number) => ({ idHash, principal: 'carol', via: 'key', credential: '{"kind":"api-key","id":"k1"}', createdAt: 1, endsAt });
+      const [a, b] = [`a-${randomUUID()}`, `b-${randomUUID()}`];
+      await store.putConsoleSession(session(a, 100));
+      await store.putConsoleSession(session(b, Number.MAX_SAFE_INTEGER));
+      expect(await store.getConsoleSession(a)).toEqual(session(a, 100));
+      expect(await store.getConsoleSession('nope')).toBeUndefined();
+      expect(await store.pruneConsoleSessions(100)).toBeGreaterThanOrEqual(1);
+      expect(await store.getConsoleSession(a)).toBeUndefined();
+      expect(await store.getConsoleSession(b)).toEqual(session(b, Number.MAX_SAFE_INTEGER));
+      await store.deleteConsoleSession(b);
+      expect(await store.getConsoleSession(b)).toBeUndefined();
+    });
+
     it('records audit searches and reads them newest first by searcher, list and time; pruned with the audit rows', async () => {
       const list = await newList();
       const search = (at: number, principal: string, subject: string, since: number | null = null, until: number | null = null) => ({ at, principal, list, subject, since, until, results: at / 10 });

@@ -317,6 +317,15 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
         results integer NOT NULL
       );
       CREATE INDEX audit_searches_by_time ON audit_searches (at);
+      CREATE TABLE console_sessions (
+        id_hash text PRIMARY KEY,
+        principal text NOT NULL,
+        via text NOT NULL,
+        credential text NOT NULL,
+        created_at bigint NOT NULL,
+        ends_at bigint NOT NULL
+      );
+      CREATE INDEX console_sessions_by_end ON console_sessions (ends_at);
     `,
   },
 ];

@@ -11,6 +11,7 @@ import type {
   AuditRow,
   AuditSearchQuery,
   AuditSearchRow,
+  ConsoleSessionRow,
   UsageRow,
   DeadLetterRow,
   EventStore,
@@ -567,6 +568,22 @@ export class PostgresStore implements EventStore {
 
   pruneAudit(before: number): Promise<number> {
     return this.access.pruneAudit(before);
+  }
+
+  putConsoleSession(row: ConsoleSessionRow): Promise<void> {
+    return this.access.putConsoleSession(row);
+  }
+
+  getConsoleSession(idHash: string): Promise<ConsoleSessionRow | undefined> {
+    return this.access.getConsoleSession(idHash);
+  }
+
+  deleteConsoleSession(idHash: string): Promise<void> {
+    return this.access.deleteConsoleSession(idHash);
+  }
+
+  pruneConsoleSessions(now: number): Promise<number> {
+    return this.access.pruneConsoleSessions(now);
   }
 
   recordAuditSearch(row: AuditSearchRow): Promise<void> {

@@ -242,6 +242,17 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
         results INTEGER NOT NULL
       );
       CREATE INDEX audit_searches_by_time ON audit_searches(at);
+      -- Web console sessions, for every node (see access/console-sessions.ts):
+      -- the hash of the session id and a reference to the credential.
+      CREATE TABLE console_sessions (
+        id_hash TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        via TEXT NOT NULL,
+        credential TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX console_sessions_by_end ON console_sessions(ends_at);
     `,
   },
 ];

@@ -13,6 +13,7 @@ import type {
   AuditRow,
   AuditSearchQuery,
   AuditSearchRow,
+  ConsoleSessionRow,
   UsageRow,
   GrantRecord,
   PublisherRecord,
@@ -597,6 +598,22 @@ export class SqliteStore implements EventStore {
 
   async pruneAudit(before: number): Promise<number> {
     return this.access.pruneAudit(before);
+  }
+
+  async putConsoleSession(row: ConsoleSessionRow): Promise<void> {
+    this.access.putConsoleSession(row);
+  }
+
+  async getConsoleSession(idHash: string): Promise<ConsoleSessionRow | undefined> {
+    return this.access.getConsoleSession(idHash);
+  }
+
+  async deleteConsoleSession(idHash: string): Promise<void> {
+    this.access.deleteConsoleSession(idHash);
+  }
+
+  async pruneConsoleSessions(now: number): Promise<number> {
+    return this.access.pruneConsoleSessions(now);
   }
 
   async recordAuditSearch(row: AuditSearchRow): Promise<void> {
