@@ -9,6 +9,7 @@ import { LiveBus } from './live-bus.js';
 import { LiveTail, parsedOf } from './live-tail.js';
 import type { EventPredicate } from './predicate.js';
 import { linkWithinView, serveEvents, type EventLookup, type ServedEvent } from './serve.js';
+import { serves } from './project.js';
 import { allOfRequirements, NO_REQUIREMENTS, type Requirements } from '../cesql/index.js';
 import { structuredPointers, type Violation } from '../cloudevents/index.js';
 import type { Catalogue } from './catalogue/catalogue.js';
@@ -453,6 +454,32 @@ export class Hub {
     const [served] = serveEvents(scope, [hit.event], links);
     if (channel) this.options.audit?.record(scope.principal.id, list, channel, [seq], auditRecordOf(scope, NO_QUERY));
     return served;
+  }
+
+  /**
+   * The id, type and subject of these events as the scope serves them: an
+   * event the scope's principal may not see is left out, like a missing one,
+   * and an attribute its grant does not serve is absent (the one rule,
+   * `serves`). For naming deliveries already made (attempts, dead letters):
+   * nothing is linked and nothing is audited.
+   */
+  async eventNames(scope: Scope, seqs: Iterable<number>): Promise<Map<number, { id?: string; type?: string; subject?: string }>> {
+    const list = this.scopedList(scope);
+    this.checkExpiry(scope);
+    const names = new Map<number, { id?: string; type?: string; subject?: string }>();
+    if (!(await this.listExists(list))) return names;
+    const lookup = this.lookup(list);
+    for (const seq of new Set(seqs)) {
+      const hit = await lookup(seq);
+      if (!hit || (scope.predicate && !scope.predicate(hit.parsed))) continue;
+      const named: { id?: string; type?: string; subject?: string } = {};
+      for (const attribute of ['id', 'type', 'subject'] as const) {
+        const value = hit.parsed[attribute];
+        if (typeof value === 'string' && serves(scope.fields, attribute)) named[attribute] = value;
+      }
+      names.set(seq, named);
+    }
+    return names;
   }
 
   /**

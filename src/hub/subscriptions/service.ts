@@ -227,26 +227,18 @@ export class SubscriptionService {
 
   /**
    * The id, type and subject of these events as the subscription delivers
-   * them: read through the hub's scoped read under the owner's delivery scope
-   * (whoever asks, owner or admin), so minimisation holds here as on the
-   * wire. Not audited as a delivery: the names of events already sent to the
-   * subscription's sink, shown to those who manage it.
+   * them: named by the hub under the owner's delivery scope (whoever asks,
+   * owner or admin), so minimisation holds here as on the wire. None when the
+   * subscription's credential no longer works.
    */
   private async eventNames(record: SubscriptionRecord, seqs: number[]): Promise<Map<number, EventNames>> {
-    const names = new Map<number, EventNames>();
     const scope = this.access.deliveryScope(record);
-    if ('paused' in scope) return names;
-    for (const seq of new Set(seqs)) {
-      const served = await this.hub.getEvent(scope, seq, null).catch((error: unknown) => {
-        if (error instanceof HubError) return undefined;
-        throw error;
-      });
-      if (!served) continue;
-      const e = JSON.parse(served.json) as Record<string, unknown>;
-      const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
-      names.set(seq, { ...(text(e.id) !== undefined && { id: text(e.id) }), ...(text(e.type) !== undefined && { type: text(e.type) }), ...(text(e.subject) !== undefined && { subject: text(e.subject) }) });
-    }
-    return names;
+    if ('paused' in scope) return new Map();
+    return this.hub.eventNames(scope, seqs).catch((error: unknown) => {
+      // An expired scope names nothing: the owner may no longer read the list.
+      if (error instanceof HubError) return new Map<number, EventNames>();
+      throw error;
+    });
   }
 
   /**
