@@ -2,6 +2,7 @@ import type {
   AccessRequestRecord,
   ApiKeyRecord,
   AuditRow,
+  AuditSearchRow,
   DeadLetterRow,
   EventStore,
   GrantRecord,
@@ -18,7 +19,8 @@ import type { ExportedEvent } from './stores.js';
  * header comes first and counts what follows (for progress bars); then
  * settings, lists, each list's events in seq order, access (keys,
  * publishers, grants, requests), subscriptions with their retries and dead
- * letters, and the audit log. Event bodies travel as the exact stored text.
+ * letters, and the audit log with its record of searches. Event bodies travel
+ * as the exact stored text. Console sessions do not travel: sign in again.
  */
 export type ExportRecord =
   | { kind: 'herold-export'; version: 1; from: string; exportedAt: string; lists: number; events: number }
@@ -32,7 +34,8 @@ export type ExportRecord =
   | ({ kind: 'subscription' } & SubscriptionRecord)
   | ({ kind: 'retry' } & RetryRow)
   | ({ kind: 'deadLetter' } & DeadLetterRow)
-  | ({ kind: 'audit' } & AuditRow);
+  | ({ kind: 'audit' } & AuditRow)
+  | ({ kind: 'auditSearch' } & AuditSearchRow);
 
 const SETTINGS = ['admin_key_sha256'];
 const PAGE = 5000;
@@ -87,6 +90,11 @@ export async function* exportStore(store: EventStore, from: string, onlyLists?: 
       const { id: _id, ...row } = rows[i];
       yield { kind: 'audit', ...row };
     }
+    const searches = await store.queryAuditSearches({ list: list.name, limit: 10_000_000 });
+    for (let i = searches.length - 1; i >= 0; i--) {
+      const { id: _id, ...row } = searches[i];
+      yield { kind: 'auditSearch', ...row };
+    }
   }
 }
 
@@ -101,6 +109,7 @@ export interface ImportCounts {
   retries: number;
   deadLetters: number;
   audit: number;
+  auditSearches: number;
   skipped: number;
 }
 
@@ -114,7 +123,7 @@ export async function importRecords(
   store: EventStore,
   progress: { header(total: number): void; events(n: number): void },
 ): Promise<ImportCounts> {
-  const counts: ImportCounts = { lists: 0, events: 0, apiKeys: 0, publishers: 0, grants: 0, accessRequests: 0, subscriptions: 0, retries: 0, deadLetters: 0, audit: 0, skipped: 0 };
+  const counts: ImportCounts = { lists: 0, events: 0, apiKeys: 0, publishers: 0, grants: 0, accessRequests: 0, subscriptions: 0, retries: 0, deadLetters: 0, audit: 0, auditSearches: 0, skipped: 0 };
   let batch: StoredEvent[] = [];
   let batchList = '';
   const flush = async () => {
@@ -210,6 +219,12 @@ export async function importRecords(
           await store.appendAudit(audit.splice(0));
           counts.audit += PAGE;
         }
+        break;
+      }
+      case 'auditSearch': {
+        const { kind: _k, ...a } = record;
+        await store.recordAuditSearch(a);
+        counts.auditSearches++;
         break;
       }
       default:
