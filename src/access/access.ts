@@ -360,7 +360,8 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
       }
       case 'jwt':
         if (typeof b.expiresAt !== 'number' || b.expiresAt <= now) return { ended: 'The token this session was made with has expired.' };
-        return { id: principal, admin: false, expiresAt: b.expiresAt, credential: { kind: 'jwt', issuer: String(b.issuer) } };
+        if (typeof b.issuer !== 'string' || !this.jwt.trusts(b.issuer)) return { ended: 'The issuer of the token this session was made with is no longer trusted.' };
+        return { id: principal, admin: false, expiresAt: b.expiresAt, credential: { kind: 'jwt', issuer: b.issuer } };
       case 'insecure':
         if (this.insecure) return { id: 'anonymous', admin: true, credential: { kind: 'insecure' } };
         return { ended: 'The hub no longer runs without credentials.' };
