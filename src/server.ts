@@ -17,6 +17,7 @@ import { ensureSystemList } from './hub/system-events.js';
 import { Metrics } from './metrics.js';
 import { AuditRecorder } from './access/audit.js';
 import { AuditLog } from './access/audit-log.js';
+import { ConsoleSessions } from './access/console-sessions.js';
 import { parseJwtIssuers } from './access/jwt.js';
 import { RateLimiter } from './access/rate-limit.js';
 import { Agreements } from './hub/agreements.js';
@@ -95,7 +96,8 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   const agreements = new Agreements(hub, access, store);
   const auditLog = new AuditLog(store, hub, access);
   const limits = { publish: new RateLimiter(config.publishRate, config.publishRate * 2), read: new RateLimiter(config.readRate, config.readRate * 2) };
-  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, auditLog, limits, catalogue });
+  const consoleSessions = new ConsoleSessions(store, access);
+  const app = await buildApp({ hub, access, config, metrics, logger, subscriptions, agreements, audit, auditLog, limits, catalogue, consoleSessions });
   const retention = async () => {
     for (const r of await hub.applyRetention()) logger.info(r, 'retention: deleted old events');
   };

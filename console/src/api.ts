@@ -5,6 +5,8 @@ export interface Problem {
   status: number;
   detail?: string;
   errors?: { pointer: string; message: string }[];
+  /** DELETE /lists/{list} answering 409: how many subscriptions the list has. */
+  subscriptions?: number;
 }
 
 export class ApiError extends Error {
@@ -72,6 +74,11 @@ export interface EventList {
   head: string;
   owner: string | null;
   retentionDays?: number | null;
+  /** `none`: a discoverable list this principal may only find and ask for access to (no head, owner or events). */
+  access?: string;
+  /** Declared event types (every list view carries them). */
+  types?: string[];
+  discoverable?: boolean;
 }
 
 /** A served CloudEvent: the attributes the caller's grant serves, plus the hub's. */
@@ -137,6 +144,9 @@ export interface Subscription {
   filters?: unknown[];
 }
 
+/** A delivered event's id, type and subject as the subscription's owner is served them; null when no longer served. */
+export type EventNames = { id?: string; type?: string; subject?: string } | null;
+
 export interface Attempt {
   id: string;
   seq: string;
@@ -147,10 +157,14 @@ export interface Attempt {
   latencyMs: number;
   response: string | null;
   error: string | null;
+  /** Webhook: the request headers sent (authorization redacted); AMQP: exchange and routing-key. */
+  requestHeaders: Record<string, string> | null;
+  event: EventNames;
 }
 
 export interface DeadLetter {
   seq: string;
+  event: EventNames;
   reason: string;
   failures: number;
   lastStatus: number | null;
@@ -166,6 +180,17 @@ export interface ApiKey {
   expiresAt: string | null;
   revokedAt: string | null;
   createdAt: string;
+}
+
+/** One recorded audit search (GET /audit/searches, admins). */
+export interface AuditSearch {
+  at: string;
+  principal: string;
+  list: string;
+  subject: string;
+  since: string | null;
+  until: string | null;
+  results: number;
 }
 
 export interface Delivery {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EventPredicate } from '../hub/predicate.js';
 import { isReservedListName, RESERVED_LIST_PREFIX, SYSTEM_LIST } from '../hub/system-events.js';
 import type { AccessStore, ApiKeyRecord, EventLog, GrantRecord, PublisherRecord, SettingsStore } from '../store/types.js';
@@ -64,6 +64,16 @@ interface CompiledGrant {
  * changes the store), so a decision costs no query and a revocation is in
  * force for the very next event.
  */
+/** A console session's reference to its credential (stored as JSON; no secret in it). */
+export type SessionBinding =
+  | { kind: 'admin-key'; fingerprint: string }
+  | { kind: 'api-key'; id: string }
+  | { kind: 'jwt'; issuer: string; expiresAt: number }
+  | { kind: 'insecure' };
+
+/** Tells whether the admin key changed, without storing anything that verifies a guess of it. */
+const fingerprint = (adminKeyHash: Buffer) => createHash('sha256').update('herold console session\0').update(adminKeyHash).digest('hex').slice(0, 16);
+
 export class Access extends EventEmitter<{ change: [AccessChange] }> {
   private adminKeyHash: Buffer | null = null;
   private keysByHash = new Map<string, ApiKeyRecord>();
@@ -306,6 +316,58 @@ export class Access extends EventEmitter<{ change: [AccessChange] }> {
     const admin = made?.admin === true;
     const expires = admin ? (made.expiresAt ?? undefined) : active.some((k) => k.expiresAt === null) ? undefined : Math.max(...active.map((k) => k.expiresAt!));
     return { id: owner, admin, credential: credential ?? { kind: 'api-key', id: active[0].id }, ...(expires !== undefined && { expiresAt: expires }) };
+  }
+
+  /**
+   * What a console session stores to stand for the credential it was made
+   * with: a reference, never the key or token (see console-sessions.ts).
+   * Undefined for credentials a session cannot be made with.
+   */
+  sessionBinding(principal: Principal): SessionBinding | undefined {
+    const c = principal.credential;
+    switch (c.kind) {
+      case 'admin-key':
+        return this.adminKeyHash ? { kind: 'admin-key', fingerprint: fingerprint(this.adminKeyHash) } : undefined;
+      case 'api-key':
+        return { kind: 'api-key', id: c.id };
+      case 'jwt':
+        return principal.expiresAt === undefined ? undefined : { kind: 'jwt', issuer: c.issuer, expiresAt: principal.expiresAt };
+      case 'insecure':
+        return { kind: 'insecure' };
+      default:
+        return undefined;
+    }
+  }
+
+  /**
+   * The principal a console session stands for now, decided again on every
+   * request, on whichever node it arrives: the very API key it was made with
+   * must still work (not revoked, not expired), a token's session ends at the
+   * token's expiry, and an admin-key session ends when the admin key changes.
+   */
+  sessionPrincipal(principal: string, binding: unknown, now = Date.now()): Principal | { ended: string } {
+    const b = (binding ?? {}) as Partial<SessionBinding> & Record<string, unknown>;
+    switch (b.kind) {
+      case 'admin-key':
+        if (this.adminKeyHash && b.fingerprint === fingerprint(this.adminKeyHash)) return { id: 'admin', admin: true, credential: { kind: 'admin-key' } };
+        return { ended: 'The admin key this session was made with has changed.' };
+      case 'api-key': {
+        const key = [...this.keysByHash.values()].find((k) => k.id === b.id);
+        if (!key || key.principal !== principal) return { ended: 'The API key this session was made with no longer exists.' };
+        if (key.revokedAt !== null) return { ended: 'This API key has been revoked.' };
+        if (key.expiresAt !== null && key.expiresAt <= now) return { ended: 'This API key has expired; ask an admin for a new one.' };
+        return { id: key.principal, admin: key.admin, keyId: key.id, expiresAt: key.expiresAt ?? undefined, credential: { kind: 'api-key', id: key.id } };
+      }
+      case 'jwt':
+        if (typeof b.expiresAt !== 'number' || b.expiresAt <= now) return { ended: 'The token this session was made with has expired.' };
+        if (typeof b.issuer !== 'string' || !this.jwt.trusts(b.issuer)) return { ended: 'The issuer of the token this session was made with is no longer trusted.' };
+        return { id: principal, admin: false, expiresAt: b.expiresAt, credential: { kind: 'jwt', issuer: b.issuer } };
+      case 'insecure':
+        if (this.insecure) return { id: 'anonymous', admin: true, credential: { kind: 'insecure' } };
+        return { ended: 'The hub no longer runs without credentials.' };
+      default:
+        return { ended: 'The session does not name a credential.' };
+    }
   }
 
   /** The principal the operator named in the config file (AMQP ingest): 'admin' there is the operator's own. */

@@ -1,12 +1,20 @@
 import { notFound } from '../hub/errors.js';
 import type { Hub } from '../hub/hub.js';
-import type { AuditRow, AuditStore, UsageRow } from '../store/types.js';
+import type { AuditRow, AuditSearchRow, AuditStore, UsageRow } from '../store/types.js';
 import type { Access, Principal } from './access.js';
 import { auditPredicate } from './audit-scope.js';
 
 export interface AuditFilter {
   list?: string;
   principal?: string;
+  since?: number;
+  until?: number;
+  limit: number;
+}
+
+export interface SearchFilter {
+  principal?: string;
+  list?: string;
   since?: number;
   until?: number;
   limit: number;
@@ -31,7 +39,7 @@ const MAX_SUBJECT_EVENTS = 500;
  */
 export class AuditLog {
   constructor(
-    private readonly store: Pick<AuditStore, 'queryAudit' | 'auditUsage'>,
+    private readonly store: Pick<AuditStore, 'queryAudit' | 'auditUsage' | 'recordAuditSearch' | 'queryAuditSearches'>,
     private readonly hub: Hub,
     private readonly access: Access,
   ) {}
@@ -53,6 +61,12 @@ export class AuditLog {
    * Every delivery of an event about `subject` in `list`: each audit row's
    * range holds the seqs sent, and its scope tells which of the subject's
    * events in that range the row's filter let through.
+   *
+   * The search is itself recorded before it is answered (who searched for
+   * which subject, when, over which window, how many deliveries it found):
+   * looking a person up is processing personal data too. A search the caller
+   * may not make (not the list's owner) is refused before it reads anything,
+   * and is not recorded.
    */
   async deliveriesAbout(caller: Principal, list: string, subject: string, filter: Omit<AuditFilter, 'list'>): Promise<Delivery[]> {
     const lists = this.visibleLists(caller, list);
@@ -75,7 +89,22 @@ export class AuditLog {
         deliveries.push({ principal: row.principal, channel: row.channel, at: row.at, seq, type: e.type });
       }
     }
+    await this.store.recordAuditSearch({
+      at: Date.now(),
+      principal: caller.id,
+      list,
+      subject,
+      since: filter.since ?? null,
+      until: filter.until ?? null,
+      results: deliveries.length,
+    });
     return deliveries;
+  }
+
+  /** Who searched the audit log for whom: admins only (a search record names a person, and the searcher). */
+  async searches(caller: Principal, filter: SearchFilter): Promise<AuditSearchRow[]> {
+    if (!caller.admin) throw notFound('Audit searches');
+    return this.store.queryAuditSearches(filter);
   }
 
   /** Undefined for an admin (every list); else the lists the caller owns, which must include `list` when one is named. */

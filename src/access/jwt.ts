@@ -37,6 +37,11 @@ export class JwtVerifier {
     }
   }
 
+  /** Whether tokens of this issuer are accepted (a console session made with one ends when it no longer is). */
+  trusts(issuer: string): boolean {
+    return this.byIssuer.has(issuer);
+  }
+
   get enabled(): boolean {
     return this.byIssuer.size > 0;
   }

@@ -21,7 +21,8 @@ import { publishRoutes } from './routes/publish.js';
 import { readRoutes } from './routes/read.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { accessRoutes } from './routes/access.js';
-import { ConsoleSessions, consoleDoor, consoleSessionOf, isPublicConsoleRoute } from './console/index.js';
+import type { ConsoleSessions } from '../access/console-sessions.js';
+import { consoleDoor, consoleSessionOf, isPublicConsoleRoute } from './console/index.js';
 import { catalogueRoutes } from './routes/catalogue.js';
 import { graphqlRoutes } from './graphql/index.js';
 import { StreamRegistry } from './streams/registry.js';
@@ -40,6 +41,8 @@ export interface AppDeps {
   auditLog: AuditLog;
   limits: { publish: RateLimiter; read: RateLimiter };
   catalogue: Catalogue;
+  /** Web console sessions (in the store: every node serves them). */
+  consoleSessions: ConsoleSessions;
 }
 
 declare module 'fastify' {
@@ -100,7 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  const consoleSessions = new ConsoleSessions();
+  const { consoleSessions } = deps;
   // Every route needs credentials except health and readiness, and they come first: this
   // hook runs before the body is read and before anything is validated, so a caller without
   // valid credentials learns nothing but 401. Routes then ask `access` what the caller may do.
@@ -109,12 +112,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (closing) throw new HubError('unavailable', 'unavailable', 'Shutting down', 'The hub is shutting down. Retry against another node or in a moment.');
     if ((request.routeOptions.url !== undefined && PUBLIC_ROUTES.has(request.routeOptions.url)) || isPublicConsoleRoute(request)) return;
     // Without an Authorization header, the console's session cookie is the credential (same-origin writes only).
-    const session = request.headers.authorization === undefined ? consoleSessionOf(request, consoleSessions) : undefined;
-    const principal = await deps.access.authenticate(request.headers.authorization ?? session?.session.authorization);
-    if (principal !== null && 'error' in principal) {
-      if (session) consoleSessions.end(session.id); // its key expired or was revoked: the session ends with it
-      throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', principal.error);
-    }
+    // A session whose key expired or was revoked has ended (and is gone): 401 with the reason.
+    const session = request.headers.authorization === undefined ? await consoleSessionOf(request, consoleSessions) : undefined;
+    if (session && 'ended' in session) throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', session.ended);
+    const principal = session ? session.principal : await deps.access.authenticate(request.headers.authorization);
+    if (principal !== null && 'error' in principal) throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', principal.error);
     request.principal = principal;
     // No credentials at all: `access` answers 401 for any action without a principal. A WebSocket
     // to the GraphQL door may bring them in its first message (connection_init); that door checks them.

@@ -56,6 +56,8 @@ export interface SubscriptionView {
   secret?: string;
   [more: string]: unknown;
 }
+/** A delivered event's id, type and subject as the subscription's owner is served them (null: no longer readable). */
+export type EventNames = { id?: string; type?: string; subject?: string } | null;
 export interface Attempt {
   id: string;
   seq: string;
@@ -66,9 +68,13 @@ export interface Attempt {
   latencyMs: number;
   response: string | null;
   error: string | null;
+  /** Webhook: the request headers sent (authorization redacted); AMQP: exchange and routing-key. */
+  requestHeaders: Record<string, string> | null;
+  event: EventNames;
 }
 export interface DeadLetter {
   seq: string;
+  event: EventNames;
   reason: string;
   failures: number;
   lastStatus: number | null;
@@ -84,6 +90,7 @@ export interface TestAttempt {
   latencyMs: number;
   response: string | null;
   error: string | null;
+  requestHeaders: Record<string, string> | null;
 }
 /** GET /lists/{list}/activity. */
 export interface Activity {
@@ -182,6 +189,16 @@ export interface AuditQuery {
   since?: string;
   until?: string;
   limit?: number;
+}
+/** One recorded "who received events about X" search (GET /audit/searches). */
+export interface AuditSearch {
+  at: string;
+  principal: string;
+  list: string;
+  subject: string;
+  since: string | null;
+  until: string | null;
+  results: number;
 }
 export type AuditAnswer = { records: AuditRecord[] } | { subject: string; list: string; deliveries: AuditDelivery[] };
 

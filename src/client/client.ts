@@ -53,6 +53,7 @@ export const ROUTES = {
   approveAccessRequest: ['POST', '/access-requests/{id}/approve'],
   denyAccessRequest: ['POST', '/access-requests/{id}/deny'],
   audit: ['GET', '/audit'],
+  auditSearches: ['GET', '/audit/searches'],
   usage: ['GET', '/usage'],
   listTypes: ['GET', '/lists/{list}/types'],
   getType: ['GET', '/lists/{list}/types/{type}'],
@@ -254,6 +255,10 @@ export class HeroldClient {
   }
   audit(query: A.AuditQuery = {}): Promise<A.AuditAnswer> {
     return this.call('audit', {}, { query: { ...query } });
+  }
+  /** Who searched the audit log for which subject, newest first (admin). */
+  async auditSearches(query: { principal?: string; list?: string; since?: string; until?: string; limit?: number } = {}): Promise<A.AuditSearch[]> {
+    return (await this.call<{ searches: A.AuditSearch[] }>('auditSearches', {}, { query: { ...query } })).searches;
   }
   /** Events delivered per UTC day, principal, list and channel (admin; owners for their lists). */
   async usage(query: { principal?: string; list?: string; since?: string; until?: string } = {}): Promise<A.UsageRow[]> {

@@ -360,6 +360,7 @@ export class SubscriptionWorker {
       latencyMs: result.latencyMs,
       response: result.responseSnippet ?? null,
       error: result.error ?? null,
+      requestHeaders: result.requestHeaders ?? null,
     });
     const subject = row?.subject ?? orderSubject;
     switch (result.outcome) {

@@ -484,6 +484,32 @@ export class Hub {
   }
 
   /**
+   * The id, type and subject of these events as the scope serves them: an
+   * event the scope's principal may not see is left out, like a missing one,
+   * and an attribute its grant does not serve is absent (the one rule,
+   * `serves`). For naming deliveries already made (attempts, dead letters):
+   * nothing is linked and nothing is audited.
+   */
+  async eventNames(scope: Scope, seqs: Iterable<number>): Promise<Map<number, { id?: string; type?: string; subject?: string }>> {
+    const list = this.scopedList(scope);
+    this.checkExpiry(scope);
+    const names = new Map<number, { id?: string; type?: string; subject?: string }>();
+    if (!(await this.listExists(list))) return names;
+    const lookup = this.lookup(list);
+    for (const seq of new Set(seqs)) {
+      const hit = await lookup(seq);
+      if (!hit || (scope.predicate && !scope.predicate(hit.parsed))) continue;
+      const named: { id?: string; type?: string; subject?: string } = {};
+      for (const attribute of ['id', 'type', 'subject'] as const) {
+        const value = hit.parsed[attribute];
+        if (typeof value === 'string' && serves(scope.fields, attribute)) named[attribute] = value;
+      }
+      names.set(seq, named);
+    }
+    return names;
+  }
+
+  /**
    * Replay from the cursor, then live: each step is a page of new events (or
    * only a cursor that moved past events the caller does not get), or 'idle'
    * when nothing committed for `idleMs` (a door's heartbeat). The next page is

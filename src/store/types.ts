@@ -142,6 +142,12 @@ export interface AttemptRow {
   latencyMs: number;
   response: string | null;
   error: string | null;
+  /**
+   * The request headers sent (webhook: the HTTP headers, a bearer token
+   * redacted; AMQP: the message's properties and headers). Null for attempts
+   * recorded before headers were kept.
+   */
+  requestHeaders: Record<string, string> | null;
 }
 
 /** Delivery state that changes as a subscription works; written in batches. */
@@ -215,6 +221,28 @@ export interface AuditRow {
   count: number;
   /** The row filter in force (JSON), so a subject query can tell what in the range was sent. */
   scope: string | null;
+}
+
+/** One "who received events about X" search: searching for a person is processing personal data too. */
+export interface AuditSearchRow {
+  at: number;
+  /** Who searched. */
+  principal: string;
+  list: string;
+  subject: string;
+  /** The time window searched (null: open). */
+  since: number | null;
+  until: number | null;
+  /** How many deliveries the search found. */
+  results: number;
+}
+
+export interface AuditSearchQuery {
+  principal?: string;
+  list?: string;
+  since?: number;
+  until?: number;
+  limit: number;
 }
 
 export interface AuditQuery {
@@ -382,13 +410,41 @@ export interface UsageRow {
   events: number;
 }
 
+/**
+ * A web console session as the store keeps it, so that any node of a cluster
+ * serves it: the SHA-256 of its id (the cookie holds the id) and which
+ * credential it was made with, as a reference that `access` checks again on
+ * every request. Never a key or a token.
+ */
+export interface ConsoleSessionRow {
+  idHash: string;
+  principal: string;
+  via: string;
+  /** JSON, for `access` (see access/console-sessions.ts). */
+  credential: string;
+  createdAt: number;
+  endsAt: number;
+}
+
+export interface ConsoleSessionStore {
+  putConsoleSession(row: ConsoleSessionRow): Promise<void>;
+  getConsoleSession(idHash: string): Promise<ConsoleSessionRow | undefined>;
+  deleteConsoleSession(idHash: string): Promise<void>;
+  /** Drops the sessions that ended at or before `now`; answers how many. */
+  pruneConsoleSessions(now: number): Promise<number>;
+}
+
 /** Who received which events. */
 export interface AuditStore {
   appendAudit(rows: AuditRow[]): Promise<void>;
   queryAudit(q: AuditQuery): Promise<(AuditRow & { id: number })[]>;
   /** The audit rows summed per UTC day, principal, list and channel, in that order (a usage report). */
   auditUsage(q: Omit<AuditQuery, 'seqs' | 'limit'>): Promise<UsageRow[]>;
+  /** Drops audit rows and audit searches older than `before`; answers the audit rows dropped. */
   pruneAudit(before: number): Promise<number>;
+  recordAuditSearch(row: AuditSearchRow): Promise<void>;
+  /** The newest first. */
+  queryAuditSearches(q: AuditSearchQuery): Promise<(AuditSearchRow & { id: number })[]>;
 }
 
 /** How a list checks published events against its catalogue. */
@@ -439,4 +495,4 @@ export interface CatalogueStore {
  * once. Only the composition root (server.ts) and the CLI's transfer hold it;
  * each part of the hub is handed the one interface it needs.
  */
-export interface EventStore extends StoreLifecycle, EventLog, ListDeletion, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore {}
+export interface EventStore extends StoreLifecycle, EventLog, ListDeletion, EventImport, SettingsStore, SubscriptionStore, AccessStore, AuditStore, CatalogueStore, ConsoleSessionStore {}

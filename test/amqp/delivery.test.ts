@@ -254,6 +254,9 @@ describe.skipIf(!rabbitAvailable)('AMQP delivery', () => {
     for (const a of attempts) {
       expect(a.outcome).toBe('retry');
       expect(a.error).toContain(`no queue is bound to exchange '${exchange}' for routing key 'nobody.listens'`);
+      // What was sent, for AMQP: where the message went; and the event it carried.
+      expect(a.requestHeaders).toEqual({ exchange, 'routing-key': 'nobody.listens' });
+      expect(a.event).toEqual({ id: ev.id, type: 'nobody.listens', subject: ev.subject });
     }
     // Bind a queue and redeliver the dead letters: it arrives, with the same message-id.
     const queue = await rabbit.queue(unique('q'));

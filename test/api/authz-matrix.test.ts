@@ -349,6 +349,7 @@ const ROWS: Row[] = [
   { door: 'route', name: 'GET /api-keys', send: http('GET', () => '/api-keys'), expect: adminOnly },
   { door: 'route', name: 'DELETE /api-keys/{id}', send: http('DELETE', (t) => `/api-keys/${t.seq}`), target: async (w) => ({ seq: await w.fresh.apiKey() }), expect: { ...adminOnly, admin: 204 } },
   { door: 'route', name: 'GET /audit', send: http('GET', () => '/audit'), expect: { none: 401, stranger: 403, consumer: 403, publisher: 403, owner: 200, admin: 200 } },
+  { door: 'route', name: 'GET /audit/searches', send: http('GET', () => '/audit/searches'), expect: adminOnly },
   { door: 'route', name: 'GET /audit?list={list}', names: 'list', send: http('GET', (t) => `/audit?list=${t.list}`), expect: { none: 401, stranger: 403, consumer: 403, publisher: 403, owner: 200, admin: 200 } },
 ];
 

@@ -48,6 +48,38 @@ describe('console: audit per subject, and API keys for admins', () => {
     await close();
   });
 
+  it("an admin sees who searched the audit log for whom (the owner's search above, then its own)", async () => {
+    const { page, problems, close } = await openConsole(browser, hub.url, { locale: 'en-GB' });
+    await signIn(page, ADMIN_KEY);
+    await page.getByRole('link', { name: 'Audit' }).click();
+    const searches = page.getByTestId('audit-searches');
+    const cells = async (i: number) => (await searches.getByRole('row').nth(i).getByRole('cell').allInnerTexts()).slice(1);
+    // Row 0 is the header; the owner's search for person/ola found 2 deliveries.
+    await expect.poll(() => searches.getByRole('row').count(), { timeout: 10_000 }).toBe(2);
+    expect(await cells(1)).toEqual(['skatteetaten', 'folk', 'person/ola', 'Any time', '2']);
+    await page.getByLabel('Subject').fill('person/kari');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => searches.getByRole('row').count(), { timeout: 10_000 }).toBe(3);
+    // As many deliveries as the search showed (the console's own reads may be among them by now).
+    const found = (await page.getByRole('heading', { name: /deliveries of events about person\/kari/ }).innerText()).split(' ')[0];
+    expect(Number(found)).toBeGreaterThanOrEqual(1);
+    expect(await cells(1)).toEqual(['admin', 'folk', 'person/kari', 'Any time', found]);
+    expect(await cells(2)).toEqual(['skatteetaten', 'folk', 'person/ola', 'Any time', '2']);
+    await captureScreen(page, 'audit-searches');
+    expect(problems).toEqual([]);
+    await close();
+  });
+
+  it('an owner does not see the record of searches', async () => {
+    const { page, problems, close } = await openConsole(browser, hub.url, { locale: 'en-GB' });
+    await signIn(page, keys.skatteetaten);
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Subject').waitFor();
+    expect(await page.getByRole('heading', { name: 'Audit searches' }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await close();
+  });
+
   it('a consumer sees no audit or approvals in the menu', async () => {
     const { page, close } = await openConsole(browser, hub.url, { locale: 'en-GB' });
     await signIn(page, keys.nav);

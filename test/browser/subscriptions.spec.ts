@@ -66,6 +66,15 @@ describe('console: subscriptions, attempts, dead letters and redelivery', () => 
     const attempts = page.getByRole('table', { name: 'Delivery attempts' });
     await attempts.getByRole('cell', { name: 'unknown order format' }).waitFor();
     await captureScreen(page, 'subscription-dead-letter');
+    // The attempt names its event and shows the request headers it sent, as the receiver got them.
+    const attempt = page.getByTestId('attempt').first();
+    expect(await attempt.getByRole('cell').nth(2).innerText()).toMatch(/^order\.created · order\/42\s+order-42-created$/);
+    await attempt.getByText('headers').click();
+    const sent = await attempt.locator('pre.headers').innerText();
+    expect(sent).toContain(`webhook-id: ${webhookId}`);
+    expect(sent).toContain(`webhook-signature: ${receiver.received[0].headers['webhook-signature']}`);
+    expect(sent).toContain('content-type: application/cloudevents+json');
+    await captureScreen(page, 'subscription-attempt-headers');
 
     receiver.respond = () => ({ status: 204 });
     await row.getByRole('checkbox', { name: 'Select event 4' }).check();
@@ -105,11 +114,41 @@ describe('console: subscriptions, attempts, dead letters and redelivery', () => 
     await signIn(page, ADMIN_KEY);
     await page.getByLabel('From seq').fill('3');
     await page.getByLabel('To seq (optional)').fill('4');
-    await page.getByRole('button', { name: 'Redeliver', exact: true }).click();
+    await page.getByRole('form', { name: 'Redeliver a range' }).getByRole('button', { name: 'Redeliver', exact: true }).click();
     await page.getByTestId('redelivered').waitFor();
     // Only the matching event in the range (seq 4) goes out again.
     await receiver.waitFor((r) => r.received.length === before + 1);
     expect(JSON.parse(receiver.received.at(-1)!.body)).toMatchObject({ subject: 'order/42' });
+    await close();
+  });
+
+  it('redelivers by commit time, entered in the reader\'s local time', async () => {
+    const subs = (await (await hub.fetch('/subscriptions')).json()) as { subscriptions: { id: string }[] };
+    const id = subs.subscriptions[0].id;
+    const before = receiver.received.length;
+    const { page, problems, close } = await openConsole(browser, hub.url, { locale: 'en-GB', path: `/console/subscriptions/${id}` });
+    await signIn(page, ADMIN_KEY);
+    // datetime-local values in the page's own time zone: from an hour ago, and (first) until an hour ago: nothing.
+    const local = (offsetMs: number) =>
+      page.evaluate((offset) => {
+        const d = new Date(Date.now() + offset);
+        const p = (n: number) => String(n).padStart(2, '0');
+        return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+      }, offsetMs);
+    const form = page.getByRole('form', { name: 'Redeliver by commit time' });
+    await form.getByLabel('Committed from (your local time)').fill(await local(-2 * 3600_000));
+    await form.getByLabel('Committed before (optional)').fill(await local(-3600_000));
+    await form.getByRole('button', { name: 'Redeliver', exact: true }).click();
+    await expect.poll(() => page.getByTestId('redelivered').textContent()).toBe('Redelivering 0 events.');
+    // From an hour ago, open-ended: every matching event (order/1 and order/42) goes out again.
+    await form.getByLabel('Committed before (optional)').fill('');
+    await form.getByLabel('Committed from (your local time)').fill(await local(-3600_000));
+    await form.getByRole('button', { name: 'Redeliver', exact: true }).click();
+    await expect.poll(() => page.getByTestId('redelivered').textContent()).toBe('Redelivering 2 events.');
+    await receiver.waitFor((r) => r.received.length === before + 2);
+    expect(receiver.received.slice(before).map((r) => JSON.parse(r.body).subject).sort()).toEqual(['order/1', 'order/42']);
+    await captureScreen(page, 'subscription-redeliver-time');
+    expect(problems).toEqual([]);
     await close();
   });
 });

@@ -172,3 +172,30 @@ describe('console pages', () => {
     expect((await hub.fetch('/console/login', { auth: false })).status).toBe(404);
   });
 });
+
+describe('console sessions in the store', () => {
+  it('survive a restart of the hub, and end when the admin key they were made with changes', async () => {
+    // SQLite in a data directory kept across the restarts (the PostgreSQL store is covered by the store contract and test/cluster).
+    const first = await startTestHub({ databaseUrl: '' });
+    const dataDir = first.dataDir;
+    let second: TestHub | undefined;
+    let third: TestHub | undefined;
+    try {
+      const res = await first.fetch('/console/session', { auth: false, method: 'POST', headers: { 'content-type': 'application/json', origin: first.url }, body: JSON.stringify({ key: ADMIN_KEY }) });
+      expect(res.status).toBe(204);
+      const cookie = sessionCookie(res).pair;
+      await first.running.close();
+      second = await startTestHub({ databaseUrl: '', dataDir });
+      const me = await second.fetch('/console/session', { auth: false, headers: { cookie } });
+      expect(me.status).toBe(200);
+      expect(await me.json()).toMatchObject({ principal: 'admin', admin: true, via: 'key' });
+      await second.running.close();
+      third = await startTestHub({ databaseUrl: '', dataDir, adminKey: 'another-admin-key-0123456789abcdef0123456' });
+      const after = await third.fetch('/console/session', { auth: false, headers: { cookie } });
+      expect(after.status).toBe(401);
+      expect((await after.json()).detail).toMatch(/admin key .* changed/);
+    } finally {
+      await third?.close();
+    }
+  });
+});

@@ -434,7 +434,19 @@ describe.each(backends)('store contract on $name', (backend) => {
         lastStatus: state === 'retry' ? 503 : null,
         lastError: null,
       });
-      const attempt = (seq: number, at: number) => ({ subscriptionId: s.id, seq, webhookId: `w${seq}-${at}`, at, outcome: 'failed', status: 503, latencyMs: 4, response: 'busy', error: null });
+      const attempt = (seq: number, at: number) => ({
+        subscriptionId: s.id,
+        seq,
+        webhookId: `w${seq}-${at}`,
+        at,
+        outcome: 'failed',
+        status: 503,
+        latencyMs: 4,
+        response: 'busy',
+        error: null,
+        // Headers kept as sent, order and all; an attempt of before they were kept has none.
+        requestHeaders: at === 100 ? null : { 'webhook-id': `w${seq}-${at}`, 'content-type': 'application/cloudevents+json', authorization: 'Bearer [redacted]' },
+      });
       await store.saveDeliveryWork({ progress: [{ subscriptionId: s.id, position: 5, failingSince: 100 }], retries: [retry(3), retry(4, 'blocked'), retry(5)], deleteRetries: [], deadLetters: [], attempts: [attempt(3, 100), attempt(5, 101)] });
       expect(await store.getSubscription(s.id)).toMatchObject({ position: 5, failingSince: 100 });
       expect(await store.listRetries(s.id)).toEqual([retry(3), retry(4, 'blocked'), retry(5)]);
@@ -450,6 +462,7 @@ describe.each(backends)('store contract on $name', (backend) => {
       const attempts = await store.listAttempts(s.id, undefined, 10);
       expect(attempts.map((a) => a.at)).toEqual([300, 101, 100]);
       expect(attempts[0]).toMatchObject(attempt(3, 300));
+      expect(attempts[2]).toMatchObject(attempt(3, 100));
       expect((await store.listAttempts(s.id, attempts[0].id, 1)).map((a) => a.at)).toEqual([101]);
       await store.pruneAttempts(1);
       expect((await store.listAttempts(s.id, undefined, 10)).map((a) => a.at)).toEqual([300]);
@@ -471,7 +484,7 @@ describe.each(backends)('store contract on $name', (backend) => {
         retries: [{ subscriptionId: s.id, seq: 7, subject: null, state: 'retry', failures: 1, firstFailureAt: 1, nextAt: 2, lastStatus: null, lastError: 'refused' }],
         deleteRetries: [],
         deadLetters: [dead(8)],
-        attempts: [{ subscriptionId: s.id, seq: 7, webhookId: 'w', at: 1, outcome: 'failed', status: null, latencyMs: 1, response: null, error: 'refused' }],
+        attempts: [{ subscriptionId: s.id, seq: 7, webhookId: 'w', at: 1, outcome: 'failed', status: null, latencyMs: 1, response: null, error: 'refused', requestHeaders: null }],
       });
       expect(await store.deleteSubscription(s.id)).toBe(true);
       expect(await store.listRetries(s.id)).toEqual([]);
@@ -640,6 +653,35 @@ describe.each(backends)('store contract on $name', (backend) => {
       expect(await store.queryAudit({ list, seqs: [100], limit: 10 })).toEqual([]);
       expect(await store.pruneAudit(25)).toBeGreaterThanOrEqual(2);
       expect(strip(await store.queryAudit({ list, limit: 10 }))).toEqual([40, 30]);
+    });
+
+    it('console sessions: put, get by the id hash, delete, and prune the ended ones', async () => {
+      const session = (idHash: string, endsAt: number) => ({ idHash, principal: 'carol', via: 'key', credential: '{"kind":"api-key","id":"k1"}', createdAt: 1, endsAt });
+      const [a, b] = [`a-${randomUUID()}`, `b-${randomUUID()}`];
+      await store.putConsoleSession(session(a, 100));
+      await store.putConsoleSession(session(b, Number.MAX_SAFE_INTEGER));
+      expect(await store.getConsoleSession(a)).toEqual(session(a, 100));
+      expect(await store.getConsoleSession('nope')).toBeUndefined();
+      expect(await store.pruneConsoleSessions(100)).toBeGreaterThanOrEqual(1);
+      expect(await store.getConsoleSession(a)).toBeUndefined();
+      expect(await store.getConsoleSession(b)).toEqual(session(b, Number.MAX_SAFE_INTEGER));
+      await store.deleteConsoleSession(b);
+      expect(await store.getConsoleSession(b)).toBeUndefined();
+    });
+
+    it('records audit searches and reads them newest first by searcher, list and time; pruned with the audit rows', async () => {
+      const list = await newList();
+      const search = (at: number, principal: string, subject: string, since: number | null = null, until: number | null = null) => ({ at, principal, list, subject, since, until, results: at / 10 });
+      for (const s of [search(10, 'carol', 'p/1'), search(20, 'dan', 'p/2', 5, 15), search(30, 'carol', 'p/3', null, 25)]) await store.recordAuditSearch(s);
+      const found = await store.queryAuditSearches({ list, limit: 10 });
+      expect(found.map((r) => r.at)).toEqual([30, 20, 10]);
+      expect(found[1]).toMatchObject(search(20, 'dan', 'p/2', 5, 15));
+      expect(found[0]).toMatchObject(search(30, 'carol', 'p/3', null, 25));
+      expect((await store.queryAuditSearches({ list, principal: 'carol', limit: 10 })).map((r) => r.subject)).toEqual(['p/3', 'p/1']);
+      expect((await store.queryAuditSearches({ list, since: 20, until: 30, limit: 10 })).map((r) => r.subject)).toEqual(['p/2']);
+      expect((await store.queryAuditSearches({ list, limit: 1 })).map((r) => r.subject)).toEqual(['p/3']);
+      await store.pruneAudit(25);
+      expect((await store.queryAuditSearches({ list, limit: 10 })).map((r) => r.subject)).toEqual(['p/3']);
     });
 
     it('sums usage per UTC day, principal, list and channel, within the lists and time asked', async () => {

@@ -50,13 +50,14 @@ describe.each(pairs.map(([a, b]) => ({ from: a, to: b, name: `${a.name} → ${b.
     await a.trimThrough!('m1', 20);
     await a.createGrant({ id: 'g1', list: 'm1', principal: 'carol', filter: null, fields: ['id'], createdBy: 'olga', createdAt: 1, expiresAt: null });
     await a.appendAudit([{ at: 5, principal: 'carol', list: 'm1', channel: 'pull', firstSeq: 21, lastSeq: 30, count: 10, scope: null }]);
+    for (const at of [6, 7]) await a.recordAuditSearch({ at, principal: 'olga', list: 'm1', subject: `p/${at}`, since: null, until: at * 10, results: 1 });
     const records: ExportRecord[] = [];
     for await (const r of exportStore(a, source.name)) records.push(r);
 
     const b = await open(target);
     const progress: number[] = [];
     const counts = await importRecords(from(records), b, { header: () => undefined, events: (k) => progress.push(k) });
-    expect(counts).toMatchObject({ lists: 2, events: 280 + 6, grants: 1, audit: 1 });
+    expect(counts).toMatchObject({ lists: 2, events: 280 + 6, grants: 1, audit: 1, auditSearches: 2 });
     expect(progress.reduce((s, k) => s + k, 0)).toBe(286);
 
     for (const list of ['m1', 'm2']) {
@@ -67,6 +68,9 @@ describe.each(pairs.map(([a, b]) => ({ from: a, to: b, name: `${a.name} → ${b.
     }
     expect(await b.listGrants()).toEqual(await a.listGrants());
     expect((await b.queryAudit({ list: 'm1', limit: 10 })).map(({ id: _, ...r }) => r)).toEqual((await a.queryAudit({ list: 'm1', limit: 10 })).map(({ id: _, ...r }) => r));
+    const searches = async (s: EventStore) => (await s.queryAuditSearches({ list: 'm1', limit: 10 })).map(({ id: _, ...r }) => r);
+    expect(await searches(b)).toEqual(await searches(a));
+    expect((await searches(b)).map((r) => r.subject)).toEqual(['p/7', 'p/6']);
     // The same seqs answer the same time questions.
     const t = (await a.getEvent('m1', 200))!.time;
     expect(await b.seqBefore('m1', t + 1)).toBe(await a.seqBefore('m1', t + 1));

@@ -1,8 +1,8 @@
 import { Button, Heading, Paragraph, Select, Table, Textfield } from '@digdir/designsystemet-react';
 import { useState, type FormEvent } from 'react';
 import type { Session } from '../App';
-import { get, withQuery, type Delivery, type EventList } from '../api';
-import { ProblemAlert, Screen, useAction, useLoad } from '../components/common';
+import { get, withQuery, type AuditSearch, type Delivery, type EventList } from '../api';
+import { ProblemAlert, Screen, Show, useAction, useLoad } from '../components/common';
 import { useI18n } from '../i18n';
 
 interface Result {
@@ -28,12 +28,14 @@ export function AuditScreen({ session }: { session: Session }) {
   const [result, setResult] = useState<Result | null>(null);
   const action = useAction();
   const chosen = list || searchable[0]?.name || '';
+  const [searched, setSearched] = useState(0);
 
   const search = async (e: FormEvent) => {
     e.preventDefault();
     const iso = (v: string) => (v ? new Date(v).toISOString() : undefined);
     const r = await action.run(() => get<Result>(withQuery('/audit', { list: chosen, subject, since: iso(since), until: iso(until) })));
     if (r.ok) setResult(r.value);
+    setSearched((n) => n + 1);
   };
 
   const exportCsv = (r: Result) => {
@@ -109,6 +111,54 @@ export function AuditScreen({ session }: { session: Session }) {
           )}
         </section>
       )}
+      {session.admin && <Searches reload={searched} />}
     </Screen>
+  );
+}
+
+/** Admins: every audit search, newest first (who searched for whom is itself personal data processing). */
+function Searches({ reload }: { reload: number }) {
+  const { t, formatDate } = useI18n();
+  const searches = useLoad(() => get<{ searches: AuditSearch[] }>('/audit/searches?limit=50'), [reload]);
+  return (
+    <section aria-labelledby="audit-searches">
+      <Heading level={2} data-size="sm" id="audit-searches">
+        {t('audit.searches')}
+      </Heading>
+      <Paragraph>{t('audit.searchesIntro')}</Paragraph>
+      <Show loaded={searches}>
+        {({ searches }) =>
+          searches.length === 0 ? (
+            <Paragraph>{t('audit.noSearches')}</Paragraph>
+          ) : (
+            <Table className="wide" data-testid="audit-searches">
+              <caption className="ds-sr-only">{t('audit.searches')}</caption>
+              <Table.Head>
+                <Table.Row>
+                  <Table.HeaderCell>{t('audit.at')}</Table.HeaderCell>
+                  <Table.HeaderCell>{t('audit.searcher')}</Table.HeaderCell>
+                  <Table.HeaderCell>{t('subs.list')}</Table.HeaderCell>
+                  <Table.HeaderCell>{t('audit.subject')}</Table.HeaderCell>
+                  <Table.HeaderCell>{t('audit.window')}</Table.HeaderCell>
+                  <Table.HeaderCell>{t('audit.found')}</Table.HeaderCell>
+                </Table.Row>
+              </Table.Head>
+              <Table.Body>
+                {searches.map((s, i) => (
+                  <Table.Row key={i}>
+                    <Table.Cell>{formatDate(s.at)}</Table.Cell>
+                    <Table.Cell>{s.principal}</Table.Cell>
+                    <Table.Cell>{s.list}</Table.Cell>
+                    <Table.Cell>{s.subject}</Table.Cell>
+                    <Table.Cell>{s.since || s.until ? `${s.since ? formatDate(s.since) : '…'} – ${s.until ? formatDate(s.until) : '…'}` : t('audit.anyTime')}</Table.Cell>
+                    <Table.Cell className="num">{s.results}</Table.Cell>
+                  </Table.Row>
+                ))}
+              </Table.Body>
+            </Table>
+          )
+        }
+      </Show>
+    </section>
   );
 }

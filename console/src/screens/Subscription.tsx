@@ -1,6 +1,6 @@
 import { Button, Checkbox, Heading, Paragraph, Table, Textfield } from '@digdir/designsystemet-react';
 import { useState, type FormEvent } from 'react';
-import { api, enc, get, type Attempt, type CloudEvent, type DeadLetter, type Subscription } from '../api';
+import { api, enc, get, type Attempt, type DeadLetter, type EventNames, type Subscription } from '../api';
 import { ProblemAlert, Screen, Show, ShownOnce, useAction, useLoad } from '../components/common';
 import { useI18n } from '../i18n';
 import { StatusTag } from './Subscriptions';
@@ -13,10 +13,50 @@ interface TestAttempt {
   latencyMs: number;
   response: string | null;
   error: string | null;
+  requestHeaders: Record<string, string> | null;
 }
 
-/** Dead letters shown with their event's id, type and subject (each read once through the public read). */
+/** Dead letters shown per page; each names its event (id, type, subject) as the hub serves it to the subscription's owner. */
 const DEAD_PAGE = 100;
+
+/** An event's type and subject, its id below: what the hub says the owner is served (an attribute not served is absent). */
+function EventCell({ event }: { event: EventNames }) {
+  const { t } = useI18n();
+  if (!event) return <span>{t('sub.eventNotServed')}</span>;
+  return (
+    <>
+      <span>{event.type ?? '–'}</span>
+      {event.subject !== undefined && (
+        <>
+          {' · '}
+          <span>{event.subject}</span>
+        </>
+      )}
+      {event.id !== undefined && (
+        <>
+          <br />
+          <code className="excerpt">{event.id}</code>
+        </>
+      )}
+    </>
+  );
+}
+
+/** The request headers an attempt sent, folded: one line per header. */
+function HeadersCell({ headers, at }: { headers: Record<string, string> | null; at: string }) {
+  const { t, formatDate } = useI18n();
+  if (!headers) return <span>–</span>;
+  const entries = Object.entries(headers);
+  return (
+    <details>
+      <summary>
+        {t('sub.headersCount', { n: entries.length })}
+        <span className="ds-sr-only"> {t('sub.headersSentAt', { at: formatDate(at) })}</span>
+      </summary>
+      <pre className="json headers">{entries.map(([name, value]) => `${name}: ${value}`).join('\n')}</pre>
+    </details>
+  );
+}
 
 /** One subscription: where it is, how its deliveries went, what failed, and the levers to fix it. */
 export function SubscriptionScreen({ id }: { id: string }) {
@@ -118,22 +158,30 @@ export function SubscriptionScreen({ id }: { id: string }) {
                   <Table.Row>
                     <Table.HeaderCell>{t('sub.at')}</Table.HeaderCell>
                     <Table.HeaderCell>{t('sub.seq')}</Table.HeaderCell>
+                    <Table.HeaderCell>{t('sub.event')}</Table.HeaderCell>
                     <Table.HeaderCell>{t('sub.outcome')}</Table.HeaderCell>
                     <Table.HeaderCell>{t('sub.httpStatus')}</Table.HeaderCell>
                     <Table.HeaderCell>{t('sub.latency')}</Table.HeaderCell>
                     <Table.HeaderCell>{t('sub.response')}</Table.HeaderCell>
+                    <Table.HeaderCell>{t('sub.requestHeaders')}</Table.HeaderCell>
                   </Table.Row>
                 </Table.Head>
                 <Table.Body>
                   {attempts.map((a) => (
-                    <Table.Row key={a.id}>
+                    <Table.Row key={a.id} data-testid="attempt">
                       <Table.Cell>{formatDate(a.at)}</Table.Cell>
                       <Table.Cell className="num">{a.seq}</Table.Cell>
+                      <Table.Cell>
+                        <EventCell event={a.event} />
+                      </Table.Cell>
                       <Table.Cell>{a.outcome}</Table.Cell>
                       <Table.Cell>{a.status ?? '–'}</Table.Cell>
                       <Table.Cell className="num">{t('sub.ms', { ms: formatNumber(a.latencyMs) })}</Table.Cell>
                       <Table.Cell>
                         <code className="excerpt">{(a.response ?? a.error ?? '').slice(0, 200)}</code>
+                      </Table.Cell>
+                      <Table.Cell>
+                        <HeadersCell headers={a.requestHeaders} at={a.at} />
                       </Table.Cell>
                     </Table.Row>
                   ))}
@@ -150,18 +198,12 @@ export function SubscriptionScreen({ id }: { id: string }) {
 function DeadLetters({ subscription, onRedelivered }: { subscription: Subscription; onRedelivered(): void }) {
   const { t, formatDate } = useI18n();
   const id = subscription.id;
-  const dead = useLoad(async () => {
-    const { deadletters } = await get<{ deadletters: DeadLetter[] }>(`/subscriptions/${enc(id)}/deadletters?limit=${DEAD_PAGE}`);
-    const events = new Map<string, CloudEvent>();
-    for (const d of deadletters) {
-      const e = await get<CloudEvent>(`/lists/${enc(subscription.list)}/events/${d.seq}`).catch(() => undefined);
-      if (e) events.set(d.seq, e);
-    }
-    return { deadletters, events };
-  }, [id]);
+  const dead = useLoad(() => get<{ deadletters: DeadLetter[] }>(`/subscriptions/${enc(id)}/deadletters?limit=${DEAD_PAGE}`), [id]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
+  const [since, setSince] = useState('');
+  const [until, setUntil] = useState('');
   const [done, setDone] = useState<number | null>(null);
   const action = useAction();
 
@@ -178,6 +220,11 @@ function DeadLetters({ subscription, onRedelivered }: { subscription: Subscripti
     e.preventDefault();
     void redeliver({ from, ...(to && { to }) });
   };
+  // datetime-local is the reader's local time; the hub takes RFC 3339.
+  const byTime = (e: FormEvent) => {
+    e.preventDefault();
+    void redeliver({ since: new Date(since).toISOString(), ...(until && { until: new Date(until).toISOString() }) });
+  };
 
   return (
     <section aria-labelledby="dead-title">
@@ -191,7 +238,7 @@ function DeadLetters({ subscription, onRedelivered }: { subscription: Subscripti
         </Paragraph>
       )}
       <Show loaded={dead}>
-        {({ deadletters, events }) =>
+        {({ deadletters }) =>
           deadletters.length === 0 ? (
             <Paragraph>{t('sub.noDead')}</Paragraph>
           ) : (
@@ -213,7 +260,7 @@ function DeadLetters({ subscription, onRedelivered }: { subscription: Subscripti
                 </Table.Head>
                 <Table.Body>
                   {deadletters.map((d) => {
-                    const e = events.get(d.seq);
+                    const e = d.event;
                     return (
                       <Table.Row key={d.seq}>
                         <Table.Cell>
@@ -229,7 +276,7 @@ function DeadLetters({ subscription, onRedelivered }: { subscription: Subscripti
                           />
                         </Table.Cell>
                         <Table.Cell className="num">{d.seq}</Table.Cell>
-                        <Table.Cell>{e?.id ?? '–'}</Table.Cell>
+                        <Table.Cell>{e ? (e.id ?? '–') : t('sub.eventNotServed')}</Table.Cell>
                         <Table.Cell>{e?.type ?? '–'}</Table.Cell>
                         <Table.Cell>{e?.subject ?? '–'}</Table.Cell>
                         <Table.Cell>{d.reason}</Table.Cell>
@@ -257,6 +304,16 @@ function DeadLetters({ subscription, onRedelivered }: { subscription: Subscripti
       <form onSubmit={range} className="form inline" aria-labelledby="range-title">
         <Textfield label={t('sub.from')} inputMode="numeric" pattern="[0-9]+" value={from} onChange={(e) => setFrom(e.target.value)} required />
         <Textfield label={t('sub.to')} inputMode="numeric" pattern="[0-9]+" value={to} onChange={(e) => setTo(e.target.value)} />
+        <Button type="submit" variant="secondary" disabled={action.busy}>
+          {t('sub.redeliver')}
+        </Button>
+      </form>
+      <Heading level={3} data-size="xs" id="time-title">
+        {t('sub.redeliverTime')}
+      </Heading>
+      <form onSubmit={byTime} className="form inline" aria-labelledby="time-title">
+        <Textfield label={t('sub.since')} type="datetime-local" step={1} value={since} onChange={(e) => setSince(e.target.value)} required />
+        <Textfield label={t('sub.until')} type="datetime-local" step={1} value={until} onChange={(e) => setUntil(e.target.value)} />
         <Button type="submit" variant="secondary" disabled={action.busy}>
           {t('sub.redeliver')}
         </Button>

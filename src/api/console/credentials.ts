@@ -1,7 +1,8 @@
 import { fastifyCookie as cookie } from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HubError } from '../../hub/errors.js';
-import type { ConsoleSession, ConsoleSessions } from './sessions.js';
+import type { Principal } from '../../access/access.js';
+import type { ConsoleSession, ConsoleSessions } from '../../access/console-sessions.js';
 
 export const SESSION_COOKIE = 'herold_session';
 
@@ -33,15 +34,18 @@ export function sessionIdOf(request: FastifyRequest): string | undefined {
  * before anything else happens (SameSite=Strict already keeps the cookie off
  * such requests in current browsers; this holds where it does not).
  */
-export function consoleSessionOf(request: FastifyRequest, sessions: ConsoleSessions): { id: string; session: ConsoleSession } | undefined {
+export async function consoleSessionOf(
+  request: FastifyRequest,
+  sessions: ConsoleSessions,
+): Promise<{ session: ConsoleSession; principal: Principal } | { ended: string } | undefined> {
   const id = sessionIdOf(request);
   if (id === undefined) return undefined;
-  const session = sessions.get(id);
-  if (!session) return undefined;
+  const found = await sessions.get(id);
+  if (!found || 'ended' in found) return found;
   if (!SAFE_METHODS.has(request.method) && !sameOrigin(request)) {
     throw new HubError('forbidden', 'forbidden', 'Forbidden', 'A request with console session credentials that changes something must come from a console page of this hub (its Origin header must be this hub).');
   }
-  return { id, session };
+  return found;
 }
 
 /** Set the session cookie: HttpOnly, SameSite=Strict, Secure when the request came over TLS. */

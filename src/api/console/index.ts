@@ -2,10 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OidcSignIn } from './oidc.js';
 import { parseConsoleOidc } from './oidc-config.js';
 import { consoleSessionRoutes } from './routes.js';
-import type { ConsoleSessions } from './sessions.js';
+import type { ConsoleSessions } from '../../access/console-sessions.js';
 import { consoleStatic } from './static.js';
 
-export { ConsoleSessions } from './sessions.js';
 export { consoleSessionOf } from './credentials.js';
 
 /**

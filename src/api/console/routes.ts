@@ -7,7 +7,7 @@ import { authorize } from '../authorize.js';
 import { problems } from '../schemas.js';
 import { clearSessionCookie, ownOrigin, sameOrigin, sessionIdOf, setSessionCookie } from './credentials.js';
 import { OidcError, type OidcSignIn } from './oidc.js';
-import type { ConsoleSessions } from './sessions.js';
+import type { ConsoleSessions } from '../../access/console-sessions.js';
 
 const STATE_COOKIE = 'herold_oidc_state';
 const tags = ['console'];
@@ -24,10 +24,10 @@ export async function consoleSessionRoutes(app: FastifyInstance, options: { sess
   const { access } = app.deps;
   const { sessions, oidc } = options;
 
-  const startSession = (request: FastifyRequest, reply: FastifyReply, authorization: string, principal: Principal, via: 'key' | 'oidc') => {
+  const startSession = async (request: FastifyRequest, reply: FastifyReply, principal: Principal, via: 'key' | 'oidc') => {
     const old = sessionIdOf(request);
-    if (old !== undefined) sessions.end(old);
-    const { id, session } = sessions.create({ authorization, principal: principal.id, via }, principal.expiresAt);
+    if (old !== undefined) await sessions.end(old);
+    const { id, session } = await sessions.create(principal, via);
     setSessionCookie(request, reply, id, session.endsAt);
   };
 
@@ -48,7 +48,7 @@ export async function consoleSessionRoutes(app: FastifyInstance, options: { sess
       const authorization = `Bearer ${request.body.key}`;
       const principal = await access.authenticate(authorization);
       if (principal === null || 'error' in principal) throw new HubError('unauthorized', 'unauthorized', 'Unauthorized', principal === null ? 'Give an API key.' : principal.error);
-      startSession(request, reply, authorization, principal, 'key');
+      await startSession(request, reply, principal, 'key');
       return reply.code(204).send();
     },
   );
@@ -60,7 +60,8 @@ export async function consoleSessionRoutes(app: FastifyInstance, options: { sess
       authorize(access, request, 'lists.list');
       const p = request.principal!;
       const id = request.headers.authorization === undefined ? sessionIdOf(request) : undefined;
-      const session = id === undefined ? undefined : sessions.get(id);
+      const found = id === undefined ? undefined : await sessions.get(id);
+      const session = found && !('ended' in found) ? found.session : undefined;
       return {
         principal: p.id,
         admin: p.admin,
@@ -73,7 +74,7 @@ export async function consoleSessionRoutes(app: FastifyInstance, options: { sess
   app.delete('/console/session', { schema: { tags, summary: 'Sign out: the session ends at once and the cookie is cleared.', response: { 204: Type.Null(), ...problems(403) } } }, async (request, reply) => {
     refuseCrossOrigin(request);
     const id = sessionIdOf(request);
-    if (id !== undefined) sessions.end(id);
+    if (id !== undefined) await sessions.end(id);
     clearSessionCookie(request, reply);
     return reply.code(204).send();
   });
@@ -113,7 +114,7 @@ export async function consoleSessionRoutes(app: FastifyInstance, options: { sess
         for (const token of tokens) {
           const principal = await access.authenticate(`Bearer ${token}`);
           if (principal !== null && !('error' in principal)) {
-            startSession(request, reply, `Bearer ${token}`, principal, 'oidc');
+            await startSession(request, reply, principal, 'oidc');
             return reply.redirect('/console/', 302);
           }
           if (principal !== null) failure = principal.error;

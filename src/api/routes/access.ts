@@ -340,12 +340,55 @@ export async function accessRoutes(app: FastifyInstance): Promise<void> {
   );
 
   // ---- audit ---------------------------------------------------------------
+  app.get<{ Querystring: { principal?: string; list?: string; since?: string; until?: string; limit?: number } }>(
+    '/audit/searches',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Who searched the audit log for which subject (GET /audit?list=&subject=), when, over which window, and how many deliveries it found; newest first. Admins only.',
+        querystring: Type.Object(
+          {
+            principal: Type.Optional(Type.String({ description: 'Only searches made by this principal.' })),
+            list: Type.Optional(Type.String()),
+            since: Type.Optional(Type.String({ description: 'RFC 3339: searches made at or after this time.' })),
+            until: Type.Optional(Type.String({ description: 'RFC 3339: searches made before this time.' })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            searches: Type.Array(
+              Type.Object({
+                at: Type.String({ format: 'date-time' }),
+                principal: Type.String({ description: 'Who searched.' }),
+                list: Type.String(),
+                subject: Type.String({ description: 'The subject searched for.' }),
+                since: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'The window searched (null: open).' }),
+                until: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+                results: Type.Integer({ description: 'Deliveries the search found.' }),
+              }),
+            ),
+          }),
+          ...problems(400, 401, 403),
+        },
+      },
+    },
+    async (request) => {
+      authorize(access, request, 'admin');
+      const q = request.query;
+      const rows = await auditLog.searches(request.principal!, { principal: q.principal, list: q.list, since: timeQuery(q.since, 'since'), until: timeQuery(q.until, 'until'), limit: q.limit ?? 1000 });
+      const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+      return { searches: rows.map((r) => ({ at: iso(r.at)!, principal: r.principal, list: r.list, subject: r.subject, since: iso(r.since), until: iso(r.until), results: r.results })) };
+    },
+  );
+
   app.get<{ Querystring: { list?: string; subject?: string; principal?: string; since?: string; until?: string; limit?: number } }>(
     '/audit',
     {
       schema: {
         tags: ['access'],
-        summary: 'Who received which events. With list+subject: every delivery of an event about that subject. Admins see all; owners their lists.',
+        summary: 'Who received which events. With list+subject: every delivery of an event about that subject; the search itself is recorded (GET /audit/searches). Admins see all; owners their lists.',
         querystring: Type.Object(
           {
             list: Type.Optional(Type.String()),

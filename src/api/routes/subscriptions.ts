@@ -51,6 +51,22 @@ const SubscriptionView = Type.Object(
   { additionalProperties: true },
 );
 
+const EventNames = Type.Union([
+  Type.Object(
+    { id: Type.Optional(Type.String()), type: Type.Optional(Type.String()), subject: Type.Optional(Type.String()) },
+    { description: "The event's id, type and subject as the subscription's owner is served them (an attribute the owner's grant does not serve is absent)." },
+  ),
+  Type.Null({ description: "Null when the owner may no longer read the event (or it is gone)." }),
+]);
+
+const RequestHeaders = Type.Union([
+  Type.Record(Type.String(), Type.String(), {
+    description:
+      'What was sent besides the body. Webhook: the HTTP request headers, `authorization` redacted (webhook-signature is shown: it signs this one request and is not the secret). AMQP: exchange and routing-key.',
+  }),
+  Type.Null({ description: 'Null when nothing was sent (a request that could not be built) or for attempts recorded before headers were kept.' }),
+]);
+
 const Attempt = Type.Object({
   id: Type.String(),
   seq: Seq,
@@ -61,10 +77,13 @@ const Attempt = Type.Object({
   latencyMs: Type.Number(),
   response: Type.Union([Type.String(), Type.Null()]),
   error: Type.Union([Type.String(), Type.Null()]),
+  requestHeaders: RequestHeaders,
+  event: EventNames,
 });
 
 const DeadLetter = Type.Object({
   seq: Seq,
+  event: EventNames,
   reason: Type.String(),
   failures: Type.Integer(),
   lastStatus: Type.Union([Type.Integer(), Type.Null()]),
@@ -84,7 +103,7 @@ const RedeliverBody = Type.Object(
   { additionalProperties: false, description: 'Exactly one of: seqs; from (and optional to); since and/or until (commit time); deadletters: true.' },
 );
 
-const attemptView = (a: AttemptRow & { id: number }) => ({
+const attemptView = (a: AttemptRow & { id: number; event: Static<typeof EventNames> }) => ({
   id: String(a.id),
   seq: String(a.seq),
   webhookId: a.webhookId,
@@ -94,10 +113,13 @@ const attemptView = (a: AttemptRow & { id: number }) => ({
   latencyMs: Math.round(a.latencyMs * 100) / 100,
   response: a.response,
   error: a.error,
+  requestHeaders: a.requestHeaders,
+  event: a.event,
 });
 
-const deadView = (d: DeadLetterRow) => ({
+const deadView = (d: DeadLetterRow & { event: Static<typeof EventNames> }) => ({
   seq: String(d.seq),
+  event: d.event,
   reason: d.reason,
   failures: d.failures,
   lastStatus: d.lastStatus,
@@ -202,6 +224,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
             latencyMs: Type.Number(),
             response: Type.Union([Type.String(), Type.Null()]),
             error: Type.Union([Type.String(), Type.Null()]),
+            requestHeaders: RequestHeaders,
           }),
           ...problems(401, 403, 404),
         },
@@ -209,7 +232,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     },
     async (request) => {
       const a = await subscriptions.test(caller(request), request.params.id);
-      return { id: a.id, outcome: a.outcome, status: a.status ?? null, latencyMs: a.latencyMs, response: a.responseSnippet ?? null, error: a.error ?? null };
+      return { id: a.id, outcome: a.outcome, status: a.status ?? null, latencyMs: a.latencyMs, response: a.responseSnippet ?? null, error: a.error ?? null, requestHeaders: a.requestHeaders ?? null };
     },
   );
 
@@ -258,7 +281,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Delivery attempts, newest first: time, status, latency and the first 1 KiB of the response.',
+        summary: "Delivery attempts, newest first: the event's id, type and subject (as the owner is served them), the request headers sent, time, status, latency and the first 1 KiB of the response.",
         params: IdParams,
         querystring: Type.Object({ before: Type.Optional(Seq), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }, { additionalProperties: false }),
         response: { 200: Type.Object({ attempts: Type.Array(Attempt), next: Type.Optional(Type.String()) }), ...problems(401, 403, 404) },
@@ -277,7 +300,7 @@ export async function subscriptionRoutes(app: FastifyInstance): Promise<void> {
     {
       schema: {
         tags,
-        summary: 'Events that could not be delivered, with the reason and the last response.',
+        summary: "Events that could not be delivered, with the event's id, type and subject (as the owner is served them), the reason and the last response.",
         params: IdParams,
         querystring: Type.Object({ after: Type.Optional(Seq), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })) }, { additionalProperties: false }),
         response: { 200: Type.Object({ deadletters: Type.Array(DeadLetter) }), ...problems(401, 403, 404) },

@@ -2,6 +2,7 @@ import type {
   AccessRequestRecord,
   ApiKeyRecord,
   AuditRow,
+  AuditSearchRow,
   CatalogueSettingsRecord,
   DeadLetterRow,
   DeclarationRecord,
@@ -25,7 +26,8 @@ import type { ExportedEvent } from './stores.js';
  * what deleted lists left behind (their names and heads, so that a list
  * re-created under such a name continues after it), access (keys,
  * publishers, grants, requests), subscriptions with their retries and dead
- * letters, and the audit log. Event bodies travel as the exact stored text.
+ * letters, and the audit log with its record of searches. Event bodies travel
+ * as the exact stored text. Console sessions do not travel: sign in again.
  */
 export type ExportRecord =
   | { kind: 'herold-export'; version: 1; from: string; exportedAt: string; lists: number; events: number }
@@ -43,7 +45,8 @@ export type ExportRecord =
   | ({ kind: 'subscription' } & SubscriptionRecord)
   | ({ kind: 'retry' } & RetryRow)
   | ({ kind: 'deadLetter' } & DeadLetterRow)
-  | ({ kind: 'audit' } & AuditRow);
+  | ({ kind: 'audit' } & AuditRow)
+  | ({ kind: 'auditSearch' } & AuditSearchRow);
 
 const SETTINGS = ['admin_key_sha256'];
 const PAGE = 5000;
@@ -115,6 +118,11 @@ export async function* exportStore(store: EventStore, from: string, onlyLists?: 
       const { id: _id, ...row } = rows[i];
       yield { kind: 'audit', ...row };
     }
+    const searches = await store.queryAuditSearches({ list: list.name, limit: 10_000_000 });
+    for (let i = searches.length - 1; i >= 0; i--) {
+      const { id: _id, ...row } = searches[i];
+      yield { kind: 'auditSearch', ...row };
+    }
   }
 }
 
@@ -133,6 +141,7 @@ export interface ImportCounts {
   retries: number;
   deadLetters: number;
   audit: number;
+  auditSearches: number;
   skipped: number;
 }
 
@@ -146,7 +155,7 @@ export async function importRecords(
   store: EventStore,
   progress: { header(total: number): void; events(n: number): void },
 ): Promise<ImportCounts> {
-  const counts: ImportCounts = { lists: 0, events: 0, catalogueSettings: 0, declarations: 0, seenTypes: 0, deletedLists: 0, apiKeys: 0, publishers: 0, grants: 0, accessRequests: 0, subscriptions: 0, retries: 0, deadLetters: 0, audit: 0, skipped: 0 };
+  const counts: ImportCounts = { lists: 0, events: 0, catalogueSettings: 0, declarations: 0, seenTypes: 0, deletedLists: 0, apiKeys: 0, publishers: 0, grants: 0, accessRequests: 0, subscriptions: 0, retries: 0, deadLetters: 0, audit: 0, auditSearches: 0, skipped: 0 };
   let batch: StoredEvent[] = [];
   let batchList = '';
   const flush = async () => {
@@ -273,6 +282,12 @@ export async function importRecords(
           await store.appendAudit(audit.splice(0));
           counts.audit += PAGE;
         }
+        break;
+      }
+      case 'auditSearch': {
+        const { kind: _k, ...a } = record;
+        await store.recordAuditSearch(a);
+        counts.auditSearches++;
         break;
       }
       default:

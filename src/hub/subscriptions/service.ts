@@ -27,7 +27,16 @@ export interface TestAttempt {
   latencyMs: number;
   responseSnippet?: string;
   error?: string;
+  requestHeaders?: Record<string, string>;
 }
+
+/**
+ * The attributes that name a delivered event, as the subscription's owner is
+ * served them: an attribute the owner's grant does not serve is absent.
+ * Null when the owner may no longer read the event (or the list, or the
+ * subscription's credential has ended): hidden and gone look alike.
+ */
+export type EventNames = { id?: string; type?: string; subject?: string } | null;
 
 /** Checks a sink before a subscription is stored: egress policy, webhook handshake. */
 export interface SinkChecker {
@@ -202,14 +211,34 @@ export class SubscriptionService {
     return { secret, view: await this.show(caller, id) };
   }
 
-  async attempts(caller: Principal, id: string, before: number | undefined, limit: number): Promise<(AttemptRow & { id: number })[]> {
-    await this.get(caller, id);
-    return this.store.listAttempts(id, before, limit);
+  async attempts(caller: Principal, id: string, before: number | undefined, limit: number): Promise<(AttemptRow & { id: number; event: EventNames })[]> {
+    const record = await this.get(caller, id);
+    const rows = await this.store.listAttempts(id, before, limit);
+    const names = await this.eventNames(record, rows.map((r) => r.seq));
+    return rows.map((r) => ({ ...r, event: names.get(r.seq) ?? null }));
   }
 
-  async deadLetters(caller: Principal, id: string, after: number, limit: number): Promise<DeadLetterRow[]> {
-    await this.get(caller, id);
-    return this.store.listDeadLetters(id, after, limit);
+  async deadLetters(caller: Principal, id: string, after: number, limit: number): Promise<(DeadLetterRow & { event: EventNames })[]> {
+    const record = await this.get(caller, id);
+    const rows = await this.store.listDeadLetters(id, after, limit);
+    const names = await this.eventNames(record, rows.map((r) => r.seq));
+    return rows.map((r) => ({ ...r, event: names.get(r.seq) ?? null }));
+  }
+
+  /**
+   * The id, type and subject of these events as the subscription delivers
+   * them: named by the hub under the owner's delivery scope (whoever asks,
+   * owner or admin), so minimisation holds here as on the wire. None when the
+   * subscription's credential no longer works.
+   */
+  private async eventNames(record: SubscriptionRecord, seqs: number[]): Promise<Map<number, EventNames>> {
+    const scope = this.access.deliveryScope(record);
+    if ('paused' in scope) return new Map();
+    return this.hub.eventNames(scope, seqs).catch((error: unknown) => {
+      // An expired scope names nothing: the owner may no longer read the list.
+      if (error instanceof HubError) return new Map<number, EventNames>();
+      throw error;
+    });
   }
 
   /**

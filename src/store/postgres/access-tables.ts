@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord, UsageRow } from '../types.js';
+import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, AuditSearchQuery, AuditSearchRow, ConsoleSessionRow, GrantRecord, PublisherRecord, UsageRow } from '../types.js';
 import { accessRequestOf, grantOf, jsonText as json } from '../rows.js';
 import type { Db } from './db.js';
 
@@ -233,6 +233,59 @@ export class PgAccessTables {
   }
 
   async pruneAudit(before: number): Promise<number> {
+    await this.db.query('DELETE FROM audit_searches WHERE at < $1', [before]);
     return (await this.db.query('DELETE FROM audit WHERE at < $1', [before])).rowCount ?? 0;
+  }
+
+  async putConsoleSession(r: ConsoleSessionRow): Promise<void> {
+    await this.db.query(
+      `INSERT INTO console_sessions (id_hash, principal, via, credential, created_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (id_hash) DO UPDATE SET principal = excluded.principal, via = excluded.via, credential = excluded.credential,
+         created_at = excluded.created_at, ends_at = excluded.ends_at`,
+      [r.idHash, r.principal, r.via, r.credential, r.createdAt, r.endsAt],
+    );
+  }
+
+  async getConsoleSession(idHash: string): Promise<ConsoleSessionRow | undefined> {
+    const rows = await this.db.rows<ConsoleSessionRow>(
+      'SELECT id_hash AS "idHash", principal, via, credential, created_at AS "createdAt", ends_at AS "endsAt" FROM console_sessions WHERE id_hash = $1',
+      [idHash],
+    );
+    return rows[0];
+  }
+
+  async deleteConsoleSession(idHash: string): Promise<void> {
+    await this.db.query('DELETE FROM console_sessions WHERE id_hash = $1', [idHash]);
+  }
+
+  async pruneConsoleSessions(now: number): Promise<number> {
+    return (await this.db.query('DELETE FROM console_sessions WHERE ends_at <= $1', [now])).rowCount ?? 0;
+  }
+
+  async recordAuditSearch(r: AuditSearchRow): Promise<void> {
+    await this.db.query('INSERT INTO audit_searches (at, principal, list, subject, since, until, results) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      r.at,
+      r.principal,
+      r.list,
+      r.subject,
+      r.since,
+      r.until,
+      r.results,
+    ]);
+  }
+
+  async queryAuditSearches(q: AuditSearchQuery): Promise<(AuditSearchRow & { id: number })[]> {
+    let sql = 'SELECT id, at, principal, list, subject, since, until, results FROM audit_searches WHERE true';
+    const params: unknown[] = [];
+    const add = (clause: string, value: unknown) => {
+      params.push(value);
+      sql += ` AND ${clause} $${params.length}`;
+    };
+    if (q.principal !== undefined) add('principal =', q.principal);
+    if (q.list !== undefined) add('list =', q.list);
+    if (q.since !== undefined) add('at >=', q.since);
+    if (q.until !== undefined) add('at <', q.until);
+    params.push(q.limit);
+    return this.db.rows<AuditSearchRow & { id: number }>(`${sql} ORDER BY at DESC, id DESC LIMIT $${params.length}`, params);
   }
 }

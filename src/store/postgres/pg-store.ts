@@ -9,6 +9,9 @@ import type {
   AttemptRow,
   AuditQuery,
   AuditRow,
+  AuditSearchQuery,
+  AuditSearchRow,
+  ConsoleSessionRow,
   UsageRow,
   DeadLetterRow,
   DeletedListRecord,
@@ -566,6 +569,30 @@ export class PostgresStore implements EventStore {
 
   pruneAudit(before: number): Promise<number> {
     return this.access.pruneAudit(before);
+  }
+
+  putConsoleSession(row: ConsoleSessionRow): Promise<void> {
+    return this.access.putConsoleSession(row);
+  }
+
+  getConsoleSession(idHash: string): Promise<ConsoleSessionRow | undefined> {
+    return this.access.getConsoleSession(idHash);
+  }
+
+  deleteConsoleSession(idHash: string): Promise<void> {
+    return this.access.deleteConsoleSession(idHash);
+  }
+
+  pruneConsoleSessions(now: number): Promise<number> {
+    return this.access.pruneConsoleSessions(now);
+  }
+
+  recordAuditSearch(row: AuditSearchRow): Promise<void> {
+    return this.access.recordAuditSearch(row);
+  }
+
+  queryAuditSearches(q: AuditSearchQuery): Promise<(AuditSearchRow & { id: number })[]> {
+    return this.access.queryAuditSearches(q);
   }
 
   // ---- event type catalogue --------------------------------------------------

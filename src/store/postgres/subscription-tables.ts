@@ -109,8 +109,8 @@ export class PgSubscriptionTables {
         const a = work.attempts;
         await c.query({
           name: 'herold_insert_attempts',
-          text: `INSERT INTO attempts (subscription_id, seq, webhook_id, at, outcome, status, latency_ms, response, error)
-             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::float8[], $8::text[], $9::text[])`,
+          text: `INSERT INTO attempts (subscription_id, seq, webhook_id, at, outcome, status, latency_ms, response, error, request_headers)
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::float8[], $8::text[], $9::text[], $10::text[])`,
           values: [
             a.map((x) => x.subscriptionId),
             a.map((x) => x.seq),
@@ -121,6 +121,7 @@ export class PgSubscriptionTables {
             a.map((x) => x.latencyMs),
             a.map((x) => x.response),
             a.map((x) => x.error),
+            a.map((x) => (x.requestHeaders === null ? null : JSON.stringify(x.requestHeaders))),
           ],
         });
       }
@@ -171,11 +172,12 @@ export class PgSubscriptionTables {
   }
 
   async attempts(subscriptionId: string, before: number | undefined, limit: number): Promise<(AttemptRow & { id: number })[]> {
-    return this.db.rows<AttemptRow & { id: number }>(
+    const rows = await this.db.rows<Omit<AttemptRow, 'requestHeaders'> & { id: number; requestHeaders: string | null }>(
       `SELECT id, subscription_id AS "subscriptionId", seq, webhook_id AS "webhookId", at, outcome, status, latency_ms AS "latencyMs",
-         response, error FROM attempts WHERE subscription_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
+         response, error, request_headers AS "requestHeaders" FROM attempts WHERE subscription_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3`,
       [subscriptionId, before ?? Number.MAX_SAFE_INTEGER, limit],
     );
+    return rows.map((r) => ({ ...r, requestHeaders: r.requestHeaders === null ? null : (JSON.parse(r.requestHeaders) as Record<string, string>) }));
   }
 
   async pruneAttempts(keep: number): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Database as Db } from 'better-sqlite3';
-import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, GrantRecord, PublisherRecord, UsageRow } from '../types.js';
+import type { AccessRequestRecord, ApiKeyRecord, AuditQuery, AuditRow, AuditSearchQuery, AuditSearchRow, ConsoleSessionRow, GrantRecord, PublisherRecord, UsageRow } from '../types.js';
 import { accessRequestOf, grantOf, jsonText as json } from '../rows.js';
 
 /** API keys, publishers, grants, access requests and audit rows in SQLite. */
@@ -33,6 +33,18 @@ export class SqliteAccessTables {
         'INSERT INTO audit (at, principal, list, channel, first_seq, last_seq, count, scope) VALUES (@at, @principal, @list, @channel, @firstSeq, @lastSeq, @count, @scope)',
       ),
       pruneAudit: db.prepare('DELETE FROM audit WHERE at < ?'),
+      pruneSearches: db.prepare('DELETE FROM audit_searches WHERE at < ?'),
+      putSession: db.prepare(
+        'INSERT OR REPLACE INTO console_sessions (id_hash, principal, via, credential, created_at, ends_at) VALUES (@idHash, @principal, @via, @credential, @createdAt, @endsAt)',
+      ),
+      getSession: db.prepare(
+        'SELECT id_hash AS idHash, principal, via, credential, created_at AS createdAt, ends_at AS endsAt FROM console_sessions WHERE id_hash = ?',
+      ),
+      deleteSession: db.prepare('DELETE FROM console_sessions WHERE id_hash = ?'),
+      pruneSessions: db.prepare('DELETE FROM console_sessions WHERE ends_at <= ?'),
+      insertSearch: db.prepare(
+        'INSERT INTO audit_searches (at, principal, list, subject, since, until, results) VALUES (@at, @principal, @list, @subject, @since, @until, @results)',
+      ),
     };
   }
 
@@ -156,6 +168,39 @@ export class SqliteAccessTables {
   }
 
   pruneAudit(before: number): number {
+    this.s.pruneSearches.run(before);
     return this.s.pruneAudit.run(before).changes;
+  }
+
+  putConsoleSession(row: ConsoleSessionRow): void {
+    this.s.putSession.run(row);
+  }
+
+  getConsoleSession(idHash: string): ConsoleSessionRow | undefined {
+    return this.s.getSession.get(idHash) as ConsoleSessionRow | undefined;
+  }
+
+  deleteConsoleSession(idHash: string): void {
+    this.s.deleteSession.run(idHash);
+  }
+
+  pruneConsoleSessions(now: number): number {
+    return this.s.pruneSessions.run(now).changes;
+  }
+
+  recordAuditSearch(row: AuditSearchRow): void {
+    this.s.insertSearch.run(row);
+  }
+
+  queryAuditSearches(q: AuditSearchQuery): (AuditSearchRow & { id: number })[] {
+    let sql = 'SELECT id, at, principal, list, subject, since, until, results FROM audit_searches WHERE 1 = 1';
+    const params: unknown[] = [];
+    if (q.principal !== undefined) (sql += ' AND principal = ?'), params.push(q.principal);
+    if (q.list !== undefined) (sql += ' AND list = ?'), params.push(q.list);
+    if (q.since !== undefined) (sql += ' AND at >= ?'), params.push(q.since);
+    if (q.until !== undefined) (sql += ' AND at < ?'), params.push(q.until);
+    sql += ' ORDER BY at DESC, id DESC LIMIT ?';
+    params.push(q.limit);
+    return this.db.prepare(sql).all(...params) as (AuditSearchRow & { id: number })[];
   }
 }

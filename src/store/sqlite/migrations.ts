@@ -224,4 +224,35 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    sql: `
+      -- The request headers of a delivery attempt (JSON, the bearer token
+      -- redacted), and every "who received events about X" search, itself
+      -- personal data processing, kept as long as the audit log.
+      ALTER TABLE attempts ADD COLUMN request_headers TEXT;
+      CREATE TABLE audit_searches (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        principal TEXT NOT NULL,
+        list TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        since INTEGER,
+        until INTEGER,
+        results INTEGER NOT NULL
+      );
+      CREATE INDEX audit_searches_by_time ON audit_searches(at);
+      -- Web console sessions, for every node (see access/console-sessions.ts):
+      -- the hash of the session id and a reference to the credential.
+      CREATE TABLE console_sessions (
+        id_hash TEXT PRIMARY KEY,
+        principal TEXT NOT NULL,
+        via TEXT NOT NULL,
+        credential TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        ends_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX console_sessions_by_end ON console_sessions(ends_at);
+    `,
+  },
 ];

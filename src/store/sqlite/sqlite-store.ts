@@ -8,6 +8,9 @@ import type {
   ApiKeyRecord,
   AuditQuery,
   AuditRow,
+  AuditSearchQuery,
+  AuditSearchRow,
+  ConsoleSessionRow,
   UsageRow,
   GrantRecord,
   PublisherRecord,
@@ -435,6 +438,30 @@ export class SqliteStore implements EventStore {
 
   async pruneAudit(before: number): Promise<number> {
     return this.access.pruneAudit(before);
+  }
+
+  async putConsoleSession(row: ConsoleSessionRow): Promise<void> {
+    this.access.putConsoleSession(row);
+  }
+
+  async getConsoleSession(idHash: string): Promise<ConsoleSessionRow | undefined> {
+    return this.access.getConsoleSession(idHash);
+  }
+
+  async deleteConsoleSession(idHash: string): Promise<void> {
+    this.access.deleteConsoleSession(idHash);
+  }
+
+  async pruneConsoleSessions(now: number): Promise<number> {
+    return this.access.pruneConsoleSessions(now);
+  }
+
+  async recordAuditSearch(row: AuditSearchRow): Promise<void> {
+    this.access.recordAuditSearch(row);
+  }
+
+  async queryAuditSearches(q: AuditSearchQuery): Promise<(AuditSearchRow & { id: number })[]> {
+    return this.access.queryAuditSearches(q);
   }
 
   async subjectSeqs(list: string, subject: string, max: number): Promise<number[]> {

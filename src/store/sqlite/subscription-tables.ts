@@ -48,12 +48,12 @@ export class SqliteSubscriptionTables {
       allDeadSeqs: db.prepare('SELECT seq FROM dead_letters WHERE subscription_id = ? ORDER BY seq').pluck(),
       deleteDead: db.prepare('DELETE FROM dead_letters WHERE subscription_id = ? AND seq = ?'),
       insertAttempt: db.prepare(
-        `INSERT INTO attempts (subscription_id, seq, webhook_id, at, outcome, status, latency_ms, response, error)
-         VALUES (@subscriptionId, @seq, @webhookId, @at, @outcome, @status, @latencyMs, @response, @error)`,
+        `INSERT INTO attempts (subscription_id, seq, webhook_id, at, outcome, status, latency_ms, response, error, request_headers)
+         VALUES (@subscriptionId, @seq, @webhookId, @at, @outcome, @status, @latencyMs, @response, @error, @requestHeaders)`,
       ),
       listAttempts: db.prepare(
         `SELECT id, subscription_id AS subscriptionId, seq, webhook_id AS webhookId, at, outcome, status, latency_ms AS latencyMs,
-         response, error FROM attempts WHERE subscription_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+         response, error, request_headers AS requestHeaders FROM attempts WHERE subscription_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
       ),
       subscriptionIds: db.prepare('SELECT id FROM subscriptions').pluck(),
       pruneAttempts: db.prepare(
@@ -98,7 +98,7 @@ export class SqliteSubscriptionTables {
         this.s.insertDead.run(d);
         this.s.deleteRetry.run(d.subscriptionId, d.seq);
       }
-      for (const a of work.attempts) this.s.insertAttempt.run(a);
+      for (const a of work.attempts) this.s.insertAttempt.run({ ...a, requestHeaders: a.requestHeaders === null ? null : JSON.stringify(a.requestHeaders) });
       for (const p of work.progress) this.s.progress.run(p.position, p.failingSince, p.subscriptionId);
     })();
   }
@@ -121,7 +121,8 @@ export class SqliteSubscriptionTables {
   }
 
   attempts(subscriptionId: string, before: number | undefined, limit: number): (AttemptRow & { id: number })[] {
-    return this.s.listAttempts.all(subscriptionId, before ?? Number.MAX_SAFE_INTEGER, limit) as (AttemptRow & { id: number })[];
+    const rows = this.s.listAttempts.all(subscriptionId, before ?? Number.MAX_SAFE_INTEGER, limit) as (Omit<AttemptRow, 'requestHeaders'> & { id: number; requestHeaders: string | null })[];
+    return rows.map((r) => ({ ...r, requestHeaders: r.requestHeaders === null ? null : (JSON.parse(r.requestHeaders) as Record<string, string>) }));
   }
 
   pruneAttempts(keep: number): void {

@@ -51,7 +51,9 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
     async deliver(d: SinkDelivery): Promise<DeliveryResult> {
       const started = performance.now();
       const took = () => Math.round(performance.now() - started);
-      const retry = (error: string, errorCode: string): DeliveryResult => ({ outcome: 'retry', latencyMs: took(), error, errorCode });
+      // The attempt log's "request headers" for AMQP: where the message went, once it was published.
+      let requestHeaders: Record<string, string> | undefined;
+      const retry = (error: string, errorCode: string): DeliveryResult => ({ outcome: 'retry', latencyMs: took(), error, errorCode, ...(requestHeaders && { requestHeaders }) });
       const dead = (error: string, errorCode: string): DeliveryResult => ({ outcome: 'dead', latencyMs: took(), error, errorCode });
       if (!settings || !destination) return dead(invalid ?? 'invalid AMQP settings', 'EINVALIDSETTINGS');
 
@@ -83,7 +85,8 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
       }
 
       const outcome = await broker.publish(exchange, routingKey, message, Math.max(1, timeoutMs - took()));
-      if (outcome.ok) return { outcome: 'success', latencyMs: took() };
+      requestHeaders = { exchange, 'routing-key': routingKey };
+      if (outcome.ok) return { outcome: 'success', latencyMs: took(), requestHeaders };
       switch (outcome.kind) {
         case 'returned':
           return retry(

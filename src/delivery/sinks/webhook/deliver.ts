@@ -58,6 +58,13 @@ export interface DeliveryResult {
   latencyMs: number;
   /** The first 1 KiB of the response body (UTF-8), when it had one. */
   responseSnippet?: string;
+  /**
+   * What was sent besides the body, for the attempt log: the HTTP request
+   * headers (`authorization` redacted: a bearer token is a credential of the
+   * receiver's), or an AMQP message's exchange and routing key. Absent when
+   * nothing was sent.
+   */
+  requestHeaders?: Record<string, string>;
   /** Why it was not a success, in words. */
   error?: string;
   /** Machine-readable cause for failures without a usable response: `EGRESS_REFUSED`, `ETIMEDOUT`, `ECONNREFUSED`, `EINVALIDREQUEST`, … */
@@ -156,6 +163,20 @@ export function buildWebhookRequest(req: WebhookDelivery, timestampSeconds: numb
   return { headers, body: encoded.body };
 }
 
+/**
+ * The request headers as the attempt log keeps them. `authorization` carries
+ * the receiver's bearer token (`protocolsettings.token`, which the subscription
+ * view shows as `[set]` too), so its value is redacted. `webhook-signature` is
+ * kept: it is an HMAC of this one request, not the secret, the owner who reads
+ * the log can compute it from the secret and the body anyway, and it is what a
+ * receiver debugging a failed verification needs to compare.
+ */
+export function loggedHeaders(headers: Record<string, string>): Record<string, string> {
+  if (headers.authorization === undefined) return headers;
+  const scheme = /^\S+ /.exec(headers.authorization)?.[0] ?? '';
+  return { ...headers, authorization: `${scheme}[redacted]` };
+}
+
 /** Deliver one event. Never rejects; see the module comment for the classification. */
 export async function deliverWebhook(req: WebhookDelivery): Promise<DeliveryResult> {
   try {
@@ -183,12 +204,13 @@ export async function deliverWebhook(req: WebhookDelivery): Promise<DeliveryResu
       resolve: req.resolve,
     });
 
+    const requestHeaders = loggedHeaders(built.headers);
     if (result.kind === 'error') {
       const outcome = result.code === 'EINVALIDREQUEST' ? 'dead' : 'retry';
-      return { outcome, latencyMs: result.latencyMs, error: result.message, errorCode: result.code };
+      return { outcome, latencyMs: result.latencyMs, error: result.message, errorCode: result.code, requestHeaders };
     }
     const c = classifyStatus(result.status, result.headers, Date.now(), req.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS);
-    const out: DeliveryResult = { outcome: c.outcome, status: result.status, latencyMs: result.latencyMs };
+    const out: DeliveryResult = { outcome: c.outcome, status: result.status, latencyMs: result.latencyMs, requestHeaders };
     if (c.retryAfterMs !== undefined) out.retryAfterMs = c.retryAfterMs;
     if (result.snippet !== '') out.responseSnippet = result.snippet;
     if (c.error !== undefined) out.error = c.error;
