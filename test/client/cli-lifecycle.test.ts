@@ -189,10 +189,12 @@ describe('herold lifecycle commands', () => {
     expect(mixed.code).toBe(1);
     expect(mixed.stderr).toMatch(/give exactly one of --seqs, --from \(with optional --to\), --since \(with optional --until\) or --deadletters/);
 
-    // Usage counts deliveries per day, principal, list and channel (recorded in the background).
+    // Usage counts deliveries per day, principal, list and channel (recorded in the background). The
+    // audit writes a range once per second, and a redelivery of seqs it already holds open in that
+    // second is the same record, so the two events count at least once each, and at most twice.
     const rows = await until(async () => {
       const usage = await admin.usage({ list: 'life.hooks' });
-      return usage.some((r) => r.channel === 'webhook' && r.events >= 4) ? usage : undefined;
+      return usage.some((r) => r.channel === 'webhook' && r.events >= 2) ? usage : undefined;
     }, 'usage of the webhook deliveries');
     const usage = await herold(['usage', '--list', 'life.hooks']);
     expect(usage.stdout.split('\n')[0]).toMatch(/^DAY +PRINCIPAL +LIST +CHANNEL +EVENTS$/);
