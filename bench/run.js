@@ -31,7 +31,7 @@ const TARGETS = {
 };
 
 const PLACEMENT =
-  'The hub is its own process (a Node main thread for HTTP and reads, and on SQLite a writer thread for the event store\'s commits). Every load generator ' +
+  'The hub is its own process (a Node main thread for HTTP, reads and, by default, SQLite\'s commits; with HEROLD_SQLITE_WRITER=worker a second thread makes the commits). Every load generator ' +
   '(batch publishers, autocannon, SSE publisher+consumer, NDJSON reader, amqplib clients) runs in a separate forked ' +
   'Node process; the orchestrator only starts processes and samples /proc. Nothing is pinned: on this 2-core machine ' +
   'the hub and the load generator compete for the two cores, so load-generator CPU is not free. Each result carries ' +
