@@ -115,7 +115,9 @@ export class Hub {
       maxGroupEvents: options.maxGroupEvents ?? 20_000,
       onCommit: (added) => {
         for (const [list, { events, attributes }] of added) {
-          const chunk = this.tail.add(list, events, attributes);
+          // The summary from the publisher's attributes only when a filtered wait will ask for it:
+          // made later from the events, it costs a parse; made always, it kept ingest's garbage alive.
+          const chunk = this.tail.add(list, events, this.bus.filtersWaiting(list) ? attributes : undefined);
           this.bus.announce(list, events[events.length - 1].seq, chunk && LiveTail.commitSummary(chunk));
         }
       },

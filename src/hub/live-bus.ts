@@ -115,6 +115,11 @@ export class LiveBus {
     };
   }
 
+  /** Whether a wait for matching commits is open on the list (then a commit's summary will be asked for). */
+  filtersWaiting(list: string): boolean {
+    return this.matching.has(list);
+  }
+
   /** Number of live readers waiting right now (metrics). */
   waiting(): number {
     let n = 0;

@@ -22,8 +22,6 @@ export interface EventAttributes {
 export interface TailChunk {
   readonly first: number;
   readonly entries: TailEntry[];
-  /** Each entry's attributes, when the appender gave them: the summary is then made without parsing. */
-  readonly attributes?: readonly EventAttributes[];
   summary?: ChunkSummary;
 }
 
@@ -44,9 +42,10 @@ export class LiveTail {
 
   /**
    * Append committed events (in seq order, contiguous with what is held).
-   * `attributes` (each event's type, source and subject, same order), when
-   * the caller has them at hand, saves parsing the events to summarise the
-   * chunk. Returns the new chunk.
+   * `attributes` (each event's type, source and subject, same order): when
+   * given, the chunk's summary is made from them now, without parsing the
+   * events; the attributes themselves are not kept (their strings may hold
+   * whole request bodies alive). Returns the new chunk.
    */
   add(list: string, events: StoredEvent[], attributes?: readonly EventAttributes[]): TailChunk | undefined {
     if (events.length === 0) return undefined;
@@ -58,7 +57,7 @@ export class LiveTail {
       tail.chunks = [];
       tail.size = 0;
     }
-    const chunk: TailChunk = { first: events[0].seq, entries: events.map((event) => ({ event })), attributes };
+    const chunk: TailChunk = { first: events[0].seq, entries: events.map((event) => ({ event })), summary: attributes && summariseAttributes(attributes) };
     tail.chunks.push(chunk);
     tail.size += events.length;
     while (tail.chunks.length > 1 && tail.size - tail.chunks[0].entries.length >= this.capacity) {
@@ -131,16 +130,18 @@ function lastSeq(chunk: TailChunk | undefined): number | undefined {
   return chunk === undefined ? undefined : chunk.first + chunk.entries.length - 1;
 }
 
+function summariseAttributes(attributes: readonly EventAttributes[]): ChunkSummary {
+  const summary = { type: new Set<string>(), source: new Set<string>(), subject: new Set<string>() };
+  for (const a of attributes) {
+    summary.type.add(a.type);
+    summary.source.add(a.source);
+    if (a.subject !== null) summary.subject.add(a.subject);
+  }
+  return summary;
+}
+
 function summarise(chunk: TailChunk): ChunkSummary {
   const summary = { type: new Set<string>(), source: new Set<string>(), subject: new Set<string>() };
-  if (chunk.attributes) {
-    for (const a of chunk.attributes) {
-      summary.type.add(a.type);
-      summary.source.add(a.source);
-      if (a.subject !== null) summary.subject.add(a.subject);
-    }
-    return summary;
-  }
   for (const entry of chunk.entries) {
     const e = parsedOf(entry);
     for (const name of INDEXED_ATTRIBUTES) {
