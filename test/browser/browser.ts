@@ -56,11 +56,21 @@ export async function signIn(page: Page, key: string): Promise<void> {
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
+ * Wait for transitions to end (a spinner's endless animation excepted): a
+ * dialog fading in would be judged by axe, and pictured, at part opacity.
+ */
+async function settled(page: Page): Promise<void> {
+  const moving = () => page.evaluate(() => document.getAnimations().filter((a) => a.playState === 'running' && a.effect?.getTiming().iterations !== Infinity).length);
+  await expect.poll(moving, { timeout: 10_000, interval: 50 }).toBe(0);
+}
+
+/**
  * axe-core on the current screen, WCAG 2.0/2.1 A and AA rules: no serious or
  * critical violation. axe is evaluated through the DevTools protocol, so the
  * page's own CSP stays as strict as served.
  */
 export async function expectAccessible(page: Page, screen: string): Promise<void> {
+  await settled(page);
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
@@ -73,6 +83,7 @@ export async function expectAccessible(page: Page, screen: string): Promise<void
 
 /** Write the screen to the test output; check it with axe too. */
 export async function captureScreen(page: Page, name: string): Promise<void> {
+  await settled(page);
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   await expectAccessible(page, name);
