@@ -109,8 +109,10 @@ export async function* sseSession(t: Transport, list: string, filters: EventFilt
 /**
  * Pages from `after` (one batch per page), polling once caught up (`If-None-Match`, so an idle
  * poll costs the hub a 304). Runs until `signal` aborts or a request fails. While behind, the
- * request for the next page goes out before this page is handed on, so the hub reads it while
- * the consumer works (one request ahead, never more).
+ * request for the next page goes out as soon as this page's headers name its cursor
+ * (`Herold-Next`, `Herold-Head`): the hub builds the next page while this one is read and handed
+ * on. One request ahead, never more; a hub that sends no such headers is asked once this page's
+ * body is read.
  */
 export async function* pullSession(t: Transport, list: string, filters: EventFilters, after: bigint, o: SessionOptions): AsyncGenerator<StreamItem[]> {
   let position = after;
@@ -118,7 +120,8 @@ export async function* pullSession(t: Transport, list: string, filters: EventFil
   let etag: { after: bigint; value: string } | undefined;
   const own = new AbortController();
   const signal = anySignal(o.signal, own.signal);
-  const fetchPage = async (requested: bigint): Promise<{ requested: bigint; page?: EventPage; tag?: string | null }> => {
+  /** A page's request, up to its headers; the body is read by the loop. */
+  const ask = async (requested: bigint): Promise<{ requested: bigint; res?: Response; ahead?: bigint }> => {
     const res = await t.request('GET', eventsPath(list), {
       query: { ...filterQuery(filters), after: requested.toString(), limit: o.pageSize },
       headers: { accept: 'application/json', ...(etag?.after === requested ? { 'if-none-match': etag.value } : {}) },
@@ -130,19 +133,28 @@ export async function* pullSession(t: Transport, list: string, filters: EventFil
       return { requested };
     }
     if (!res.ok) throw await errorOf(res);
-    return { requested, page: (await res.json()) as EventPage, tag: res.headers.get('etag') };
+    const next = cursorHeader(res, 'herold-next');
+    const head = cursorHeader(res, 'herold-head');
+    return { requested, res, ahead: next !== undefined && head !== undefined && next > requested && next < head ? next : undefined };
   };
-  let ahead: Promise<Awaited<ReturnType<typeof fetchPage>>> | undefined;
+  const early = (requested: bigint) => {
+    const asked = ask(requested);
+    // Its failure is seen when it is awaited (next turn), not as an unhandled rejection now.
+    asked.catch(() => {});
+    return asked;
+  };
+  let asking = ask(position);
   try {
     for (;;) {
-      const answer = await (ahead ?? fetchPage(position));
-      ahead = undefined;
-      const { requested, page } = answer;
-      if (!page) {
+      const { requested, res, ahead } = await asking;
+      if (!res) {
         if (!(await sleep(o.pollMs, o.signal))) return;
+        asking = ask(position);
         continue;
       }
-      etag = answer.tag ? { after: requested, value: answer.tag } : undefined;
+      let following = ahead !== undefined ? early(ahead) : undefined;
+      const page = (await res.json()) as EventPage;
+      etag = res.headers.get('etag') ? { after: requested, value: res.headers.get('etag')! } : undefined;
       const items: StreamItem[] = page.events.map((event) => ({ kind: 'event', seq: BigInt(event.heroldseq), event }));
       const next = BigInt(page.next);
       if (next > requested) {
@@ -150,16 +162,21 @@ export async function* pullSession(t: Transport, list: string, filters: EventFil
         items.push({ kind: 'position', seq: next });
       }
       const caughtUp = next >= BigInt(page.head) || next === requested;
-      if (!caughtUp) {
-        ahead = fetchPage(position);
-        // Its failure is seen when it is awaited (next turn), not as an unhandled rejection now.
-        ahead.catch(() => {});
-      }
+      if (!caughtUp) following ??= early(position);
       if (items.length > 0) yield items;
-      if (caughtUp && !(await sleep(o.pollMs, o.signal))) return;
+      if (following) asking = following;
+      else {
+        if (!(await sleep(o.pollMs, o.signal))) return;
+        asking = ask(position);
+      }
     }
   } finally {
     // A reader that stopped (or failed) does not leave the request ahead running.
     own.abort();
   }
 }
+
+const cursorHeader = (res: Response, name: string): bigint | undefined => {
+  const value = res.headers.get(name);
+  return value !== null && /^\d{1,19}$/.test(value) ? BigInt(value) : undefined;
+};

@@ -85,8 +85,13 @@ export interface HubOptions {
 /** The query of a read by seq: no filters of the caller's own. */
 const NO_QUERY: EventQuery = Object.freeze({ after: 0 });
 
-/** Events per page of a live read. */
-const FOLLOW_PAGE = 200;
+/**
+ * Events per page of a live read: while a reader is behind, it replays in
+ * pages as large as an export's (`scan`), since each step costs a read, a
+ * serving pass and a socket write whatever its size; a caught-up reader's
+ * steps are a commit's worth.
+ */
+const FOLLOW_PAGE = 1000;
 
 const DEFAULT_MAX_SCAN = 100_000;
 /** How many seqs a backward read (readBefore) reads at a time, in log order. */

@@ -34,6 +34,17 @@ describe('pull reads', () => {
     expect(body.events).toHaveLength(100);
   });
 
+  it('names next and head in headers too, equal to the body, so a client can ask ahead before reading the body', async () => {
+    for (const query of ['?after=0&limit=60', '?type=rare.type&limit=10', '?type=no.such.type', '?after=250']) {
+      const { res, body } = await page(query);
+      expect(res.headers.get('herold-next'), query).toBe(body.next);
+      expect(res.headers.get('herold-head'), query).toBe(body.head);
+    }
+    // A cursor sent with more digits than the hub holds comes back as sent (never moves backwards), in both places.
+    const { res, body } = await page('?after=000250');
+    expect(res.headers.get('herold-next')).toBe(body.next);
+  });
+
   it('filters by type, subject and source (repeatable), and next moves past filtered-out events', async () => {
     const { body } = await page('?type=rare.type&limit=1000');
     expect(body.events).toHaveLength(50);

@@ -110,9 +110,12 @@ export async function readRoutes(app: FastifyInstance): Promise<void> {
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
       const page = await hub.read(scope, { ...query, limit: q.limit ?? 100 }, 'pull');
       metrics.readDuration.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      const next = cursorText(page.next, after, afterRaw);
       let body = '{"events":[';
       for (let i = 0; i < page.events.length; i++) body += (i ? ',' : '') + page.events[i].json;
-      body += `],"next":"${cursorText(page.next, after, afterRaw)}","head":"${page.head}"}`;
+      body += `],"next":"${next}","head":"${page.head}"}`;
+      // `next` and `head` again as headers: a client can ask for the following page before it has read this one's body.
+      reply.header('herold-next', next).header('herold-head', String(page.head));
       return reply.type('application/json; charset=utf-8').send(body);
     },
   );

@@ -53,15 +53,14 @@ export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope:
       let chunk: string | Buffer = '';
       if (s.kind === 'idle') chunk = ': heartbeat\n\n';
       else {
-        // One write per step (all the events of a commit, or more when the stream is behind), of frames shared across streams.
-        const parts: Buffer[] = s.events.map((e) => sseFrame(list, e.seq, e.json));
+        // One write per step (all the events of a commit, or a page when the stream is behind).
+        chunk = s.next < hub.head(list) ? replayChunk(s.events) : liveChunk(list, s.events);
         if (s.events.length > 0) lastSentId = s.events[s.events.length - 1].seq;
         // Moved past events the caller does not get: an id-only message moves the client's Last-Event-ID too.
         if (s.next > lastSentId) {
-          parts.push(Buffer.from(`id: ${s.next}\n\n`));
+          chunk = typeof chunk === 'string' ? chunk + `id: ${s.next}\n\n` : Buffer.concat([chunk, Buffer.from(`id: ${s.next}\n\n`)]);
           lastSentId = s.next;
         }
-        chunk = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       }
       // Usually written at once, without a promise; a full buffer waits under the stall rule.
       const pending = chunk.length > 0 ? writeWithinNow(res, chunk, config, abort.signal) : 'written';
@@ -88,4 +87,20 @@ export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope:
       setTimeout(() => res.destroy(), Math.max(stallMs, 10_000)).unref();
     }
   }
+}
+
+/**
+ * A replay page (the stream is behind the head): one string, as NDJSON builds
+ * its lines. Nobody else is at these seqs now, so caching their frames would
+ * only evict the live ones that thousands of caught-up streams share.
+ */
+function replayChunk(events: readonly { seq: number; json: string }[]): string {
+  let chunk = '';
+  for (const e of events) chunk += `id: ${e.seq}\ndata: ${e.json}\n\n`;
+  return chunk;
+}
+
+/** A caught-up step: frames shared by every stream that sends the same bytes (sse-frames.ts). */
+function liveChunk(list: string, events: readonly { seq: number; json: string }[]): Buffer {
+  return events.length === 1 ? sseFrame(list, events[0].seq, events[0].json) : Buffer.concat(events.map((e) => sseFrame(list, e.seq, e.json)));
 }
