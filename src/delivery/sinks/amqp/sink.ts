@@ -20,7 +20,8 @@
 import type { SubscriptionSpec } from '../../../hub/subscriptions/spec.js';
 import type { SubscriptionRecord } from '../../../store/types.js';
 import type { DeliveryResult, Sink, SinkDelivery } from '../../sink.js';
-import { toAmqpMessage, toAmqpStructured } from '../../../cloudevents/amqp-encode.js';
+import { withMessageId } from '../../../cloudevents/amqp-encode.js';
+import { eventBody, typeOf } from './bodies.js';
 import { destinationOf, destinationProblem } from './destination.js';
 import { type AmqpPool, BrokerUnavailableError } from './pool.js';
 import { type AmqpSettings, MAX_SHORTSTR, parseAmqpSettings } from '../../../hub/subscriptions/amqp-settings.js';
@@ -44,6 +45,8 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
   const mode = spec.config.mode;
   const timeoutMs = spec.config.timeout * 1000;
   const destination = settings && destinationOf(settings);
+  // A queue or a routing key from the settings: checked once there (amqp-settings.ts), not per message.
+  const fixedKey = settings?.target.kind === 'queue' ? settings.target.queue : settings?.target.routingKey;
   void record;
 
   return {
@@ -58,16 +61,20 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
       if (!settings || !destination) return dead(invalid ?? 'invalid AMQP settings', 'EINVALIDSETTINGS');
 
       const t = settings.target;
-      const exchange = t.kind === 'queue' ? '' : t.exchange;
-      const routingKey = t.kind === 'queue' ? t.queue : (t.routingKey ?? (typeof d.event.type === 'string' ? d.event.type : ''));
-      if (Buffer.byteLength(routingKey, 'utf8') > MAX_SHORTSTR) {
-        return dead(`the routing key (the event type) is longer than ${MAX_SHORTSTR} bytes; set protocolsettings.routingkey`, 'EINVALIDREQUEST');
-      }
+      const style = settings.style;
       let message;
+      let routingKey: string;
       try {
-        message = mode === 'structured' ? toAmqpStructured(d.json, d.deliveryId) : toAmqpMessage(d.event, mode, settings.style, d.deliveryId);
+        // Shared by every subscription that is served the same event (bodies.ts); only the message id is its own.
+        const body = eventBody(mode, style, d.json, () => d.event);
+        routingKey = t.kind === 'queue' ? t.queue : (t.routingKey ?? (body.type ??= typeOf(d.event)));
+        message = withMessageId(body, d.deliveryId);
       } catch (error) {
         return dead(`the event cannot be encoded as an AMQP message: ${(error as Error).message}`, 'EINVALIDREQUEST');
+      }
+      const exchange = t.kind === 'queue' ? '' : t.exchange;
+      if (routingKey !== fixedKey && Buffer.byteLength(routingKey, 'utf8') > MAX_SHORTSTR) {
+        return dead(`the routing key (the event type) is longer than ${MAX_SHORTSTR} bytes; set protocolsettings.routingkey`, 'EINVALIDREQUEST');
       }
 
       let broker;
