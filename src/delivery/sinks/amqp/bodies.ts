@@ -5,11 +5,11 @@
  * subscriptions on a list parse and encode it once, not twenty times. Only
  * the message id differs per subscription (`withMessageId`).
  *
- * Keyed by that string (V8 keeps a string's hash in it, so a lookup with the
- * very string the hub handed out is cheap); a minimised or differently
- * served event is another string and gets its own body. Two generations of
- * at most `MAX_ENTRIES` bodies: subscriptions reading the same events a little
- * apart still share, and memory stays bounded.
+ * Keyed by list and seq (hashing the text would cost about what it saves),
+ * and used only for the very text it was made from: a minimised event is
+ * another text and gets its own body. Two generations of at most
+ * `MAX_ENTRIES` bodies per list: subscriptions reading the same events a
+ * little apart still share, and memory stays bounded.
  */
 import { type AmqpBody, type AmqpStyle, toAmqpBinaryBody } from '../../../cloudevents/amqp-encode.js';
 import { STRUCTURED_CONTENT_TYPE } from '../../../cloudevents/index.js';
@@ -23,31 +23,40 @@ export interface EventBody extends AmqpBody {
 
 type Kind = AmqpStyle | 'structured';
 
+interface Entry {
+  json: string;
+  body: EventBody;
+}
+
+/** One list's bodies in one kind, by seq; an entry serves only the very text it was made from. */
 class BodyCache {
-  private young = new Map<string, EventBody>();
-  private old = new Map<string, EventBody>();
+  private young = new Map<number, Entry>();
+  private old = new Map<number, Entry>();
 
   constructor(private readonly kind: Kind) {}
 
   /** The body of this served event; throws like `toAmqpBinaryBody` (the caller dead-letters). */
-  get(json: string, parse: () => Record<string, unknown>): EventBody {
-    let body = this.young.get(json);
-    if (body !== undefined) return body;
-    body = this.old.get(json);
-    if (body === undefined) {
-      if (this.kind === 'structured') {
-        // The served JSON as is: no parse unless the routing key needs the type.
-        body = { content: Buffer.from(json, 'utf8'), contentType: STRUCTURED_CONTENT_TYPE, headers: undefined, type: undefined };
-      } else {
-        const event = parse();
-        body = { ...toAmqpBinaryBody(event, this.kind), type: typeOf(event) };
+  get(seq: number, json: string, parse: () => Record<string, unknown>): EventBody {
+    // Same text: the same object as a rule (compared by reference first), equal text otherwise.
+    const hit = this.young.get(seq) ?? this.old.get(seq);
+    if (hit !== undefined && hit.json === json) return hit.body;
+    let body: EventBody;
+    if (this.kind === 'structured') {
+      // The served JSON as is: no parse unless the routing key needs the type.
+      body = { content: Buffer.from(json, 'utf8'), contentType: STRUCTURED_CONTENT_TYPE, headers: undefined, type: undefined };
+    } else {
+      const event = parse();
+      const b = toAmqpBinaryBody(event, this.kind);
+      body = { content: b.content, contentType: b.contentType, headers: b.headers, type: typeOf(event) };
+    }
+    // A minimised event (another text for the same seq) is not kept: the whole one is the shared case.
+    if (hit === undefined) {
+      if (this.young.size >= MAX_ENTRIES) {
+        this.old = this.young;
+        this.young = new Map();
       }
+      this.young.set(seq, { json, body });
     }
-    if (this.young.size >= MAX_ENTRIES) {
-      this.old = this.young;
-      this.young = new Map();
-    }
-    this.young.set(json, body);
     return body;
   }
 }
@@ -56,9 +65,17 @@ export function typeOf(event: Record<string, unknown>): string {
   return typeof event.type === 'string' ? event.type : '';
 }
 
-const caches: Record<Kind, BodyCache> = { cloudEvents: new BodyCache('cloudEvents'), ce: new BodyCache('ce'), structured: new BodyCache('structured') };
+const caches = new Map<string, BodyCache>();
 
-/** The shared body of a served event in this mode (binary: with this header style). */
-export function eventBody(mode: 'binary' | 'structured', style: AmqpStyle, json: string, parse: () => Record<string, unknown>): EventBody {
-  return caches[mode === 'structured' ? 'structured' : style].get(json, parse);
+/**
+ * The shared body of a served event of a list in this mode (binary: with this
+ * header style). The list's caches stay while the process runs: a few
+ * thousand bodies for each list with AMQP subscriptions.
+ */
+export function eventBody(list: string, mode: 'binary' | 'structured', style: AmqpStyle, seq: number, json: string, parse: () => Record<string, unknown>): EventBody {
+  const kind: Kind = mode === 'structured' ? 'structured' : style;
+  const key = `${kind}\u0000${list}`;
+  let cache = caches.get(key);
+  if (cache === undefined) caches.set(key, (cache = new BodyCache(kind)));
+  return cache.get(seq, json, parse);
 }

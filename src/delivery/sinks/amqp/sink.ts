@@ -47,7 +47,7 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
   const destination = settings && destinationOf(settings);
   // A queue or a routing key from the settings: checked once there (amqp-settings.ts), not per message.
   const fixedKey = settings?.target.kind === 'queue' ? settings.target.queue : settings?.target.routingKey;
-  void record;
+  const list = record.list;
 
   return {
     window: AMQP_CONFIRM_WINDOW,
@@ -66,7 +66,7 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
       let routingKey: string;
       try {
         // Shared by every subscription that is served the same event (bodies.ts); only the message id is its own.
-        const body = eventBody(mode, style, d.json, () => d.event);
+        const body = eventBody(list, mode, style, d.seq, d.json, () => d.event);
         routingKey = t.kind === 'queue' ? t.queue : (t.routingKey ?? (body.type ??= typeOf(d.event)));
         message = withMessageId(body, d.deliveryId);
       } catch (error) {
