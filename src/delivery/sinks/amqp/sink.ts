@@ -47,6 +47,7 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
   const destination = settings && destinationOf(settings);
   // A queue or a routing key from the settings: checked once there (amqp-settings.ts), not per message.
   const fixedKey = settings?.target.kind === 'queue' ? settings.target.queue : settings?.target.routingKey;
+  let fixedHeaders: Record<string, string> | undefined;
   const list = record.list;
 
   return {
@@ -92,7 +93,8 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
       }
 
       const outcome = await broker.publish(exchange, routingKey, message, Math.max(1, timeoutMs - took()));
-      requestHeaders = { exchange, 'routing-key': routingKey };
+      // One object per subscription when the routing key is fixed (the journal writes one per message).
+      requestHeaders = routingKey === fixedKey ? (fixedHeaders ??= { exchange, 'routing-key': routingKey }) : { exchange, 'routing-key': routingKey };
       if (outcome.ok) return { outcome: 'success', latencyMs: took(), requestHeaders };
       switch (outcome.kind) {
         case 'returned':
