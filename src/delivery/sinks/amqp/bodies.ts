@@ -15,6 +15,9 @@ import { type AmqpBody, type AmqpStyle, toAmqpBinaryBody } from '../../../cloude
 import { STRUCTURED_CONTENT_TYPE } from '../../../cloudevents/index.js';
 
 const MAX_ENTRIES = 4096;
+/** After this many bodies kept without a single hit, keep none for the next SKIP_AFTER_IDLE_PROBE misses. */
+const PROBE = 1024;
+const SKIP_AFTER_IDLE_PROBE = 8192;
 
 export interface EventBody extends AmqpBody {
   /** The event's `type` (the default routing key), '' when it has none; undefined until needed (structured mode). */
@@ -32,6 +35,10 @@ interface Entry {
 class BodyCache {
   private young = new Map<number, Entry>();
   private old = new Map<number, Entry>();
+  /** Bodies kept and hits since the last look; misses left that keep nothing (one subscription alone shares with nobody). */
+  private kept = 0;
+  private hits = 0;
+  private skip = 0;
 
   constructor(private readonly kind: Kind) {}
 
@@ -39,7 +46,10 @@ class BodyCache {
   get(seq: number, json: string, parse: () => Record<string, unknown>): EventBody {
     // Same text: the same object as a rule (compared by reference first), equal text otherwise.
     const hit = this.young.get(seq) ?? this.old.get(seq);
-    if (hit !== undefined && hit.json === json) return hit.body;
+    if (hit !== undefined && hit.json === json) {
+      this.hits++;
+      return hit.body;
+    }
     let body: EventBody;
     if (this.kind === 'structured') {
       // The served JSON as is: no parse unless the routing key needs the type.
@@ -50,7 +60,22 @@ class BodyCache {
       body = { content: b.content, contentType: b.contentType, headers: b.headers, type: typeOf(event) };
     }
     // A minimised event (another text for the same seq) is not kept: the whole one is the shared case.
+    // Nothing shared lately: keep none for a while (kept bodies would live into the old generation for nothing).
+    if (this.skip > 0) {
+      this.skip--;
+      return body;
+    }
+    if (this.kept >= PROBE) {
+      if (this.hits === 0) {
+        this.skip = SKIP_AFTER_IDLE_PROBE;
+        this.young = new Map();
+        this.old = new Map();
+      }
+      this.kept = 0;
+      this.hits = 0;
+    }
     if (hit === undefined) {
+      this.kept++;
       if (this.young.size >= MAX_ENTRIES) {
         this.old = this.young;
         this.young = new Map();
