@@ -71,7 +71,7 @@ export async function runAmqpBench({ quick = false, amqpUrl = DEFAULT_URL, log =
       try {
         log(`amqp: delivery to 1 queue, ${S.oneQueueEvents} events, concurrency ${S.concurrency}`);
         out.deliveryOneQueue = await delivery(hub, admin, amqpUrl, { list: 'amqp1', queues: 1, events: S.oneQueueEvents, concurrency: S.concurrency });
-        log(`  → ${out.deliveryOneQueue.deliveriesPerSecond} deliveries/s`);
+        log(`  → ${out.deliveryOneQueue.deliveriesPerSecond} deliveries/s (${out.deliveryOneQueue.deliveriesPerHubCpuSecond} per hub CPU-second)`);
         // The reference right after each measurement: the broker and the machine are shared, so
         // figures minutes apart are not comparable (the idle hub stays up meanwhile).
         const sample = out.deliveryOneQueue.sampleMessage;
@@ -80,7 +80,7 @@ export async function runAmqpBench({ quick = false, amqpUrl = DEFAULT_URL, log =
         log(`  → ${referenceAfterOne.messagesPerSecond} msg/s`);
         log(`amqp: delivery to ${S.queues} queues, ${S.twentyQueuesEvents} events each, concurrency ${S.concurrency} per subscription`);
         out.deliveryTwentyQueues = await delivery(hub, admin, amqpUrl, { list: 'amqp20', queues: S.queues, events: S.twentyQueuesEvents, concurrency: S.concurrency });
-        log(`  → ${out.deliveryTwentyQueues.deliveriesPerSecond} deliveries/s`);
+        log(`  → ${out.deliveryTwentyQueues.deliveriesPerSecond} deliveries/s (${out.deliveryTwentyQueues.deliveriesPerHubCpuSecond} per hub CPU-second)`);
         log('amqp: RabbitMQ reference again, confirm every 1000');
         referenceAfterTwenty = await runWorker('reference', { amqpUrl, sample, durationMs: S.referenceMs, style: 'batch', window: 1000 });
         log(`  → ${referenceAfterTwenty.messagesPerSecond} msg/s`);
@@ -235,8 +235,11 @@ export async function delivery(hub, admin, amqpUrl, { list, queues, events, conc
   const sample = await admin.sample(names[0]);
   for (const id of subs) await hub.request('DELETE', `/subscriptions/${id}`);
   for (const q of names) await admin.deleteQueue(q);
+  const hubCpuSeconds = cpuResult?.hubCpuPctOfOneCore != null ? (seconds * cpuResult.hubCpuPctOfOneCore) / 100 : null;
   return {
     deliveriesPerSecond: round(delivered / seconds),
+    // What the hub does with a core of its own: the machine is shared, and the rate follows the CPU it was given.
+    deliveriesPerHubCpuSecond: hubCpuSeconds ? round(delivered / hubCpuSeconds) : null,
     delivered,
     expected: events * queues,
     queues,

@@ -102,7 +102,7 @@ export async function fanOut({ subs, events, concurrency = 16 }) {
 }
 
 /** Publish → webhook latency at a steady rate, one subscription. */
-async function latency({ rate, durationMs, warmupMs }) {
+export async function latency({ rate, durationMs, warmupMs }) {
   process.env.HEROLD_EGRESS_ALLOW = '127.0.0.0/8';
   const hub = await Hub.start({ label: 'delivery-latency' });
   const samples = [];

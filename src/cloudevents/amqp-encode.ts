@@ -49,7 +49,21 @@ export function toAmqpStructured(json: string, messageId: string): AmqpMessage {
 /** The event as an AMQP message in the given mode; throws only for values no CloudEvent can hold. */
 export function toAmqpMessage(event: Record<string, unknown>, mode: 'binary' | 'structured', style: AmqpStyle, messageId: string): AmqpMessage {
   if (mode === 'structured') return toAmqpStructured(JSON.stringify(event), messageId);
-  const options: Options.Publish = { persistent: true, messageId, appId: APP_ID };
+  return withMessageId(toAmqpBinaryBody(event, style), messageId);
+}
+
+/**
+ * What a binary-mode message of the event is, whoever it goes to: body,
+ * content type and headers. Everything but the message id, so one body
+ * serves every subscription that sees the event whole (`withMessageId`).
+ */
+export interface AmqpBody {
+  content: Buffer;
+  contentType: string | undefined;
+  headers: Record<string, unknown> | undefined;
+}
+
+export function toAmqpBinaryBody(event: Record<string, unknown>, style: AmqpStyle): AmqpBody {
   const prefix = headerPrefix(style);
   const headers: Record<string, unknown> = {};
   for (const name of Object.keys(event)) {
@@ -58,7 +72,6 @@ export function toAmqpMessage(event: Record<string, unknown>, mode: 'binary' | '
     if (v === undefined || v === null) continue;
     headers[prefix + name] = headerValue(v, style);
   }
-  options.headers = headers;
   let contentType = typeof event.datacontenttype === 'string' ? event.datacontenttype : undefined;
   let content = EMPTY;
   if (typeof event.data_base64 === 'string') {
@@ -70,8 +83,15 @@ export function toAmqpMessage(event: Record<string, unknown>, mode: 'binary' | '
         ? Buffer.from(event.data, 'utf8')
         : Buffer.from(JSON.stringify(event.data) ?? '', 'utf8');
   }
-  if (contentType !== undefined) options.contentType = contentType;
-  return { content, options };
+  return { content, contentType, headers };
+}
+
+/** The message of a body for one delivery. The body's buffer and headers are shared, never changed (amqplib only reads them). */
+export function withMessageId(body: AmqpBody, messageId: string): AmqpMessage {
+  const options: Options.Publish = { persistent: true, messageId, appId: APP_ID };
+  if (body.headers !== undefined) options.headers = body.headers;
+  if (body.contentType !== undefined) options.contentType = body.contentType;
+  return { content: body.content, options };
 }
 
 function headerValue(v: unknown, style: AmqpStyle): unknown {

@@ -468,6 +468,31 @@ describe.each(backends)('store contract on $name', (backend) => {
       expect((await store.listAttempts(s.id, undefined, 10)).map((a) => a.at)).toEqual([300]);
     });
 
+    it('saveDeliveryWork keeps every attempt of a large batch, in order, with headers shared between them', async () => {
+      const list = await newList();
+      const s = sub(list);
+      await store.createSubscription(s);
+      // AMQP hands one headers object with every attempt of a subscription; the batch is larger than one statement's rows.
+      const shared = { exchange: '', 'routing-key': 'q' };
+      const attempts = Array.from({ length: 123 }, (_, i) => ({
+        subscriptionId: s.id,
+        seq: i + 1,
+        webhookId: `w${i + 1}`,
+        at: 1000 + i,
+        outcome: 'success',
+        status: null,
+        latencyMs: 1,
+        response: null,
+        error: null,
+        requestHeaders: i % 2 === 0 ? shared : null,
+      }));
+      await store.saveDeliveryWork({ progress: [{ subscriptionId: s.id, position: 123, failingSince: null }], retries: [], deleteRetries: [], deadLetters: [], attempts });
+      const got = await store.listAttempts(s.id, undefined, 200);
+      expect(got.map((a) => a.seq)).toEqual(attempts.map((a) => a.seq).reverse());
+      expect(got.at(-1)).toMatchObject(attempts[0]);
+      expect(got.at(-2)).toMatchObject(attempts[1]);
+    });
+
     it('takeDeadLetters removes the ones asked for (or all) and returns their seqs; delete takes the delivery state along', async () => {
       const list = await newList();
       const s = sub(list);

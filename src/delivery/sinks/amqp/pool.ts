@@ -65,6 +65,15 @@ export class BrokerUnavailableError extends Error {
 
 const NOOP_LOG: AmqpLog = { info() {}, warn() {} };
 
+const CONFIRMED: PublishOutcome = Object.freeze({ ok: true });
+
+interface Pending {
+  deadline: number;
+  remaining: number;
+  /** Settles the publish; null once settled. */
+  finish: ((outcome: PublishOutcome) => void) | null;
+}
+
 export class AmqpPool {
   private readonly brokers = new Map<string, Broker>();
   private readonly idleTimer: NodeJS.Timeout;
@@ -125,6 +134,10 @@ export class Broker {
   private verified = new Set<string>();
   private readonly verifying = new Map<string, Promise<void>>();
   private readonly log: AmqpLog;
+  /** Publishes waiting for their confirm, and the one timer that times them out. */
+  private readonly pending = new Set<Pending>();
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private deadlineAt = Infinity;
 
   constructor(
     readonly url: string,
@@ -159,31 +172,64 @@ export class Broker {
     this.inflight++;
     this.lastUsed = Date.now();
     return new Promise<PublishOutcome>((resolve) => {
-      let settled = false;
+      const pending: Pending = { deadline: this.lastUsed + remaining, remaining, finish: null };
       const finish = (outcome: PublishOutcome) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
+        if (pending.finish === null) return;
+        pending.finish = null;
+        this.pending.delete(pending);
+        if (this.pending.size === 0) this.disarmDeadlines();
         this.inflight--;
         resolve(outcome);
       };
-      const timer = setTimeout(() => finish({ ok: false, kind: 'timeout', error: `no publisher confirm from the broker within ${remaining} ms` }), remaining);
+      pending.finish = finish;
+      this.pending.add(pending);
+      this.armDeadlines(pending.deadline);
       try {
         message.options.mandatory = true;
         channel.publish(exchange, routingKey, message.content, message.options, (err: unknown) => {
-          const returned = typeof id === 'string' ? takeReturn(returns, id) : undefined;
+          const returned = typeof id === 'string' && returns.size > 0 ? takeReturn(returns, id) : undefined;
           if (err) {
             const text = describeAmqpError(err, this.url);
             finish({ ok: false, kind: text === 'message nacked' ? 'nacked' : 'closed', error: text === 'message nacked' ? 'the broker refused the message (basic.nack)' : `the channel closed before the broker confirmed (${text})` });
           } else if (returned !== undefined) {
             finish({ ok: false, kind: 'returned', error: returned, replyCode: Number.parseInt(returned, 10) || undefined });
-          } else finish({ ok: true });
+          } else finish(CONFIRMED);
         });
       } catch (error) {
         const closed = error instanceof IllegalOperationError;
         finish({ ok: false, kind: closed ? 'closed' : 'encode', error: describeAmqpError(error, this.url) });
       }
     });
+  }
+
+  /**
+   * Publishes waiting for their confirm share one timer (not one each: a
+   * subscription keeps up to a thousand in flight), set for the earliest
+   * deadline; when it fires, the overdue ones time out and it is set again.
+   */
+  private armDeadlines(deadline: number): void {
+    if (this.deadlineTimer !== null && this.deadlineAt <= deadline) return;
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineAt = deadline;
+    this.deadlineTimer = setTimeout(() => this.expire(), Math.max(0, deadline - Date.now()));
+  }
+
+  private disarmDeadlines(): void {
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = null;
+    this.deadlineAt = Infinity;
+  }
+
+  private expire(): void {
+    this.deadlineTimer = null;
+    this.deadlineAt = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    for (const p of [...this.pending]) {
+      if (p.deadline <= now) p.finish?.({ ok: false, kind: 'timeout', error: `no publisher confirm from the broker within ${p.remaining} ms` });
+      else next = Math.min(next, p.deadline);
+    }
+    if (next !== Infinity) this.armDeadlines(next);
   }
 
   /**

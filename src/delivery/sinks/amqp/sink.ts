@@ -20,7 +20,8 @@
 import type { SubscriptionSpec } from '../../../hub/subscriptions/spec.js';
 import type { SubscriptionRecord } from '../../../store/types.js';
 import type { DeliveryResult, Sink, SinkDelivery } from '../../sink.js';
-import { toAmqpMessage, toAmqpStructured } from '../../../cloudevents/amqp-encode.js';
+import { withMessageId } from '../../../cloudevents/amqp-encode.js';
+import { eventBody, typeOf } from './bodies.js';
 import { destinationOf, destinationProblem } from './destination.js';
 import { type AmqpPool, BrokerUnavailableError } from './pool.js';
 import { type AmqpSettings, MAX_SHORTSTR, parseAmqpSettings } from '../../../hub/subscriptions/amqp-settings.js';
@@ -44,7 +45,10 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
   const mode = spec.config.mode;
   const timeoutMs = spec.config.timeout * 1000;
   const destination = settings && destinationOf(settings);
-  void record;
+  // A queue or a routing key from the settings: checked once there (amqp-settings.ts), not per message.
+  const fixedKey = settings?.target.kind === 'queue' ? settings.target.queue : settings?.target.routingKey;
+  let fixedHeaders: Record<string, string> | undefined;
+  const list = record.list;
 
   return {
     window: AMQP_CONFIRM_WINDOW,
@@ -58,16 +62,20 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
       if (!settings || !destination) return dead(invalid ?? 'invalid AMQP settings', 'EINVALIDSETTINGS');
 
       const t = settings.target;
-      const exchange = t.kind === 'queue' ? '' : t.exchange;
-      const routingKey = t.kind === 'queue' ? t.queue : (t.routingKey ?? (typeof d.event.type === 'string' ? d.event.type : ''));
-      if (Buffer.byteLength(routingKey, 'utf8') > MAX_SHORTSTR) {
-        return dead(`the routing key (the event type) is longer than ${MAX_SHORTSTR} bytes; set protocolsettings.routingkey`, 'EINVALIDREQUEST');
-      }
+      const style = settings.style;
       let message;
+      let routingKey: string;
       try {
-        message = mode === 'structured' ? toAmqpStructured(d.json, d.deliveryId) : toAmqpMessage(d.event, mode, settings.style, d.deliveryId);
+        // Shared by every subscription that is served the same event (bodies.ts); only the message id is its own.
+        const body = eventBody(list, mode, style, d.seq, d.json, () => d.event);
+        routingKey = t.kind === 'queue' ? t.queue : (t.routingKey ?? (body.type ??= typeOf(d.event)));
+        message = withMessageId(body, d.deliveryId);
       } catch (error) {
         return dead(`the event cannot be encoded as an AMQP message: ${(error as Error).message}`, 'EINVALIDREQUEST');
+      }
+      const exchange = t.kind === 'queue' ? '' : t.exchange;
+      if (routingKey !== fixedKey && Buffer.byteLength(routingKey, 'utf8') > MAX_SHORTSTR) {
+        return dead(`the routing key (the event type) is longer than ${MAX_SHORTSTR} bytes; set protocolsettings.routingkey`, 'EINVALIDREQUEST');
       }
 
       let broker;
@@ -85,7 +93,8 @@ export function amqpSink(record: SubscriptionRecord, spec: SubscriptionSpec, poo
       }
 
       const outcome = await broker.publish(exchange, routingKey, message, Math.max(1, timeoutMs - took()));
-      requestHeaders = { exchange, 'routing-key': routingKey };
+      // One object per subscription when the routing key is fixed (the journal writes one per message).
+      requestHeaders = routingKey === fixedKey ? (fixedHeaders ??= { exchange, 'routing-key': routingKey }) : { exchange, 'routing-key': routingKey };
       if (outcome.ok) return { outcome: 'success', latencyMs: took(), requestHeaders };
       switch (outcome.kind) {
         case 'returned':
