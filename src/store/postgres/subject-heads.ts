@@ -57,10 +57,29 @@ export class SubjectHeads {
   }
 
   /**
-   * Under the list's row lock, at `head`: the last seq of each of `subjects`
-   * (absent when the subject has no event yet).
+   * The subjects the table would have to answer were the list still at the
+   * head this node last knew (undefined: nothing known of the list yet). The
+   * optimistic append reads their rows with its other lookups.
    */
-  async lookup(c: pg.ClientBase, listId: number, head: number, subjects: string[]): Promise<Map<string, number>> {
+  unknown(listId: number, subjects: string[]): string[] | undefined {
+    const s = this.lists.get(listId);
+    if (!s) return undefined;
+    return subjects.filter((subject) => !s.map.has(subject));
+  }
+
+  /**
+   * At `head` (under the list's row lock, or as read in one snapshot with it):
+   * the last seq of each of `subjects` (absent when the subject has no event
+   * yet). `prefetched`: subjects-table rows already read for `asked` (in the
+   * snapshot of `head` or later); a subject asked and not found has no row.
+   */
+  async lookup(
+    c: pg.ClientBase,
+    listId: number,
+    head: number,
+    subjects: string[],
+    prefetched?: { asked: ReadonlySet<string>; rows: ReadonlyMap<string, number> },
+  ): Promise<Map<string, number>> {
     let s = this.lists.get(listId);
     if (s && head < s.known) {
       // The database went back (restored from a backup): start over.
@@ -97,7 +116,13 @@ export class SubjectHeads {
     for (const subject of subjects) {
       const seq = s.map.get(subject);
       if (seq !== undefined) found.set(subject, seq);
-      else misses.push(subject);
+      else if (prefetched?.asked.has(subject)) {
+        const stored = prefetched.rows.get(subject);
+        if (stored !== undefined) {
+          found.set(subject, stored);
+          s.map.set(subject, stored);
+        }
+      } else misses.push(subject);
     }
     if (misses.length > 0) {
       const { rows } = await c.query<{ subject: string; seq: number }>({
