@@ -326,22 +326,27 @@ export class PostgresStore implements EventStore {
     let planned: GroupPlan | undefined;
     try {
       planned = await this.db.withClient(async (c) => {
-        // The subjects this node would ask the table about, for the lists it knows already.
-        const asked = new Map<number, string[]>();
-        for (const [name, subjects] of subjectsByList(requests)) {
+        // What to look up, by the list ids this node knows (checked against the read below);
+        // the subjects are those its map does not answer.
+        const known = new Map<string, PlanList>();
+        for (const name of names) {
           const id = this.listIds.get(name);
-          const unknown = id === undefined ? undefined : this.subjects.unknown(id, subjects);
-          if (unknown) asked.set(id!, unknown);
+          if (id !== undefined) known.set(name, { id, head: 0, lastTime: 0 });
         }
+        const guess = lookups(requests, known, keys);
+        const allKeys = known.size === names.length ? guess.keys : [...new Set(keys.flat())];
+        const asked = new Map<number, string[]>();
         const askedIds: number[] = [];
         const askedSubjects: string[] = [];
-        for (const [id, subjects] of asked) {
-          for (const subject of subjects) {
+        for (const [id, subjects] of guess.subjects) {
+          const unknown = this.subjects.unknown(id, subjects);
+          if (!unknown) continue;
+          asked.set(id, unknown);
+          for (const subject of unknown) {
             askedIds.push(id);
             askedSubjects.push(subject);
           }
         }
-        const allKeys = [...new Set(keys.flat())];
         const read = await c.query<{ kind: number; list_id: number; text: string | null; seq: number; num: string | null; body: string | null }>({
           name: 'herold_append_read',
           text: APPEND_READ,
@@ -362,7 +367,8 @@ export class PostgresStore implements EventStore {
             m.set(r.text!, r.seq);
           }
         }
-        const want = lookups(requests, lists, keys);
+        const sameLists = lists.size === known.size && [...lists].every(([name, l]) => known.get(name)?.id === l.id);
+        const want = sameLists ? guess : lookups(requests, lists, keys);
         const subjectHeads = new Map<number, Map<string, number>>();
         for (const list of lists.values()) {
           const subjects = want.subjects.get(list.id);
@@ -845,17 +851,6 @@ function fitsOneStatement(requests: AppendRequest[]): boolean {
     for (const e of r.events) bytes += e.body.length;
   }
   return rows <= CHUNK_ROWS && bytes < CHUNK_BYTES;
-}
-
-/** Per list name, the distinct subjects of the group's events. */
-function subjectsByList(requests: AppendRequest[]): Map<string, string[]> {
-  const sets = new Map<string, Set<string>>();
-  for (const r of requests) {
-    let set = sets.get(r.list);
-    if (!set) sets.set(r.list, (set = new Set()));
-    for (const e of r.events) if (e.subject !== null) set.add(e.subject);
-  }
-  return new Map([...sets].map(([name, set]) => [name, [...set]]));
 }
 
 function chunkEnd(rows: GroupRows, from: number): number {
