@@ -342,10 +342,8 @@ export class PostgresStore implements EventStore {
           const unknown = this.subjects.unknown(id, subjects);
           if (!unknown) continue;
           asked.set(id, unknown);
-          for (const subject of unknown) {
-            askedIds.push(id);
-            askedSubjects.push(subject);
-          }
+          if (unknown.length > 0) askedIds.push(id);
+          for (const subject of unknown) askedSubjects.push(subject);
         }
         const read = await c.query<{ kind: number; list_id: number; text: string | null; seq: number; num: string | null; body: string | null }>({
           name: 'herold_append_read',
@@ -838,9 +836,9 @@ const APPEND_READ = `
   SELECT 1, e.list_id, e.source, e.seq, e.key::text, e.body FROM events e
   WHERE e.key = ANY($2::bigint[]) AND e.list_id + 0 = ANY(ARRAY(SELECT id FROM l))
   UNION ALL
-  SELECT 2, q.list_id, q.subject, s.seq, NULL, NULL
-  FROM unnest($3::int[], string_to_array($4, chr(30))) AS q(list_id, subject)
-  CROSS JOIN LATERAL (SELECT seq FROM subjects WHERE list_id = q.list_id AND subject = q.subject) s`;
+  -- Index probes for every (list, subject) pair; a row for a pair not asked about is still true.
+  SELECT 2, s.list_id, s.subject, s.seq, NULL, NULL FROM subjects s
+  WHERE s.list_id = ANY($3::int[]) AND s.subject = ANY(string_to_array($4, chr(30)))`;
 
 /** Whether a group is written by one INSERT (larger ones are written in chunks under the locks). */
 function fitsOneStatement(requests: AppendRequest[]): boolean {
