@@ -110,6 +110,22 @@ describe('PostgreSQL store: two nodes on one schema', () => {
     expect((await b.getList('g'))?.head).toBe(4);
   });
 
+  it('a subject whose last event is only in the subjects table (flushed before a restart) is found by the read that plans a group', async () => {
+    let a = await open();
+    await a.upsertList({ name: 't' });
+    const [o1] = await a.appendGroup([{ list: 't', events: [ev('old'), ev('other'), ev('old')] }]);
+    expect(o1).toMatchObject({ ok: true, results: [{ seq: 1 }, { seq: 2 }, { seq: 3, prevSeq: 1 }] });
+    // Close writes the subject heads (watermark 3); the restarted node's map starts empty.
+    await a.close();
+    a = await open();
+    // The first group loads the list's state; 'old' is not in it and not in this group.
+    const [o2] = await a.appendGroup([{ list: 't', events: [ev('new')] }]);
+    expect(o2).toMatchObject({ ok: true, results: [{ seq: 4, prevSeq: null }] });
+    // Now 'old' is asked of the table in the same read as the heads and keys.
+    const [o3] = await a.appendGroup([{ list: 't', events: [ev('old'), ev('never'), ev('new')] }]);
+    expect(o3).toMatchObject({ ok: true, results: [{ seq: 5, prevSeq: 3 }, { seq: 6, prevSeq: null }, { seq: 7, prevSeq: 4 }] });
+  });
+
   it('groups planned without the lock on two nodes at once: each event once, seqs without gaps, subjects chained, duplicates found', async () => {
     // Both nodes plan from a read and write only if the head did not move; the loser of each
     // race plans again under the lock. Whatever the interleaving, the log must come out exact.
