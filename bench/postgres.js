@@ -5,7 +5,7 @@
 //   import { postgresBench } from './postgres.js';
 //   const result = await postgresBench({ quick: false });
 //
-// or on its own: `node bench/postgres.js [--quick] [--only ingest,read,delivery]`
+// or on its own: `node bench/postgres.js [--quick] [--only ingest,read,delivery] [--configs postgres_1_node,...]`
 // (after `npm run build`); progress on stderr, one JSON document on stdout.
 //
 // Each configuration gets fresh state: SQLite a new data directory, PostgreSQL a
@@ -239,7 +239,8 @@ function problemsOf(name, r) {
  * @param {{ quick?: boolean, databaseUrl?: string, only?: ('ingest'|'read'|'delivery')[] }} [options]
  * @returns {Promise<{ databaseUrl: string, quick: boolean, targets: object, scenarios: Record<'ingest'|'read'|'delivery', Record<'sqlite'|'postgres_1_node'|'postgres_2_nodes', object>>, table: object[], pass: boolean|null, problems: string[] }>}
  */
-export async function postgresBench({ quick = false, databaseUrl: explicitUrl, only = ['ingest', 'read', 'delivery'] } = {}) {
+export async function postgresBench({ quick = false, databaseUrl: explicitUrl, only = ['ingest', 'read', 'delivery'], configs: configNames } = {}) {
+  const configs = configNames ? CONFIGS.filter((c) => configNames.includes(c.name)) : CONFIGS;
   const base = databaseUrl(explicitUrl);
   const S = sizes(quick);
   const scenarios = {};
@@ -247,7 +248,7 @@ export async function postgresBench({ quick = false, databaseUrl: explicitUrl, o
   const runners = { ingest, read, delivery };
   for (const name of only) {
     scenarios[name] = {};
-    for (const config of CONFIGS) {
+    for (const config of configs) {
       log(`postgres bench: ${name} on ${config.name}`);
       try {
         const r = await runners[name](config, base, S);
@@ -264,7 +265,7 @@ export async function postgresBench({ quick = false, databaseUrl: explicitUrl, o
   const table = only.map((name) => ({
     scenario: name,
     unit: Object.values(scenarios[name]).find((r) => r.unit)?.unit ?? null,
-    ...Object.fromEntries(CONFIGS.map((c) => [c.name, scenarios[name][c.name]?.figure ?? null])),
+    ...Object.fromEntries(configs.map((c) => [c.name, scenarios[name][c.name]?.figure ?? null])),
   }));
   const pgIngest = scenarios.ingest?.postgres_1_node?.figure;
   return {
@@ -283,6 +284,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const onlyArg = args.find((a) => a.startsWith('--only'));
   const only = onlyArg ? (onlyArg.includes('=') ? onlyArg.split('=')[1] : args[args.indexOf(onlyArg) + 1]).split(',') : undefined;
-  const result = await postgresBench({ quick: args.includes('--quick'), only });
+  const configsArg = args.find((a) => a.startsWith('--configs'));
+  const configs = configsArg ? (configsArg.includes('=') ? configsArg.split('=')[1] : args[args.indexOf(configsArg) + 1]).split(',') : undefined;
+  const result = await postgresBench({ quick: args.includes('--quick'), only, configs });
   process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 }

@@ -17,6 +17,28 @@ export class Db {
     return (await this.query<R>(text, values, name)).rows;
   }
 
+  /** Run `fn` on one connection, each statement in its own transaction. */
+  async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw wrapError(error);
+    }
+    let broken: Error | undefined;
+    const onError = (error: Error) => (broken = error);
+    client.on('error', onError);
+    try {
+      return await fn(client);
+    } catch (error) {
+      if (isUnavailable(error)) broken = error as Error;
+      throw wrapError(error);
+    } finally {
+      client.off('error', onError);
+      client.release(broken);
+    }
+  }
+
   /** Run `fn` in one transaction on one connection; roll back on any error. */
   async tx<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient;

@@ -328,4 +328,36 @@ export const MIGRATIONS: { version: number; sql: string }[] = [
       CREATE INDEX console_sessions_by_end ON console_sessions (ends_at);
     `,
   },
+  {
+    version: 10,
+    sql: `
+      -- The write of an append planned without the lists' row locks (pg-store.ts
+      -- appendGroup): one statement that locks the lists it writes to (id order,
+      -- as every appender does), checks that each head is still the one the group
+      -- was planned on, and only then writes the events, moves the heads and
+      -- notifies. False: another transaction appended first; nothing was written.
+      -- Each statement of a volatile function takes a new snapshot, so the check
+      -- sees every append committed before the lock was granted.
+      CREATE FUNCTION herold_append_at(
+        p_ids integer[], p_from bigint[], p_heads bigint[], p_times bigint[],
+        p_list integer[], p_seq bigint[], p_time bigint[], p_prev bigint[], p_key bigint[],
+        p_type text, p_source text, p_subject text, p_body text,
+        p_channel text, p_payloads text[]
+      ) RETURNS boolean LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM 1 FROM lists WHERE id = ANY(p_ids) ORDER BY id FOR UPDATE;
+        IF (SELECT count(*) FROM lists l JOIN unnest(p_ids, p_from) AS v(id, head) ON l.id = v.id AND l.head = v.head) <> cardinality(p_ids) THEN
+          RETURN false;
+        END IF;
+        -- Text columns arrive joined with chr(30), NULL as chr(31) (see pg-store.ts).
+        INSERT INTO events (list_id, seq, time, prev_seq, key, type, source, subject, body)
+        SELECT * FROM unnest(p_list, p_seq, p_time, p_prev, p_key, string_to_array(p_type, chr(30)),
+          string_to_array(p_source, chr(30)), string_to_array(p_subject, chr(30), chr(31)), string_to_array(p_body, chr(30)));
+        UPDATE lists l SET head = v.head, last_time = v.last_time
+        FROM unnest(p_ids, p_heads, p_times) AS v(id, head, last_time) WHERE l.id = v.id;
+        PERFORM pg_notify(p_channel, p) FROM unnest(p_payloads) AS p;
+        RETURN true;
+      END $$;
+    `,
+  },
 ];

@@ -31,7 +31,7 @@ import type {
 } from '../types.js';
 import { type AccessChangePayload, PgAccessTables } from './access-tables.js';
 import { PgCatalogueTables } from './catalogue-tables.js';
-import { type GroupRows, type PlanList, keysOf, planGroup, subjectsOf } from '../append-plan.js';
+import { type GroupPlan, type GroupRows, type PlanList, keysOf, planGroup, subjectsOf } from '../append-plan.js';
 import { type KeyMatch, lookups, prefetchedSource } from './append.js';
 import { ClusterLink, type ClusterLog, headsPayloads, recordChange } from './cluster.js';
 import { type PgSettings, parsePgUrl, pgTypes, wrapError } from './connection.js';
@@ -54,6 +54,9 @@ export interface PostgresStoreOptions {
 /** Most rows or body bytes per INSERT statement while writing a group. */
 const CHUNK_ROWS = 5000;
 const CHUNK_BYTES = 32 * 1024 * 1024;
+
+/** After a group found a head moved under it, how long appends take the locks first. */
+const LOCKED_AFTER_CONFLICT_MS = 1000;
 
 const SILENT: ClusterLog = { warn: () => undefined };
 
@@ -80,6 +83,8 @@ export class PostgresStore implements EventStore {
   private subjects!: SubjectHeads;
   private leases: PgLeases | null = null;
   private readonly log: ClusterLog;
+  /** Until then, appends lock the lists before they read (see appendGroup). */
+  private lockedUntil = 0;
 
   constructor(options: PostgresStoreOptions) {
     this.settings = parsePgUrl(options.url);
@@ -279,7 +284,13 @@ export class PostgresStore implements EventStore {
   // ---- append ----------------------------------------------------------------
 
   /**
-   * One transaction for the whole group. The rows of the lists it appends to
+   * A group is first planned from one read and written with one call that
+   * commits only if no head moved in between (appendOptimistic): two round
+   * trips and the lists' locks held only while writing. When a head did move
+   * (another node appends to the same list), the group is planned again under
+   * the locks (appendLocked), and so are the groups of the next second.
+   *
+   * Under the locks: one transaction for the whole group. The rows of the lists it appends to
    * are locked first (in id order, so groups never deadlock); seqs are taken
    * after the locked head, and the head moves in the same transaction. Every
    * duplicate and conflict is decided before anything is written, so each
@@ -290,6 +301,115 @@ export class PostgresStore implements EventStore {
   async appendGroup(requests: AppendRequest[]): Promise<AppendOutcome[]> {
     const keys = keysOf(requests);
     const names = [...new Set(requests.map((r) => r.list))];
+    if (Date.now() >= this.lockedUntil && fitsOneStatement(requests)) {
+      const outcomes = await this.appendOptimistic(requests, keys, names);
+      if (outcomes) return outcomes;
+      // Another transaction appended between the read and the write: others are appending
+      // to these lists too, so take the locks first for a while rather than plan twice.
+      this.lockedUntil = Date.now() + LOCKED_AFTER_CONFLICT_MS;
+    }
+    return this.appendLocked(requests, keys, names);
+  }
+
+  /**
+   * The append in two statements and no transaction of its own: one read, in
+   * one snapshot, of the lists' heads, the stored events that share the
+   * group's keys and the subjects' rows; the plan made from it (as
+   * appendLocked makes it under the locks); and one call of
+   * herold_append_at, which locks the lists, writes only if every head is
+   * still the one read, and commits. A head that has not moved means nothing
+   * was appended since the read, so the read was as complete as one made
+   * under the lock. Undefined: a head moved, nothing was written.
+   */
+  private async appendOptimistic(requests: AppendRequest[], keys: bigint[][], names: string[]): Promise<AppendOutcome[] | undefined> {
+    const touched: number[] = [];
+    let planned: GroupPlan | undefined;
+    try {
+      planned = await this.db.withClient(async (c) => {
+        // What to look up, by the list ids this node knows (checked against the read below);
+        // the subjects are those its map does not answer.
+        const known = new Map<string, PlanList>();
+        for (const name of names) {
+          const id = this.listIds.get(name);
+          if (id !== undefined) known.set(name, { id, head: 0, lastTime: 0 });
+        }
+        const guess = lookups(requests, known, keys);
+        const allKeys = known.size === names.length ? guess.keys : [...new Set(keys.flat())];
+        const asked = new Map<number, string[]>();
+        const askedIds: number[] = [];
+        const askedSubjects: string[] = [];
+        for (const [id, subjects] of guess.subjects) {
+          const unknown = this.subjects.unknown(id, subjects);
+          if (!unknown) continue;
+          asked.set(id, unknown);
+          if (unknown.length > 0) askedIds.push(id);
+          for (const subject of unknown) askedSubjects.push(subject);
+        }
+        const read = await c.query<{ kind: number; list_id: number; text: string | null; seq: number; num: string | null; body: string | null }>({
+          name: 'herold_append_read',
+          text: APPEND_READ,
+          values: [names, intArray(allKeys), intArray(askedIds), askedSubjects.length > 0 ? askedSubjects.join('\u001e') : null],
+        });
+        const lists = new Map<string, PlanList>();
+        const matches: KeyMatch[] = [];
+        const tableRows = new Map<number, Map<string, number>>();
+        for (const r of read.rows) {
+          if (r.kind === 0) {
+            lists.set(r.text!, { id: r.list_id, head: r.seq, lastTime: Number(r.num) });
+            this.listIds.set(r.text!, r.list_id);
+          } else if (r.kind === 1) {
+            matches.push({ listId: r.list_id, key: BigInt(r.num!), seq: r.seq, source: r.text!, body: r.body! });
+          } else {
+            let m = tableRows.get(r.list_id);
+            if (!m) tableRows.set(r.list_id, (m = new Map()));
+            m.set(r.text!, r.seq);
+          }
+        }
+        const sameLists = lists.size === known.size && [...lists].every(([name, l]) => known.get(name)?.id === l.id);
+        const want = sameLists ? guess : lookups(requests, lists, keys);
+        const subjectHeads = new Map<number, Map<string, number>>();
+        for (const list of lists.values()) {
+          const subjects = want.subjects.get(list.id);
+          if (!subjects) continue;
+          touched.push(list.id);
+          const a = asked.get(list.id);
+          const prefetched = a ? { asked: new Set(a), rows: tableRows.get(list.id) ?? new Map<string, number>() } : undefined;
+          subjectHeads.set(list.id, await this.subjects.lookup(c, list.id, list.head, subjects, prefetched));
+        }
+        const plan = planGroup(requests, keys, prefetchedSource(lists, matches, subjectHeads), Date.now());
+        if (plan.rows.seq.length === 0) return plan;
+        const ids = [...plan.rows.heads.keys()];
+        const byId = new Map([...lists.values()].map((l) => [l.id, l]));
+        const heads = ids.map((id) => plan.rows.heads.get(id)!);
+        const { rows } = await c.query<{ ok: boolean }>({
+          name: 'herold_append_at',
+          text: 'SELECT herold_append_at($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) AS ok',
+          values: [
+            intArray(ids),
+            intArray(ids.map((id) => byId.get(id)!.head)),
+            intArray(heads.map((h) => h.head)),
+            intArray(heads.map((h) => h.lastTime)),
+            ...eventColumns(plan.rows, 0, plan.rows.seq.length),
+            this.channel,
+            headsPayloads(
+              this.nodeId,
+              heads.map((h) => [h.name, h.head]),
+            ),
+          ],
+        });
+        return rows[0].ok ? plan : undefined;
+      });
+    } catch (error) {
+      for (const id of touched) this.subjects.forget(id);
+      throw error;
+    }
+    if (!planned) return undefined;
+    for (const [id, h] of planned.rows.heads) this.subjects.committed(id, h.head, subjectsOf(planned.rows, id));
+    return planned.outcomes;
+  }
+
+  /** The append under the lists' row locks, taken first (see appendGroup). */
+  private async appendLocked(requests: AppendRequest[], keys: bigint[][], names: string[]): Promise<AppendOutcome[]> {
     const touched: number[] = [];
     let outcomes: AppendOutcome[];
     let rows: GroupRows;
@@ -704,6 +824,32 @@ const WRITE_GROUP = `
     FROM unnest($10::int[], $11::bigint[], $12::bigint[]) AS v(id, head, last_time) WHERE l.id = v.id
   )
   SELECT pg_notify($13, p) FROM unnest($14::text[]) AS p`;
+
+// The optimistic append's read, in one snapshot: kind 0, the lists' rows (text: name, seq: head,
+// num: last time); 1, stored events that share a key with the group's (text: source, num: key);
+// 2, the subjects table's rows asked for (text: subject).
+const APPEND_READ = `
+  WITH l AS (SELECT id, name, head, last_time FROM lists WHERE name = ANY($1::text[]))
+  SELECT 0 AS kind, id AS list_id, name AS text, head AS seq, last_time::text AS num, NULL AS body FROM l
+  UNION ALL
+  -- The hash index finds the keys; \`+ 0\` keeps the planner from also scanning the primary key for the list.
+  SELECT 1, e.list_id, e.source, e.seq, e.key::text, e.body FROM events e
+  WHERE e.key = ANY($2::bigint[]) AND e.list_id + 0 = ANY(ARRAY(SELECT id FROM l))
+  UNION ALL
+  -- Index probes for every (list, subject) pair; a row for a pair not asked about is still true.
+  SELECT 2, s.list_id, s.subject, s.seq, NULL, NULL FROM subjects s
+  WHERE s.list_id = ANY($3::int[]) AND s.subject = ANY(string_to_array($4, chr(30)))`;
+
+/** Whether a group is written by one INSERT (larger ones are written in chunks under the locks). */
+function fitsOneStatement(requests: AppendRequest[]): boolean {
+  let rows = 0;
+  let bytes = 0;
+  for (const r of requests) {
+    rows += r.events.length;
+    for (const e of r.events) bytes += e.body.length;
+  }
+  return rows <= CHUNK_ROWS && bytes < CHUNK_BYTES;
+}
 
 function chunkEnd(rows: GroupRows, from: number): number {
   let bytes = 0;
