@@ -17,6 +17,11 @@
  *   members, counted through every nested object, as the text has `:`
  *   outside strings.
  * Otherwise the caller stringifies that event as before.
+ *
+ * Memory: a kept text is a slice of the request's text (V8 shares the
+ * characters), so the request's text lives as long as any of its events'
+ * bodies. The live tail holds whole commits, so that is about the memory the
+ * bodies took before; the ingest bench's peak RSS did not change.
  */
 
 /** Where an event's text is in the request, and what the scan counted. */
