@@ -181,7 +181,8 @@ function caveatsOf(name, r) {
 
 async function scenarioIngest(S) {
   const out = {};
-  for (const sync of ['full', 'normal']) {
+  // HEROLD_BENCH_INGEST_SYNC=full: only the durable run (interleaved comparisons of builds).
+  for (const sync of (process.env.HEROLD_BENCH_INGEST_SYNC ?? 'full,normal').split(',')) {
     log(`ingest --sync ${sync}: ${S.ingest.publishers} publishers × batches of ${S.ingest.batchSize}, ${S.ingest.durationMs / 1000} s after ${S.ingest.warmupMs / 1000} s warm-up`);
     const r = await withHub(sync, `hub(ingest/${sync})`, (hub) => runWorker('ingest', { ...common(hub), ...S.ingest }));
     log(`  → ${r.eventsPerSecond} events/s, statuses ${JSON.stringify(r.statuses)}, hub RSS peak ${r.hubMemory.peakRssMiB} MiB`);

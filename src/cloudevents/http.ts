@@ -44,6 +44,7 @@ import {
   type MediaType,
 } from './media-type.js';
 import { decodeHeaderValue, percentEncodeHeaderValue } from './percent.js';
+import { requestTexts } from './request-text.js';
 import { binaryPointers, escapePointerToken, isAttributeName, structuredPointers, validateInto } from './validate.js';
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
@@ -151,14 +152,15 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Parses a JSON-format body; 400 at `pointer` if it is not UTF-8 JSON. */
-function parseJsonBody(body: Buffer, title: string): unknown {
+/** Parses a JSON-format body (and hands back its text); 400 at `pointer` if it is not UTF-8 JSON. */
+function parseJsonBody(body: Buffer, title: string): { json: unknown; text: string } {
   const b = stripBom(body);
   if (!isUtf8(b)) {
     throw new CloudEventsError(400, title, 'the body is not valid UTF-8', [{ pointer: '', message: 'the body is not valid UTF-8' }]);
   }
+  const text = b.toString('utf8');
   try {
-    return JSON.parse(b.toString('utf8'));
+    return { json: JSON.parse(text), text };
   } catch (e) {
     const message = `the body is not valid JSON: ${errorMessage(e)}`;
     throw new CloudEventsError(400, title, message, [{ pointer: '', message }]);
@@ -178,14 +180,21 @@ function rejectInvalid(title: string, errors: Violation[], detail: string): neve
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /**
- * Serialises each event and enforces `maxEventBytes`; 413 listing every
- * event that is too large.
+ * Serialises each event (or keeps the request's own text of it where that is
+ * the same, see request-text.ts) and enforces `maxEventBytes`; 413 listing
+ * every event that is too large.
  */
-function serializeWithinLimit(events: CloudEvent[], limit: number, pointerOf: (i: number) => string, batch: boolean): string[] {
+function serializeWithinLimit(
+  events: CloudEvent[],
+  limit: number,
+  pointerOf: (i: number) => string,
+  batch: boolean,
+  texts?: readonly (string | undefined)[],
+): string[] {
   const serialized = new Array<string>(events.length);
   let tooLarge: Violation[] | undefined;
   for (let i = 0; i < events.length; i++) {
-    const s = JSON.stringify(events[i]);
+    const s = texts?.[i] ?? JSON.stringify(events[i]);
     serialized[i] = s;
     // UTF-8 needs 1..3 bytes per UTF-16 code unit: measure only when in doubt.
     const size = s.length * 3 <= limit ? 0 : s.length > limit ? s.length : Buffer.byteLength(s, 'utf8');
@@ -213,18 +222,18 @@ const rootPointer = (): string => '';
 
 function readStructured(body: Buffer, limits: HttpLimits): ParsedHttpEvents {
   const title = 'Invalid CloudEvent';
-  const json = parseJsonBody(body, title);
+  const { json, text } = parseJsonBody(body, title);
   const errors: Violation[] = [];
   if (!validateInto(json, structuredPointers(''), errors)) {
     rejectInvalid(title, errors, `${plural(errors.length, 'violation')} in the event`);
   }
   const events = [json as CloudEvent];
-  return { mode: 'structured', events, serialized: serializeWithinLimit(events, limits.maxEventBytes, rootPointer, false) };
+  return { mode: 'structured', events, serialized: serializeWithinLimit(events, limits.maxEventBytes, rootPointer, false, requestTexts(text, events, false)) };
 }
 
 function readBatch(body: Buffer, limits: HttpLimits): ParsedHttpEvents {
   const title = 'Invalid CloudEvents batch';
-  const json = parseJsonBody(body, title);
+  const { json, text } = parseJsonBody(body, title);
   if (!Array.isArray(json)) {
     const message = 'a batch must be a JSON array of CloudEvents';
     throw new CloudEventsError(400, title, message, [{ pointer: '', message }]);
@@ -250,7 +259,7 @@ function readBatch(body: Buffer, limits: HttpLimits): ParsedHttpEvents {
     );
   }
   const events = json as CloudEvent[];
-  return { mode: 'batch', events, serialized: serializeWithinLimit(events, limits.maxEventBytes, (i) => `/${i}`, true) };
+  return { mode: 'batch', events, serialized: serializeWithinLimit(events, limits.maxEventBytes, (i) => `/${i}`, true, requestTexts(text, events, true)) };
 }
 
 const CORE_ORDER = ['specversion', 'id', 'source', 'type', 'subject', 'time'] as const;

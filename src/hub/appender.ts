@@ -31,7 +31,7 @@ export class Appender {
   private scheduled = false;
 
   constructor(
-    private readonly store: Pick<EventLog, 'appendGroup'>,
+    private readonly store: Pick<EventLog, 'appendGroup' | 'appendsOffThread'>,
     private readonly options: AppenderOptions,
   ) {}
 
@@ -53,14 +53,18 @@ export class Appender {
   private schedule(): void {
     if (this.scheduled || this.running) return;
     this.scheduled = true;
-    // Let the requests already read off the sockets join this group.
-    setImmediate(() => {
+    const start = () => {
       this.scheduled = false;
       this.running = this.flush().finally(() => {
         this.running = null;
         if (this.queue.length > 0) this.schedule();
       });
-    });
+    };
+    // A store that commits on this thread blocks it: let the requests already read off the sockets
+    // join this group first. One that commits elsewhere gets the first request at once, and this
+    // thread reads and parses the next ones while it commits (they form the next group).
+    if (this.store.appendsOffThread) queueMicrotask(start);
+    else setImmediate(start);
   }
 
   private async flush(): Promise<void> {

@@ -290,6 +290,12 @@ export interface EventLog {
    * failing request does not affect the others in the group.
    */
   appendGroup(requests: AppendRequest[]): Promise<AppendOutcome[]>;
+  /**
+   * True when appendGroup commits on another thread: the appender then sends
+   * a group as soon as one request waits, and the next group forms while it
+   * commits (absent: the group forms until the next turn of the event loop).
+   */
+  readonly appendsOffThread?: boolean;
 
   readRange(list: string, query: RangeQuery): Promise<StoredEvent[]>;
   getEvent(list: string, seq: number): Promise<StoredEvent | undefined>;

@@ -1,10 +1,17 @@
 import type { Database as Db, Transaction } from 'better-sqlite3';
-import { type GroupPlan, type PlanSource, type StoredMatch, keysOf, planGroup } from '../append-plan.js';
+import { type GroupPlan, type GroupRows, type PlanSource, type StoredMatch, keysOf, planGroup } from '../append-plan.js';
 import { idempotencyKey } from '../idempotency-key.js';
 import { prepareImport } from '../import-events.js';
 import type { AppendOutcome, AppendRequest, StoredEvent } from '../types.js';
 import { IndexLayer, IndexOverlay } from './index-overlay.js';
 import { MAX_SEQ, SEQ_MASK, pos } from './positions.js';
+
+/**
+ * Events per INSERT statement in a group: binding many rows in one call saves
+ * the per-statement cost (about a fifth of an event's insert), not SQLite's own work.
+ */
+const INSERT_ROWS = 50;
+const EVENT_COLUMNS = '(pos, time, prev_seq, type, source, subject, body)';
 
 /** Flush the index overlay once it holds this many entries (or when ingest pauses). */
 const FLUSH_AT = 100_000;
@@ -57,7 +64,8 @@ export class EventWriter {
       listByName: db.prepare('SELECT id, head, last_time AS lastTime FROM lists WHERE name = ?'),
       setHead: db.prepare('UPDATE lists SET head = ?, last_time = ? WHERE id = ?'),
       setIndexed: db.prepare('UPDATE lists SET indexed_seq = max(indexed_seq, ?) WHERE id = ?'),
-      insertEvent: db.prepare('INSERT INTO events (pos, time, prev_seq, type, source, subject, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertEvent: db.prepare(`INSERT INTO events ${EVENT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertEvents: db.prepare(`INSERT INTO events ${EVENT_COLUMNS} VALUES ${Array(INSERT_ROWS).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
       findKey: db.prepare('SELECT seq FROM idempotency WHERE list_id = ? AND key = ?').pluck(),
       insertKey: db.prepare('INSERT OR IGNORE INTO idempotency (list_id, key, seq) VALUES (?, ?, ?)'),
       eventBySeq: db.prepare(`SELECT pos & ${SEQ_MASK} AS seq, body, source FROM events WHERE pos = ?`),
@@ -124,21 +132,44 @@ export class EventWriter {
   private appendGroupInTransaction(requests: AppendRequest[], keys: bigint[][], now: number): GroupPlan {
     const plan = planGroup(requests, keys, this.planSource, now);
     const { rows } = plan;
-    const insert = this.stmts.insertEvent;
-    for (let i = 0; i < rows.seq.length; i++) {
-      insert.run(pos(rows.listId[i], rows.seq[i]), rows.time[i], rows.prevSeq[i], rows.type[i], rows.source[i], rows.subject[i], rows.body[i]);
-    }
+    this.insertRows(rows);
     for (const [id, h] of rows.heads) this.stmts.setHead.run(h.head, h.lastTime, id);
     return plan;
+  }
+
+  /** The planned rows: INSERT_ROWS at a time, the rest one by one. */
+  private insertRows(rows: GroupRows): void {
+    const n = rows.seq.length;
+    const values: unknown[] = new Array(INSERT_ROWS * 7);
+    let i = 0;
+    for (; i + INSERT_ROWS <= n; i += INSERT_ROWS) {
+      for (let row = i, at = 0; row < i + INSERT_ROWS; row++, at += 7) {
+        values[at] = pos(rows.listId[row], rows.seq[row]);
+        values[at + 1] = rows.time[row];
+        values[at + 2] = rows.prevSeq[row];
+        values[at + 3] = rows.type[row];
+        values[at + 4] = rows.source[row];
+        values[at + 5] = rows.subject[row];
+        values[at + 6] = rows.body[row];
+      }
+      this.stmts.insertEvents.run(values);
+    }
+    for (; i < n; i++) {
+      this.stmts.insertEvent.run(pos(rows.listId[i], rows.seq[i]), rows.time[i], rows.prevSeq[i], rows.type[i], rows.source[i], rows.subject[i], rows.body[i]);
+    }
   }
 
   /** What the planner asks about the state before a group: the overlay first, then the index tables. */
   private readonly planSource: PlanSource = {
     list: (name) => this.list(name),
     stored: (listId, key) => {
-      const seqs = this.overlay.keySeqs([], listId, key);
-      for (const seq of this.stmts.findKey.all(listId, key) as number[]) if (!seqs.includes(seq)) seqs.push(seq);
-      if (seqs.length === 0) return undefined;
+      // Almost every key is new: a miss in memory and one probe of the table, with nothing allocated.
+      let seqs = this.overlay.keySeqs(listId, key);
+      if (this.stmts.findKey.get(listId, key) !== undefined) {
+        seqs ??= [];
+        for (const seq of this.stmts.findKey.all(listId, key) as number[]) if (!seqs.includes(seq)) seqs.push(seq);
+      }
+      if (seqs === undefined) return undefined;
       const found: StoredMatch[] = [];
       for (const seq of seqs) {
         const row = this.stmts.eventBySeq.get(pos(listId, seq)) as StoredMatch | undefined;
@@ -161,7 +192,7 @@ export class EventWriter {
 
   /** The last seq of a subject in a list (committed), or undefined. */
   subjectHead(listId: number, subject: string): number | undefined {
-    return this.overlay.subject([], listId, subject) ?? (this.stmts.subjectHead.get(listId, subject) as number | undefined);
+    return this.overlay.subject(listId, subject) ?? (this.stmts.subjectHead.get(listId, subject) as number | undefined);
   }
 
   /** Events with the seqs they had (export/import keeps numbers); the indexes learn them through the overlay. */

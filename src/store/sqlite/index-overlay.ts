@@ -33,11 +33,14 @@ export class IndexLayer {
     m.set(subject, seq);
   }
 
-  keySeqs(listId: number, key: bigint, into: number[]): void {
+  /** The seqs under a key added to `into`; `into` is made only when there are any. */
+  keySeqs(listId: number, key: bigint, into: number[] | undefined): number[] | undefined {
     const v = this.keys.get(listId)?.get(key);
-    if (v === undefined) return;
-    if (Array.isArray(v)) into.push(...v);
-    else into.push(v);
+    if (v === undefined) return into;
+    const seqs = into ?? [];
+    if (Array.isArray(v)) seqs.push(...v);
+    else seqs.push(v);
+    return seqs;
   }
 
   subject(listId: number, subject: string): number | undefined {
@@ -84,24 +87,18 @@ export class IndexLayer {
   }
 }
 
-/** The lookup chain, newest first: request → group → overlay → layer being flushed. */
+/** The lookup chain, newest first: the active layer, then the layer being flushed. */
 export class IndexOverlay {
   active = new IndexLayer();
   flushing: IndexLayer | null = null;
 
-  keySeqs(layers: IndexLayer[], listId: number, key: bigint): number[] {
-    const seqs: number[] = [];
-    for (const layer of layers) layer.keySeqs(listId, key, seqs);
-    this.active.keySeqs(listId, key, seqs);
-    this.flushing?.keySeqs(listId, key, seqs);
-    return seqs;
+  /** The seqs stored under a key, or undefined (no array is made for a miss, the usual answer). */
+  keySeqs(listId: number, key: bigint): number[] | undefined {
+    const seqs = this.active.keySeqs(listId, key, undefined);
+    return this.flushing ? this.flushing.keySeqs(listId, key, seqs) : seqs;
   }
 
-  subject(layers: IndexLayer[], listId: number, subject: string): number | undefined {
-    for (const layer of layers) {
-      const seq = layer.subject(listId, subject);
-      if (seq !== undefined) return seq;
-    }
+  subject(listId: number, subject: string): number | undefined {
     return this.active.subject(listId, subject) ?? this.flushing?.subject(listId, subject);
   }
 }

@@ -112,6 +112,10 @@ export class SqliteStore implements EventStore {
     for (const row of rows) this.lists.set(row.name, { id: row.id, head: row.head, lastTime: row.last_time });
   }
 
+  get appendsOffThread(): boolean {
+    return this.writer instanceof WorkerWriter;
+  }
+
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
     const applied = new Set(
