@@ -240,6 +240,11 @@ export class Hub {
     return this.bus.head(list);
   }
 
+  /** Live readers in the fast set right now (metrics). */
+  get pushedReaders(): number {
+    return this.fanout.size;
+  }
+
   /** The largest seq committed before `time` (epoch ms), or 0: a commit time as a cursor. */
   seqBefore(list: string, time: number): Promise<number> {
     return this.store.seqBefore(list, time);
