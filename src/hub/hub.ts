@@ -108,7 +108,7 @@ export class Hub {
   /** Caught-up live readers that are pushed each commit from one loop. */
   private readonly fanout = new LiveFanout(
     (list, m, after, head) => this.liveStep(list, m, after, head),
-    (list, m, seqs) => m.channel && this.options.audit?.record(m.scope.principal.id, list, m.channel, seqs, auditRecordOf(m.scope, m.q)),
+    (list, m, seqs) => m.channel && this.options.audit?.record(m.scope.principal.id, list, m.channel, seqs, (m.auditRecord ??= auditRecordOf(m.scope, m.q))),
   );
   private readonly appender: Appender;
   /** Lists known to exist (deleteList forgets one); a miss asks the store. */

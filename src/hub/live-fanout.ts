@@ -25,6 +25,8 @@ export interface LiveExit {
   why: 'left' | 'expired' | 'aborted';
   cursor: number;
   lastStep: number;
+  /** What its audit rows record of the read, made on its first push. */
+  auditRecord?: unknown;
 }
 
 /** A reader in the fast set. `cursor` is the list's head when it joined or was last pushed. */
@@ -38,6 +40,8 @@ export interface LiveMember {
   readonly idleMs: number;
   cursor: number;
   lastStep: number;
+  /** What its audit rows record of the read, made on its first push. */
+  auditRecord?: unknown;
 }
 
 /** Serves a commit (after, head] for the members of one view, or undefined when it cannot at once (they read it themselves). */
