@@ -126,13 +126,22 @@ export class LiveFanout {
           this.leave(joined, 'left');
           continue;
         }
-        if (step === null) step = this.serve(list, m, before, head);
+        if (step === null) step = this.serveSafely(list, m, before, head);
         if (step === undefined) {
           this.leave(joined, 'left');
           continue;
         }
         this.pushTo(joined, step, now, head);
       }
+    }
+  }
+
+  /** This runs inside the appender's commit: a failure sends the view's readers back to their follow loops, which report it. */
+  private serveSafely(list: string, m: LiveMember, before: number, head: number): LiveStep | undefined {
+    try {
+      return this.serve(list, m, before, head);
+    } catch {
+      return undefined;
     }
   }
 
