@@ -18,7 +18,9 @@ const END_MESSAGES: Record<Exclude<FollowEnd, 'aborted'>, [string, string]> = {
  * cursor moved past events the caller does not get, heartbeats, and a final
  * message saying why the stream ended. The next page is asked for only once
  * the socket drained, so a slow consumer costs one page of memory; one that
- * stalls is cut off (the rule of `writeWithin`, shared with NDJSON).
+ * stalls is cut off (the rule of `writeWithin`, shared with NDJSON). While
+ * the stream is caught up, the hub pushes each commit to it from one loop
+ * for all streams (`sse-live.ts`); this loop resumes when it falls behind.
  */
 export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope: Scope, query: EventQuery): Promise<void> {
   const { hub, config } = app.deps;
@@ -28,7 +30,7 @@ export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope:
   const stallMs = config.streamStallSeconds * 1000;
   let lastSentId = query.after;
   // While caught up, the hub pushes each commit to this from one loop for all streams (sse-live.ts).
-  const live = new SseLiveSink(reply.raw, list, config, abort.signal, (id) => (lastSentId = id), () => end('error', stallMessage(config.streamStallSeconds)));
+  const live = new SseLiveSink(res, list, config, abort.signal, (id) => (lastSentId = id), () => end('error', stallMessage(config.streamStallSeconds)));
   // Refusals (a filter on a hidden attribute, a list that does not exist) are problems, thrown before any 200.
   const stream = await hub.follow(scope, query, 'sse', { signal: abort.signal, idleMs: config.heartbeatSeconds * 1000, live });
   // Registered before anything is sent: over the principal's cap this is a 429.
