@@ -63,4 +63,16 @@ export class Metrics {
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'herold_' });
   }
+
+  /** Live streams in the hub's fast set (caught up, pushed each commit from one loop: hub/live-fanout.ts). */
+  countPushedStreams(count: () => number): void {
+    new Gauge({
+      name: 'herold_pushed_streams',
+      help: 'Live streams caught up and pushed each commit from the fast set.',
+      registers: [this.registry],
+      collect() {
+        this.set(count());
+      },
+    });
+  }
 }

@@ -54,6 +54,7 @@ export async function startHub(config: Config, logger: Logger = createLogger(con
   // Each part gets the narrow store interface it needs; doors get none (they go through the hub).
   const catalogue = new Catalogue(store, (error) => logger.error({ err: error }, 'could not write the counts of event types seen'));
   const hub = new Hub(store, { onAppended: (list, n) => metrics.eventsPublished.inc({ list }, n), audit, catalogue });
+  metrics.countPushedStreams(() => hub.pushedReaders);
   await hub.start();
   await catalogue.load();
   catalogue.start();

@@ -6,7 +6,8 @@ import { Appender } from './appender.js';
 import { auditRecordOf, checkQueryAttributes, composedPredicate, type EventQuery } from './caller-query.js';
 import { HubError, notFound } from './errors.js';
 import { LiveBus } from './live-bus.js';
-import { LiveTail, parsedOf } from './live-tail.js';
+import { LiveTail, parsedOf, type TailChunk } from './live-tail.js';
+import { LiveFanout, viewKey, type LiveMember, type LiveSink, type LiveStep } from './live-fanout.js';
 import type { EventPredicate } from './predicate.js';
 import { linkWithinView, serveEvents, type EventLookup, type ServedEvent } from './serve.js';
 import { serves } from './project.js';
@@ -18,6 +19,7 @@ import type { PointersAt } from './catalogue/check.js';
 export type { EventPredicate } from './predicate.js';
 export type { CallerFilter, EventQuery } from './caller-query.js';
 export type { ServedEvent } from './serve.js';
+export type { LiveSink, LiveStep } from './live-fanout.js';
 
 export interface ReadQuery extends RangeFilter {
   after: number;
@@ -108,6 +110,11 @@ const BACKWARD_WINDOW = 1000;
 export class Hub {
   readonly bus = new LiveBus();
   private readonly tail = new LiveTail();
+  /** Caught-up live readers that are pushed each commit from one loop. */
+  private readonly fanout = new LiveFanout(
+    (list, m, after, head) => this.liveStep(list, m, after, head),
+    (list, m, seqs) => m.channel && this.options.audit?.record(m.scope.principal.id, list, m.channel, seqs, (m.auditRecord ??= auditRecordOf(m.scope, m.q))),
+  );
   private readonly appender: Appender;
   /** Lists known to exist (deleteList forgets one); a miss asks the store. */
   private readonly known = new Set<string>();
@@ -123,7 +130,7 @@ export class Hub {
           // The summary from the publisher's attributes only when a filtered wait will ask for it:
           // made later from the events, it costs a parse; made always, it kept ingest's garbage alive.
           const chunk = this.tail.add(list, events, this.bus.filtersWaiting(list) ? attributes : undefined);
-          this.bus.announce(list, events[events.length - 1].seq, chunk && LiveTail.commitSummary(chunk));
+          this.announce(list, events[events.length - 1].seq, chunk);
         }
       },
     });
@@ -160,15 +167,25 @@ export class Hub {
         const events = await this.store.readRange(list, { after: known, upTo: head, limit: head - known });
         // Only a complete range, and only if nothing moved the head meanwhile (the tail stays in order).
         if (events.length === head - known && this.bus.head(list) === known) {
-          const chunk = this.tail.add(list, events);
-          this.bus.announce(list, head, chunk && LiveTail.commitSummary(chunk));
+          this.announce(list, head, this.tail.add(list, events));
           return;
         }
       } catch {
         // The readers read the store themselves.
       }
     }
-    this.bus.announce(list, head);
+    this.announce(list, head);
+  }
+
+  /**
+   * A list's new head: wake its waiting readers, and push the commit to the
+   * caught-up ones in its fast set (live-fanout.ts), which read it from the
+   * live tail; without the commit there, they go back to reading for themselves.
+   */
+  private announce(list: string, head: number, chunk?: TailChunk): void {
+    const before = this.bus.head(list);
+    this.bus.announce(list, head, chunk && LiveTail.commitSummary(chunk));
+    if (head > before) this.fanout.commit(list, before, head);
   }
 
   /** Finish every accepted publish, then close the store. */
@@ -226,6 +243,11 @@ export class Hub {
 
   head(list: string): number {
     return this.bus.head(list);
+  }
+
+  /** Live readers in the fast set right now (metrics). */
+  get pushedReaders(): number {
+    return this.fanout.size;
   }
 
   /** The largest seq committed before `time` (epoch ms), or 0: a commit time as a cursor. */
@@ -523,8 +545,19 @@ export class Hub {
    * read only when the door asks for it, so a slow consumer costs one page.
    * Ends when `signal` aborts, when the credential expires (within a second of
    * it), or when a time window (`until`) is complete.
+   *
+   * With `live`, a caught-up reader is not stepped per commit: it joins the
+   * list's fast set (live-fanout.ts) and each commit, served as this scope
+   * may see it, is pushed to `live` synchronously, as are heartbeats; the
+   * generator's pending step resumes only when the reader falls out of it
+   * (a full buffer, a step too large to push) and reads for itself again.
    */
-  async follow(scope: Scope, q: EventQuery, channel: Channel | null, opts: { signal: AbortSignal; idleMs: number }): Promise<AsyncGenerator<FollowStep, FollowEnd>> {
+  async follow(
+    scope: Scope,
+    q: EventQuery,
+    channel: Channel | null,
+    opts: { signal: AbortSignal; idleMs: number; live?: LiveSink },
+  ): Promise<AsyncGenerator<FollowStep, FollowEnd>> {
     // Refusals come here, before a door answers 200.
     const { list, query } = await this.open(scope, q);
     return this.followFrom(scope, q, list, query, channel, opts);
@@ -536,10 +569,11 @@ export class Hub {
     list: string,
     query: Omit<ReadQuery, 'limit'>,
     channel: Channel | null,
-    { signal, idleMs }: { signal: AbortSignal; idleMs: number },
+    { signal, idleMs, live }: { signal: AbortSignal; idleMs: number; live?: LiveSink },
   ): AsyncGenerator<FollowStep, FollowEnd> {
     let cursor = q.after;
     let lastStep = Date.now();
+    const view = live && this.pushable(scope, query) ? viewKey(scope, q) : undefined;
     // One abort listener for the whole stream, not one per wait (ten thousand streams wait once per commit).
     const waiter = new Waiter(this.bus, signal);
     try {
@@ -559,6 +593,15 @@ export class Hub {
         // More at once while reads make progress; a time window (`until`) stops short of the head.
         if (page.events.length === FOLLOW_PAGE || (cursor > before && cursor < this.bus.head(list))) continue;
         if (q.until !== undefined && q.until <= Date.now()) return 'window-complete';
+        // Caught up: wait in the fast set, pushed each commit, until it falls out (no await between the check and the join).
+        if (view !== undefined && cursor === this.bus.head(list) && live!.ready()) {
+          const member: LiveMember = { scope, q, query, channel, sink: live!, idleMs, cursor, lastStep };
+          const exit = await this.fanout.join(list, view, member, signal);
+          cursor = exit.cursor;
+          lastStep = exit.lastStep;
+          if (exit.why === 'expired') return 'expired';
+          continue;
+        }
         const seen = Math.max(cursor, this.bus.head(list));
         const waitMs = Math.max(1, Math.min(idleMs - (Date.now() - lastStep), (scope.expiresAt ?? Infinity) - Date.now()));
         await waiter.beyond(list, seen, waitMs);
@@ -571,6 +614,29 @@ export class Hub {
       waiter.close();
     }
     return 'aborted';
+  }
+
+  /**
+   * Whether a live reader may be pushed commits from the fast set: its steps
+   * are then served from the live tail alone. Not with a time window (the
+   * store decides where it starts and ends), nor when linking
+   * `heroldprevseq` within its view may need lookups (servedNow's rule).
+   */
+  private pushable(scope: Scope, query: Omit<ReadQuery, 'limit'>): boolean {
+    return query.since === undefined && query.until === undefined && !(scope.predicate && serves(scope.fields, 'heroldprevseq'));
+  }
+
+  /**
+   * A commit (after, head] as one view of the fast set sees it: from the live
+   * tail, filtered and served once for every reader of the view. Undefined
+   * when the tail does not hold it or it is more than a page for the view
+   * (the readers then read it themselves).
+   */
+  private liveStep(list: string, m: LiveMember, after: number, head: number): LiveStep | undefined {
+    const page = this.readTail(list, { ...m.query, after, limit: FOLLOW_PAGE + 1 }, after, head, head);
+    if (!page || page.events.length > FOLLOW_PAGE) return undefined;
+    const links = serves(m.scope.fields, 'heroldprevseq') ? undefined : page.events.map(() => null);
+    return { kind: 'events', events: serveEvents(m.scope, page.events, links), next: page.next };
   }
 
   /**

@@ -4,6 +4,7 @@ import type { EventQuery, FollowEnd } from '../../hub/hub.js';
 import { streamOwnerOf } from './registry.js';
 import { writeWithinNow } from './drain.js';
 import { sseFrame } from './sse-frames.js';
+import { SseLiveSink } from './sse-live.js';
 
 const END_MESSAGES: Record<Exclude<FollowEnd, 'aborted'>, [string, string]> = {
   expired: ['close', 'Your credential has expired; reconnect with a valid one and Last-Event-ID to resume.'],
@@ -17,15 +18,21 @@ const END_MESSAGES: Record<Exclude<FollowEnd, 'aborted'>, [string, string]> = {
  * cursor moved past events the caller does not get, heartbeats, and a final
  * message saying why the stream ended. The next page is asked for only once
  * the socket drained, so a slow consumer costs one page of memory; one that
- * stalls is cut off (the rule of `writeWithin`, shared with NDJSON).
+ * stalls is cut off (the rule of `writeWithin`, shared with NDJSON). While
+ * the stream is caught up, the hub pushes each commit to it from one loop
+ * for all streams (`sse-live.ts`); this loop resumes when it falls behind.
  */
 export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope: Scope, query: EventQuery): Promise<void> {
   const { hub, config } = app.deps;
   const list = scope.list!;
   const res = reply.raw;
   const abort = new AbortController();
+  const stallMs = config.streamStallSeconds * 1000;
+  let lastSentId = query.after;
+  // While caught up, the hub pushes each commit to this from one loop for all streams (sse-live.ts).
+  const live = new SseLiveSink(res, list, config, abort.signal, (id) => (lastSentId = id), () => end('error', stallMessage(config.streamStallSeconds)));
   // Refusals (a filter on a hidden attribute, a list that does not exist) are problems, thrown before any 200.
-  const stream = await hub.follow(scope, query, 'sse', { signal: abort.signal, idleMs: config.heartbeatSeconds * 1000 });
+  const stream = await hub.follow(scope, query, 'sse', { signal: abort.signal, idleMs: config.heartbeatSeconds * 1000, live });
   // Registered before anything is sent: over the principal's cap this is a 429.
   const unregister = app.streams.add({ kind: 'sse', owner: streamOwnerOf(scope), close: (reason) => end('close', reason) });
   reply.hijack();
@@ -43,12 +50,12 @@ export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope:
     abort.abort();
   };
   res.on('close', () => abort.abort());
-  const stallMs = config.streamStallSeconds * 1000;
-  let lastSentId = query.after;
   res.write(`retry: 2000\n: herold stream of '${list}' after ${query.after}\n\n`);
   try {
     let step = await stream.next();
     while (!step.done) {
+      // A push filled the buffer: nothing more is written before it drained (a stall ended the stream).
+      if (live.draining && (await live.draining) !== 'drained') break;
       const s = step.value;
       let chunk: string | Buffer = '';
       if (s.kind === 'idle') chunk = ': heartbeat\n\n';
@@ -65,7 +72,7 @@ export async function serveSse(app: FastifyInstance, reply: FastifyReply, scope:
       // Usually written at once, without a promise; a full buffer waits under the stall rule.
       const pending = chunk.length > 0 ? writeWithinNow(res, chunk, config, abort.signal) : 'written';
       if ((pending === 'written' ? pending : await pending) === 'stalled') {
-        end('error', `Consumer too slow: nothing was read for ${config.streamStallSeconds} s. Reconnect with Last-Event-ID to resume from the last event received.`);
+        end('error', stallMessage(config.streamStallSeconds));
         break;
       }
       if (abort.signal.aborted) break;
@@ -103,4 +110,8 @@ function replayChunk(events: readonly { seq: number; json: string }[]): string {
 /** A caught-up step: frames shared by every stream that sends the same bytes (sse-frames.ts). */
 function liveChunk(list: string, events: readonly { seq: number; json: string }[]): Buffer {
   return events.length === 1 ? sseFrame(list, events[0].seq, events[0].json) : Buffer.concat(events.map((e) => sseFrame(list, e.seq, e.json)));
+}
+
+function stallMessage(seconds: number): string {
+  return `Consumer too slow: nothing was read for ${seconds} s. Reconnect with Last-Event-ID to resume from the last event received.`;
 }
