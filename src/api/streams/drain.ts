@@ -37,7 +37,9 @@ export async function writeWithin(w: Writable, chunk: string | Buffer, rule: Sta
     if (signal.aborted || w.destroyed) return 'aborted';
     // Bytes may be cut anywhere (the reader reassembles the stream); a string's piece ends on a whole character.
     const end = typeof chunk === 'string' ? pieceEnd(chunk, at, rule.streamBufferBytes) : Math.min(chunk.length, at + rule.streamBufferBytes);
-    const piece = at === 0 && end === chunk.length ? chunk : typeof chunk === 'string' ? chunk.slice(at, end) : chunk.subarray(at, end);
+    // A piece of a larger chunk is copied: a slice would keep the whole chunk (a replay page, megabytes)
+    // alive in the socket's queue for as long as the connection stays, even after the reader was cut off.
+    const piece = at === 0 && end === chunk.length ? chunk : typeof chunk === 'string' ? Buffer.from(chunk.slice(at, end)) : Buffer.from(chunk.subarray(at, end));
     if (!w.write(piece)) {
       const drained = await waitForDrain(w, stallMs, signal);
       if (drained !== 'drained') return drained;
