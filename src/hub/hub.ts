@@ -48,6 +48,8 @@ export interface Page {
   /** Pass as `after` for the following page. Never behind the last event returned. */
   next: number;
   head: number;
+  /** The events are the live tail's own objects, which many readers share (read from the store: each reader's own). */
+  shared?: boolean;
 }
 
 /** A page as one caller may see it. */
@@ -391,7 +393,7 @@ export class Hub {
         }
       }
       if (!full) cursor = upTo;
-      return { events, next: Math.max(cursor, q.after), head };
+      return { events, next: Math.max(cursor, q.after), head, shared: true };
     }
     return undefined;
   }
@@ -636,7 +638,7 @@ export class Hub {
     const page = this.readTail(list, { ...m.query, after, limit: FOLLOW_PAGE + 1 }, after, head, head);
     if (!page || page.events.length > FOLLOW_PAGE) return undefined;
     const links = serves(m.scope.fields, 'heroldprevseq') ? undefined : page.events.map(() => null);
-    return { kind: 'events', events: serveEvents(m.scope, page.events, links), next: page.next };
+    return { kind: 'events', events: serveEvents(m.scope, page.events, links, true), next: page.next };
   }
 
   /**
@@ -723,7 +725,7 @@ export class Hub {
 
   private serveLinked(scope: Scope, q: EventQuery, page: Page, channel: Channel | null, links: (number | null)[] | undefined): ServedPage {
     const list = scope.list!;
-    const events = serveEvents(scope, page.events, links);
+    const events = serveEvents(scope, page.events, links, page.shared);
     if (channel && events.length > 0) {
       this.options.audit?.record(scope.principal.id, list, channel, events.map((e) => e.seq), auditRecordOf(scope, q));
     }

@@ -10,8 +10,20 @@ export function renderEvent(e: StoredEvent): string {
   const body = e.body;
   let ext = `"heroldseq":"${e.seq}"`;
   if (e.prevSeq !== null) ext += `,"heroldprevseq":"${e.prevSeq}"`;
-  ext += `,"heroldtime":"${new Date(e.time).toISOString()}"`;
+  ext += `,"heroldtime":"${isoTime(e.time)}"`;
   return body.length > 2 ? `${body.slice(0, -1)},${ext}}` : `{${ext}}`;
+}
+
+let lastTime = NaN;
+let lastIso = '';
+
+/** The commit time as RFC 3339; the events of one commit share it, so it is made once per commit, not per event. */
+function isoTime(time: number): string {
+  if (time !== lastTime) {
+    lastIso = new Date(time).toISOString();
+    lastTime = time;
+  }
+  return lastIso;
 }
 
 const rendered = new WeakMap<StoredEvent, string>();

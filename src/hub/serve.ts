@@ -70,20 +70,25 @@ export async function linkWithinView(scope: Scope, events: readonly StoredEvent[
   }
 }
 
-/** Render events for a scope, with the links linkWithinView made (undefined: as stored). */
-export function serveEvents(scope: Scope, events: readonly StoredEvent[], links: (number | null)[] | undefined): ServedEvent[] {
+/**
+ * Render events for a scope, with the links linkWithinView made (undefined: as
+ * stored). `shared`: the events are the live tail's objects, read by many
+ * streams, so a whole rendering is remembered per object; a replay's objects
+ * are read once, and remembering them would only burden the collector.
+ */
+export function serveEvents(scope: Scope, events: readonly StoredEvent[], links: (number | null)[] | undefined, shared = false): ServedEvent[] {
   const out: ServedEvent[] = new Array(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i];
-    out[i] = new ServedEvent(e.seq, serveOne(e, links ? links[i] : undefined, scope.fields), e);
+    out[i] = new ServedEvent(e.seq, serveOne(e, links ? links[i] : undefined, scope.fields, shared), e);
   }
   return out;
 }
 
-function serveOne(e: StoredEvent, link: number | null | undefined, fields: readonly string[] | undefined): string {
+function serveOne(e: StoredEvent, link: number | null | undefined, fields: readonly string[] | undefined, shared: boolean): string {
   const linked = link === undefined || link === e.prevSeq ? e : { ...e, prevSeq: link };
   // Many live streams of one event share its rendering when they see it whole.
-  if (!fields) return linked === e ? renderShared(e) : renderEvent(linked);
+  if (!fields) return linked === e && shared ? renderShared(e) : renderEvent(linked);
   return JSON.stringify(projectEvent(JSON.parse(renderEvent(linked)) as Record<string, unknown>, fields));
 }
 

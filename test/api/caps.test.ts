@@ -248,7 +248,11 @@ describe('stalled readers are cut off after a bounded buffer and time, on NDJSON
         // While stalled, each reader held about one page (1,000 events, 8 MiB here), not the list;
         // once cut off, all of it is returned. (Before, NDJSON readers were never cut off: 150 held 1.1 GB.)
         expect(peakRss - baselineRss).toBeLessThan(READERS * 12 + 64);
-        expect(heldMiB() - baseline).toBeLessThan(32);
+        // Pages are written as bytes (external memory), whose backing stores V8 frees just after a collection, not in it.
+        let held = Infinity;
+        await until(() => (held = heldMiB() - baseline) < 32, 5000, `the memory held by the cut-off ${kind} readers to be returned (held ${held.toFixed(1)} MiB)`).catch(() => {
+          throw new Error(`the cut-off ${kind} readers still hold ${held.toFixed(1)} MiB beyond the baseline (bound 32)`);
+        });
 
         // The readers see a cut-off stream, not a complete one.
         // (NDJSON: the connection ends without the last chunk; SSE: a final message says why.)

@@ -33,13 +33,14 @@ export type StallRule = Pick<Config, 'streamStallSeconds' | 'streamBufferBytes'>
  */
 export async function writeWithin(w: Writable, chunk: string | Buffer, rule: StallRule, signal: AbortSignal): Promise<'written' | 'stalled' | 'aborted'> {
   const stallMs = rule.streamStallSeconds * 1000;
-  for (let at = 0; at < chunk.length; ) {
+  // Encoded once (the socket would encode a string anyway); bytes may be cut anywhere, the reader reassembles the stream.
+  const bytes = typeof chunk === 'string' && chunk.length > rule.streamBufferBytes / 3 ? Buffer.from(chunk) : chunk;
+  for (let at = 0; at < bytes.length; ) {
     if (signal.aborted || w.destroyed) return 'aborted';
-    // Bytes may be cut anywhere (the reader reassembles the stream); a string's piece ends on a whole character.
-    const end = typeof chunk === 'string' ? pieceEnd(chunk, at, rule.streamBufferBytes) : Math.min(chunk.length, at + rule.streamBufferBytes);
-    // A piece of a larger chunk is copied: a slice would keep the whole chunk (a replay page, megabytes)
+    const end = Math.min(bytes.length, at + rule.streamBufferBytes);
+    // A piece of a larger chunk is copied: a view would keep the whole chunk (a replay page, megabytes)
     // alive in the socket's queue for as long as the connection stays, even after the reader was cut off.
-    const piece = at === 0 && end === chunk.length ? chunk : typeof chunk === 'string' ? Buffer.from(chunk.slice(at, end)) : Buffer.from(chunk.subarray(at, end));
+    const piece = at === 0 && end >= bytes.length ? bytes : Buffer.from((bytes as Buffer).subarray(at, end));
     if (!w.write(piece)) {
       const drained = await waitForDrain(w, stallMs, signal);
       if (drained !== 'drained') return drained;
@@ -60,14 +61,4 @@ export function writeWithinNow(w: Writable, chunk: string | Buffer, rule: StallR
   if (!fits || signal.aborted || w.destroyed) return writeWithin(w, chunk, rule, signal);
   if (w.write(chunk)) return 'written';
   return waitForDrain(w, rule.streamStallSeconds * 1000, signal).then((drained) => (drained === 'drained' ? 'written' : drained));
-}
-
-/** Where the piece starting at `at` ends so that it is at most `maxBytes` of UTF-8 and never splits a surrogate pair. */
-function pieceEnd(s: string, at: number, maxBytes: number): number {
-  if (s.length - at <= maxBytes / 3) return s.length; // at most 3 bytes per UTF-16 unit
-  let end = Math.min(s.length, at + maxBytes);
-  if (Buffer.byteLength(s.slice(at, end)) > maxBytes) end = at + Math.floor(maxBytes / 3);
-  const last = s.charCodeAt(end - 1);
-  if (end < s.length && last >= 0xd800 && last <= 0xdbff) end--;
-  return end;
 }
