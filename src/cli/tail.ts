@@ -59,7 +59,10 @@ export function registerTail(program: Command): void {
 }
 
 function describe(error: unknown): string {
-  const e = error as Error & { cause?: { code?: string } };
-  if (e?.cause?.code === 'ECONNREFUSED') return 'the hub does not answer';
+  // fetch puts the socket's error in `cause`; node:http (the SDK's SSE stream) throws it as is.
+  const e = error as Error & { code?: string; cause?: { code?: string } };
+  const code = e?.code ?? e?.cause?.code;
+  if (code === 'ECONNREFUSED') return 'the hub does not answer';
+  if (code === 'ECONNRESET' || e?.message === 'aborted' || e?.message === 'terminated') return 'the connection to the hub broke';
   return e?.message ?? 'the stream ended';
 }

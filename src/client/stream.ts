@@ -49,19 +49,18 @@ export async function* sseSession(t: Transport, list: string, filters: EventFilt
   };
   try {
     arm();
-    const res = await t.request('GET', eventsPath(list), {
+    const res = await t.stream(eventsPath(list), {
       query: { ...filterQuery(filters), after: after.toString() },
       headers: { accept: 'text/event-stream' },
       signal,
-      raw: true,
     });
     if ([406, 415, 501].includes(res.status)) {
-      await res.body?.cancel();
+      await res.cancel();
       throw new SseUnavailable(`the hub answered ${res.status} to Accept: text/event-stream`);
     }
     if (!res.ok) throw await errorOf(res);
-    if (!res.headers.get('content-type')?.startsWith('text/event-stream') || !res.body) {
-      await res.body?.cancel();
+    if (!res.headers.get('content-type')?.startsWith('text/event-stream')) {
+      await res.cancel();
       throw new SseUnavailable(`the answer to Accept: text/event-stream was ${res.headers.get('content-type')}`);
     }
     async function* bytes(body: AsyncIterable<Uint8Array>) {
@@ -71,7 +70,7 @@ export async function* sseSession(t: Transport, list: string, filters: EventFilt
       }
     }
     try {
-      for await (const messages of parseSseChunks(bytes(res.body as unknown as AsyncIterable<Uint8Array>))) {
+      for await (const messages of parseSseChunks(bytes(res.body))) {
         const items: StreamItem[] = [];
         for (let i = 0; i < messages.length; i++) {
           const m = messages[i];
