@@ -9,10 +9,19 @@ export function httpSink(record: SubscriptionRecord, spec: SubscriptionSpec, pol
   const token = typeof spec.protocolsettings.token === 'string' ? spec.protocolsettings.token : undefined;
   const extraHeaders = spec.protocolsettings.headers as Record<string, string> | undefined;
   const method = spec.protocolsettings.method as 'POST' | 'PUT' | undefined;
+  // The current secrets, picked again only when one of them expires (a rotation makes a new record, and a new sink).
+  let secrets: string[] = [];
+  let secretsUntil = -Infinity;
+  const currentSecrets = (now: number): string[] => {
+    if (now < secretsUntil) return secrets;
+    const live = record.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now);
+    secrets = live.map((s) => s.secret);
+    secretsUntil = Math.min(Infinity, ...live.map((s) => s.expiresAt ?? Infinity));
+    return secrets;
+  };
   return {
     deliver(d: SinkDelivery): Promise<DeliveryResult> {
-      const now = Date.now();
-      const secrets = record.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret);
+      const secrets = currentSecrets(Date.now());
       return deliverWebhook({
         url: spec.sink,
         // Parsed only when binary mode needs the attributes; structured mode sends `json` as is.

@@ -177,10 +177,30 @@ export function loggedHeaders(headers: Record<string, string>): Record<string, s
   return { ...headers, authorization: `${scheme}[redacted]` };
 }
 
+/**
+ * Parsed sink URLs: every delivery of a subscription names the same sink, and
+ * parsing it (a WHATWG URL) each time showed in the fan-out profile. The URL
+ * objects are shared read-only; the checks of {@link parseSinkUrl} depend on
+ * the text alone. Egress is still judged per exchange and per connect.
+ */
+const sinkUrls = new Map<string, ReturnType<typeof parseSinkUrl>>();
+const MAX_SINK_URLS = 4096;
+
+function sinkUrl(url: string): ReturnType<typeof parseSinkUrl> {
+  let parsed = sinkUrls.get(url);
+  if (parsed === undefined) {
+    parsed = parseSinkUrl(url);
+    if (typeof url !== 'string') return parsed;
+    if (sinkUrls.size >= MAX_SINK_URLS) sinkUrls.clear();
+    sinkUrls.set(url, parsed);
+  }
+  return parsed;
+}
+
 /** Deliver one event. Never rejects; see the module comment for the classification. */
 export async function deliverWebhook(req: WebhookDelivery): Promise<DeliveryResult> {
   try {
-    const parsed = parseSinkUrl(req.url);
+    const parsed = sinkUrl(req.url);
     if (!parsed.ok) return dead(parsed.reason, 'EINVALIDURL');
     if (req.mode !== 'structured' && req.mode !== 'binary') return dead(`unknown delivery mode ${JSON.stringify(req.mode)}`);
     if (req.bearerToken !== undefined && (typeof req.bearerToken !== 'string' || !/^[\x21-\x7e]+$/.test(req.bearerToken))) {

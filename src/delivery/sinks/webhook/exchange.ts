@@ -123,6 +123,36 @@ export function closeIdleConnections(policy: EgressPolicy): void {
   void agent?.destroy().catch(() => undefined);
 }
 
+/**
+ * The policy's decision on an IP-literal host (null for a name), remembered per
+ * policy: a policy is immutable (its allow list is frozen), so the decision for
+ * a host never changes, and judging it is parsing plus bigint CIDR tests on
+ * every delivery. Still asked before every exchange, as before.
+ */
+const literalDecisions = new WeakMap<EgressPolicy, Map<string, ReturnType<typeof checkLiteralHost>>>();
+const MAX_LITERAL_DECISIONS = 1024;
+
+function literalDecision(host: string, policy: EgressPolicy): ReturnType<typeof checkLiteralHost> {
+  let decisions = literalDecisions.get(policy);
+  if (decisions === undefined) literalDecisions.set(policy, (decisions = new Map()));
+  let decision = decisions.get(host);
+  if (decision === undefined) {
+    decision = checkLiteralHost(host, policy);
+    if (decisions.size >= MAX_LITERAL_DECISIONS) decisions.clear();
+    decisions.set(host, decision);
+  }
+  return decision;
+}
+
+/** A URL's origin and request target, read once per URL object (the sink's URL is parsed once and reused). */
+const targets = new WeakMap<URL, { origin: string; path: string }>();
+
+function targetOf(url: URL): { origin: string; path: string } {
+  let t = targets.get(url);
+  if (t === undefined) targets.set(url, (t = { origin: url.origin, path: `${url.pathname}${url.search}` }));
+  return t;
+}
+
 /** Errors that mean no packet reached the sink. */
 const NOT_SENT = new Set([EGRESS_REFUSED, 'ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'EINVALIDREQUEST', 'UND_ERR_INVALID_ARG']);
 
@@ -138,7 +168,7 @@ export function exchange(req: ExchangeRequest): Promise<ExchangeOutcome> {
   const elapsed = (): number => Math.round(performance.now() - started);
   const host = req.url.hostname;
 
-  const literal = checkLiteralHost(host, req.policy);
+  const literal = literalDecision(host, req.policy);
   if (literal !== null && !literal.allowed) {
     return Promise.resolve({
       kind: 'error',
@@ -174,10 +204,11 @@ export function exchange(req: ExchangeRequest): Promise<ExchangeOutcome> {
 function run(agent: Agent, req: ExchangeRequest, limit: number, elapsed: () => number): Promise<ExchangeOutcome> {
   return new Promise((resolve) => {
     const handler = new ExchangeHandler(req, limit, elapsed, resolve);
+    const target = targetOf(req.url);
     agent.dispatch(
       {
-        origin: req.url.origin,
-        path: `${req.url.pathname}${req.url.search}`,
+        origin: target.origin,
+        path: target.path,
         method: req.method as Dispatcher.HttpMethod,
         headers: req.headers,
         body: req.body,
