@@ -1,6 +1,7 @@
 import type * as A from './api-types.js';
 import { TransportError } from './errors.js';
 import { type ConnectionOptions, type Query, type RequestOptions, Transport, errorOf } from './http.js';
+import { parseNdjsonChunks } from './ndjson.js';
 import { eventsPath, filterQuery } from './stream.js';
 import type { EventFilters, EventPage, OutgoingEvent, ServedEvent } from './types.js';
 
@@ -313,16 +314,5 @@ export function withDefaults(event: OutgoingEvent): Record<string, unknown> {
 }
 
 async function* ndjson(body: AsyncIterable<Uint8Array>): AsyncGenerator<ServedEvent> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body) {
-    buffer += decoder.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      if (line.trim()) yield JSON.parse(line) as ServedEvent;
-    }
-  }
-  if (buffer.trim()) yield JSON.parse(buffer) as ServedEvent;
+  for await (const events of parseNdjsonChunks(body)) yield* events;
 }

@@ -22,6 +22,12 @@ export interface ConsumerOptions extends ConnectionOptions, EventFilters {
   pollMs?: number;
   /** Pull: events per page (default 1000). */
   pageSize?: number;
+  /**
+   * Pull: how to catch up when behind (at the start, and after a full page): 'export' (default)
+   * reads up to the head in one NDJSON export, a line at a time; 'pages' asks page after page.
+   * Once caught up, both poll pages.
+   */
+  catchUp?: 'export' | 'pages';
   /** SSE: reconnect when nothing arrived for this long, ms (default 60,000; the hub sends a heartbeat every 15 s). */
   idleTimeoutMs?: number;
   /** Delays between reconnects (default 250 ms doubling to 30 s, with jitter). */
@@ -134,7 +140,7 @@ export class Consumer {
     const ownFilters = Boolean(o.filter || o.type || o.subject || o.source);
     const seq = new Sequencer(start, this.transport, o.list, { ownFilters, onTrimmed: o.onTrimmed ?? 'throw', now: o.now ?? Date.now });
     this.lastPosition = start;
-    const session = { signal, idleTimeoutMs: o.idleTimeoutMs ?? 60_000, pollMs: o.pollMs ?? 1000, pageSize: o.pageSize ?? 1000 };
+    const session = { signal, idleTimeoutMs: o.idleTimeoutMs ?? 60_000, pollMs: o.pollMs ?? 1000, pageSize: o.pageSize ?? 1000, catchUp: o.catchUp ?? 'export' };
     const filters: EventFilters = { filter: o.filter, type: o.type, subject: o.subject, source: o.source };
     let attempt = 0;
     let authRetries = 0;

@@ -1,6 +1,7 @@
 import { anySignal, sleep } from './backoff.js';
 import { TransportError } from './errors.js';
 import { errorOf, type Query, type Transport } from './http.js';
+import { parseNdjsonChunks } from './ndjson.js';
 import { parseSseChunks } from './sse.js';
 import type { EventFilters, EventPage, ServedEvent } from './types.js';
 
@@ -25,6 +26,8 @@ export interface SessionOptions {
   pollMs: number;
   /** Pull: page size. */
   pageSize: number;
+  /** Pull: catch up with an export ('export') or page by page ('pages'). */
+  catchUp?: 'export' | 'pages';
 }
 
 export function filterQuery(f: EventFilters): Query {
@@ -142,10 +145,20 @@ export async function* pullSession(t: Transport, list: string, filters: EventFil
     asked.catch(() => {});
     return asked;
   };
-  let asking = ask(position);
+  // Behind (at the start, and after a full page): catch up with one export instead of a page per request.
+  let exports = o.catchUp !== 'pages';
+  let exportFrom: bigint | undefined = exports ? position : undefined;
+  let asking: ReturnType<typeof ask> | undefined = exports ? undefined : ask(position);
   try {
     for (;;) {
-      const { requested, res, ahead } = await asking;
+      if (exportFrom !== undefined) {
+        const head = yield* exportSession(t, list, filters, exportFrom, signal);
+        exportFrom = undefined;
+        if (head === undefined) exports = false;
+        if (head !== undefined && head > position) position = head;
+        asking = ask(position);
+      }
+      const { requested, res, ahead } = await asking!;
       if (!res) {
         if (!(await sleep(o.pollMs, o.signal))) return;
         asking = ask(position);
@@ -163,7 +176,11 @@ export async function* pullSession(t: Transport, list: string, filters: EventFil
       const caughtUp = next >= BigInt(page.head) || next === requested;
       if (!caughtUp) following ??= early(position);
       if (items.length > 0) yield items;
-      if (following) asking = following;
+      if (following && page.events.length >= o.pageSize && exports) {
+        // A full page: far behind again (a burst); the page asked ahead is dropped for an export.
+        await following.then((a) => a.res?.body?.cancel(), () => {});
+        exportFrom = position;
+      } else if (following) asking = following;
       else {
         if (!(await sleep(o.pollMs, o.signal))) return;
         asking = ask(position);
@@ -175,7 +192,37 @@ export async function* pullSession(t: Transport, list: string, filters: EventFil
   }
 }
 
-const cursorHeader = (res: Response, name: string): bigint | undefined => {
-  const value = res.headers.get(name);
-  return value !== null && /^\d{1,19}$/.test(value) ? BigInt(value) : undefined;
-};
+/**
+ * The range (after, head at the time of the request] as one NDJSON export:
+ * how a pull reader catches up (one response read a line at a time, instead
+ * of a request and a parse of a whole page per thousand events). Returns the
+ * head the export read to (the position to go on from), or undefined when the
+ * hub does not offer exports (the caller reads pages). A cut-off export
+ * throws, like a broken stream, and the caller resumes from the last event.
+ */
+async function* exportSession(t: Transport, list: string, filters: EventFilters, after: bigint, signal: AbortSignal): AsyncGenerator<StreamItem[], bigint | undefined> {
+  const res = await t.stream(eventsPath(list), { query: { ...filterQuery(filters), after: after.toString() }, headers: { accept: 'application/x-ndjson' }, signal });
+  if (!res.ok && ![406, 415, 501].includes(res.status)) throw await errorOf(res);
+  const head = cursorValue(res.headers.get('herold-head'));
+  if (!res.ok || !res.headers.get('content-type')?.startsWith('application/x-ndjson') || head === undefined) {
+    await res.cancel();
+    return undefined;
+  }
+  let last = after;
+  try {
+    for await (const events of parseNdjsonChunks(res.body)) {
+      const items = events.map((event): StreamItem => ({ kind: 'event', seq: BigInt(event.heroldseq), event }));
+      if (items.length > 0) last = (items[items.length - 1] as { seq: bigint }).seq;
+      yield items;
+    }
+  } finally {
+    await res.cancel();
+  }
+  // Past the last event this reader gets, up to the head the export was made to.
+  if (head > last) yield [{ kind: 'position', seq: head }];
+  return head > last ? head : last;
+}
+
+const cursorValue = (value: string | null): bigint | undefined => (value !== null && /^\d{1,19}$/.test(value) ? BigInt(value) : undefined);
+
+const cursorHeader = (res: Response, name: string): bigint | undefined => cursorValue(res.headers.get(name));

@@ -46,7 +46,7 @@ describe('Consumer.events', () => {
     await createList(hub, 'c.pull');
     await publishAll(hub, 'c.pull', [makeEvent(), makeEvent()]);
     const rec = recordingFetch();
-    const consumer = new Consumer({ url: hub.url, ...admin, list: 'c.pull', transport: 'pull', pollMs: 50, pageSize: 1, fetch: rec.fetch });
+    const consumer = new Consumer({ url: hub.url, ...admin, list: 'c.pull', transport: 'pull', catchUp: 'pages', pollMs: 50, pageSize: 1, fetch: rec.fetch });
     const it1 = consumer.events();
     expect(seqs([(await it1.next()).value!, (await it1.next()).value!])).toEqual(['1', '2']);
     const third = it1.next();
@@ -62,7 +62,7 @@ describe('Consumer.events', () => {
     await publishAll(hub, 'c.pages', Array.from({ length: 7 }, () => makeEvent()));
     const rec = recordingFetch();
     const abort = new AbortController();
-    const consumer = new Consumer({ url: hub.url, ...admin, list: 'c.pages', transport: 'pull', pollMs: 50, pageSize: 2, fetch: rec.fetch, signal: abort.signal });
+    const consumer = new Consumer({ url: hub.url, ...admin, list: 'c.pages', transport: 'pull', catchUp: 'pages', pollMs: 50, pageSize: 2, fetch: rec.fetch, signal: abort.signal });
     const got: string[] = [];
     let askedWhileFirst = 0;
     await consumer.run((event) => {
@@ -92,7 +92,33 @@ describe('Consumer.events', () => {
     const consumer = new Consumer({ url: hub.url, ...admin, list: 'c.fallback', pollMs: 50, fetch: rec.fetch });
     expect(seqs(await take(consumer.events(), 2))).toEqual(['1', '2']);
     expect(rec.requests[0]!.accept).toBe(null);
-    expect(rec.requests.at(-1)!.accept).toBe('application/json');
+    // Then the pull transport: it catches up with an export.
+    expect(rec.requests[1]!.accept).toBe('application/x-ndjson');
+  });
+
+  it('pull catches up with one export, then polls pages, and exports again after a full page', async () => {
+    await createList(hub, 'c.export');
+    await publishAll(hub, 'c.export', Array.from({ length: 7 }, () => makeEvent({ type: 'kept' })).concat([makeEvent({ type: 'skipped' })]));
+    const rec = recordingFetch();
+    const abort = new AbortController();
+    const consumer = new Consumer({ url: hub.url, ...admin, list: 'c.export', type: 'kept', transport: 'pull', pollMs: 50, pageSize: 2, fetch: rec.fetch, signal: abort.signal });
+    const got: string[] = [];
+    let burst: Promise<unknown> | undefined;
+    await consumer.run((event) => {
+      got.push(event.heroldseq);
+      // Caught up: a burst of five more, read again by an export after the first (full) page.
+      if (got.length === 7) burst = publishAll(hub, 'c.export', Array.from({ length: 5 }, () => makeEvent({ type: 'kept' })));
+      if (got.length === 12) abort.abort();
+    });
+    await burst;
+    expect(got).toEqual(['1', '2', '3', '4', '5', '6', '7', '9', '10', '11', '12', '13']);
+    const kinds = rec.requests.map((r) => `${r.accept} after=${new URL(r.url).searchParams.get('after')}`);
+    // One export to the head at the time (past the skipped event 8), then pages from there.
+    expect(kinds[0]).toBe('application/x-ndjson after=0');
+    expect(kinds[1]).toBe('application/json after=8');
+    // The burst: a full page (9, 10), then an export of the rest.
+    expect(kinds).toContain('application/x-ndjson after=10');
+    expect(consumer.position).toBe('13');
   });
 
   it('moves past filtered-out events on the hub’s word (id-only messages) without asking about them', async () => {
