@@ -99,10 +99,15 @@ export class Transport {
     signal?.throwIfAborted();
     const message = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'GET', headers }, resolve);
-      const onAbort = () => req.destroy(signal!.reason instanceof Error ? signal!.reason : new Error(String(signal!.reason)));
+      // Destroyed without an error: the reader of the body stops, and nothing emits an 'error' nobody listens to.
+      const onAbort = () => {
+        req.destroy();
+        reject(signal!.reason);
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       req.once('close', () => signal?.removeEventListener('abort', onAbort));
-      req.once('error', reject);
+      // Before the answer: the request fails; after it, a broken connection is seen by the body's reader.
+      req.on('error', reject);
       req.end();
     });
     const cancel = async () => void message.destroy();

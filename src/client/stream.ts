@@ -101,6 +101,8 @@ export async function* sseSession(t: Transport, list: string, filters: EventFilt
       if (own.signal.aborted && !o.signal?.aborted) throw own.signal.reason;
       throw error;
     }
+    // Our own idle timer closed the connection.
+    if (own.signal.aborted && !o.signal?.aborted) throw own.signal.reason;
     throw new TransportError('the event stream ended without a final message (connection dropped)');
   } finally {
     clearTimeout(timer);
